@@ -1,0 +1,129 @@
+# allora-workerd — see HACKING.md for the layout and conventions.
+BUILD	?= build
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+VERSION	:= 0.1.0
+
+PKGS	:= libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotobuf-c inih xgboost
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wmissing-prototypes \
+	   -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS	?= -g -O2
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
+	   -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS)
+LDFLAGS	?=
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+MODULES	:= common listener trainer submitter supervisor
+MAINS	:= supervisor/workerd.c supervisor/alloractl.c
+
+PROTOS	:= $(wildcard common/proto/*.proto)
+PB_C	:= $(patsubst common/proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PB_H	:= $(PB_C:.c=.h)
+
+# Extra rules of a folder (optional).
+-include $(wildcard $(addsuffix /module.mk,$(MODULES)) tests/devnet/module.mk)
+
+define module_rules
+$(1)_SRCS := $$(filter-out $$(MAINS),$$(wildcard $(1)/*.c))
+$(1)_OBJS := $$(patsubst %.c,$$(BUILD)/obj/%.o,$$($(1)_SRCS)) $$(if $$(filter common,$(1)),$$(patsubst %.c,%.o,$$(PB_C)))
+$$(BUILD)/lib$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+ALL_LIBS := $(BUILD)/libsupervisor.a $(BUILD)/liblistener.a $(BUILD)/libtrainer.a \
+	    $(BUILD)/libsubmitter.a $(BUILD)/libcommon.a
+
+DEVNET_SRCS := $(wildcard tests/devnet/*.c)
+DEVNET_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DEVNET_SRCS))
+
+PROGS	:= $(BUILD)/allora-workerd $(BUILD)/alloractl
+ifneq ($(DEVNET_SRCS),)
+PROGS	+= $(BUILD)/allora-devnet
+endif
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all check unit integ clean install demo deps fuzz fuzz-run bench
+.SECONDARY:
+
+all: deps-ok $(PROGS)
+
+# Generated protobuf code (never edited, never committed).
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: common/proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=common/proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(PB_H)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(BUILD)/allora-workerd: $(BUILD)/obj/supervisor/workerd.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
+
+$(BUILD)/alloractl: $(BUILD)/obj/supervisor/alloractl.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
+
+$(BUILD)/allora-devnet: $(DEVNET_OBJS) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(DEVNET_OBJS) $(ALL_LIBS) $(PKG_LIBS)
+
+# Unit test programs: tests/unit/<module>_<name>.c links lib<module>.a and libcommon.a;
+# supervisor_* and devnet_* link everything.
+define unit_rule
+$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $$(call unit_libs,$(1))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $$(call unit_libs,$(1)) $$(PKG_LIBS)
+endef
+unit_mod = $(firstword $(subst _, ,$(1)))
+unit_libs = $(if $(filter supervisor devnet,$(call unit_mod,$(1))),$(ALL_LIBS),$(BUILD)/lib$(call unit_mod,$(1)).a $(BUILD)/libcommon.a)
+$(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRCS)),$(eval $(call unit_rule,$(t))))
+
+T ?= .
+unit: deps-ok $(UNIT_BINS)
+	@BUILD_DIR=$(abspath $(BUILD)) tests/run.sh --unit '$(T)'
+
+integ: deps-ok $(PROGS)
+	@BUILD_DIR=$(abspath $(BUILD)) tests/run.sh --integ '$(T)'
+
+# Builds only what the selected tests need when T is given.
+check: deps-ok
+	@$(MAKE) --no-print-directory $(if $(filter .,$(T)),$(PROGS) $(UNIT_BINS),$(PROGS) $(filter $(addprefix $(BUILD)/tests/,$(shell ls tests/unit 2>/dev/null | sed -n 's/\.c$$//p' | grep -E '$(T)')),$(UNIT_BINS)))
+	@BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) tests/run.sh --all '$(T)'
+
+# Installs missing Debian packages when a library is missing.
+deps-ok:
+	@pkg-config --exists $(PKGS) && test -f /usr/include/wslay/wslay.h && command -v protoc-c >/dev/null \
+		&& test -f /usr/include/cmocka.h || scripts/deps.sh
+.PHONY: deps-ok
+
+deps:
+	scripts/deps.sh
+
+demo: deps-ok $(PROGS)
+	@BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd
+	install -m 0755 $(BUILD)/allora-workerd $(BUILD)/alloractl $(DESTDIR)$(PREFIX)/bin/
+	for f in man/*.[158]; do [ -f "$$f" ] || continue; \
+		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man$${f##*.}/; done
+	install -m 0644 etc/allora-worker.conf $(DESTDIR)$(PREFIX)/share/doc/allora-workerd/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Runs unit test programs ($BUILD_DIR/tests/*) and integration scripts (tests/integ/*.sh),
+# counts their TAP lines and ends with "N passed, N failed".
+# Usage: tests/run.sh --unit|--integ|--all [REGEX]
+set -u
+cd "$(dirname "$0")/.."
+kind=${1:---all}
+filter=${2:-.}
+: "${BUILD_DIR:?BUILD_DIR must be set}"
+export BUILD_DIR
+logdir="$BUILD_DIR/test-logs"
+mkdir -p "$logdir"
+passed=0 failed=0
+failures=()
+
+run_one() {		# name, command...
+	local name=$1; shift
+	local log="$logdir/$name.log" start end rc ok nok
+	start=$(date +%s.%N)
+	if [ -n "${VALGRIND:-}" ] && [ "$kind_of" = unit ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			--trace-children=yes "$@" >"$log" 2>&1
+	else
+		"$@" >"$log" 2>&1
+	fi
+	rc=$?
+	end=$(date +%s.%N)
+	ok=$(grep -c '^ok ' "$log")
+	nok=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
+		nok=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+		nok=$((nok + 1))
+		echo "not ok - sanitizer report in $name" >>"$log"
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+	printf '%-40s %3d passed %3d failed  %5.1fs\n' "$name" "$ok" "$nok" \
+		"$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')"
+	if [ "$nok" -gt 0 ]; then
+		failures+=("$name")
+		grep -E '^(not ok|#)' "$log" | head -40 | sed 's/^/    /'
+	fi
+}
+
+if [ "$kind" = --unit ] || [ "$kind" = --all ]; then
+	kind_of=unit
+	for t in tests/unit/*.c; do
+		[ -e "$t" ] || continue
+		n=$(basename "$t" .c)
+		echo "$n" | grep -qE -- "$filter" || continue
+		if [ ! -x "$BUILD_DIR/tests/$n" ]; then
+			echo "not built: $n"; failed=$((failed + 1)); failures+=("$n"); continue
+		fi
+		run_one "$n" "$BUILD_DIR/tests/$n"
+	done
+fi
+if [ "$kind" = --integ ] || [ "$kind" = --all ]; then
+	kind_of=integ
+	for t in tests/integ/*.sh; do
+		[ -e "$t" ] || continue
+		n=$(basename "$t" .sh)
+		[ "$n" = lib ] && continue
+		echo "$n" | grep -qE -- "$filter" || continue
+		run_one "$n" timeout -k 5 300 bash "$t"
+	done
+fi
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $logdir)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
