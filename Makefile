@@ -10,7 +10,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wmissing-prototypes \
-	   -Wno-unused-parameter -Wno-missing-field-initializers
+	   -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS	?= -g -O2
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
 	   -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS)

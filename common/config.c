@@ -1,0 +1,1081 @@
+/*
+ * Configuration parsing: one table of keys drives the INI parser, the defaults, and the
+ * JSON form sent to the children.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "util.h"
+
+enum sect { S_GLOBAL, S_CHAIN, S_WALLET, S_TOPIC };
+enum ktype { K_STR, K_LONG, K_DBL, K_LIST, K_TIME, K_PATH };
+
+struct kdef {
+	enum sect	 sect;
+	const char	*name;
+	enum ktype	 type;
+	size_t		 off;
+	const char	*def;		/* NULL: unset */
+	double		 min, max;	/* numbers */
+	const char	*choices;	/* "a|b|c" for strings, NULL = any */
+};
+
+#define G(f)	offsetof(struct config, f)
+#define W(f)	offsetof(struct config_wallet, f)
+#define T(f)	offsetof(struct config_topic, f)
+#define BIG	1e15
+
+static const struct kdef keys[] = {
+	{ S_GLOBAL, "instance", K_STR, G(instance), NULL, 0, 0, NULL },
+	{ S_GLOBAL, "state_dir", K_PATH, G(state_dir), NULL, 0, 0, NULL },
+	{ S_GLOBAL, "run_dir", K_PATH, G(run_dir), NULL, 0, 0, NULL },
+	{ S_GLOBAL, "log_level", K_STR, G(log_level), "info", 0, 0, "info|debug" },
+	{ S_GLOBAL, "metrics_listen", K_STR, G(metrics_listen), "127.0.0.1:9464", 0, 0, NULL },
+	{ S_GLOBAL, "env_file", K_PATH, G(env_file), NULL, 0, 0, NULL },
+	{ S_GLOBAL, "restart_backoff_min_ms", K_LONG, G(restart_backoff_min_ms), "100", 1, 3600000, NULL },
+	{ S_GLOBAL, "restart_backoff_max_ms", K_LONG, G(restart_backoff_max_ms), "30000", 1, 86400000, NULL },
+	{ S_GLOBAL, "restart_limit", K_LONG, G(restart_limit), "10", 1, 1000000, NULL },
+	{ S_GLOBAL, "heartbeat_ms", K_LONG, G(heartbeat_ms), "1000", 10, 3600000, NULL },
+	{ S_GLOBAL, "stop_timeout_ms", K_LONG, G(stop_timeout_ms), "5000", 10, 600000, NULL },
+
+	{ S_CHAIN, "chain_id", K_STR, G(chain_id), "allora-testnet-1", 0, 0, NULL },
+	{ S_CHAIN, "rpc", K_LIST, G(rpc), "https://allora-rpc.testnet.allora.network", 0, 0, NULL },
+	{ S_CHAIN, "websocket", K_STR, G(websocket), NULL, 0, 0, NULL },
+	{ S_CHAIN, "emissions", K_STR, G(emissions), "auto", 0, 0, "auto|v9|v10" },
+	{ S_CHAIN, "polling_interval", K_LONG, G(polling_interval), "120", 1, 86400, NULL },
+	{ S_CHAIN, "gas_price", K_DBL, G(gas_price), "10", 0, BIG, NULL },
+	{ S_CHAIN, "gas_adjustment", K_DBL, G(gas_adjustment), "1.2", 1, 10, NULL },
+	{ S_CHAIN, "gas_limit", K_LONG, G(gas_limit), "0", 0, 100000000, NULL },
+	{ S_CHAIN, "max_fee", K_LONG, G(max_fee), "25000000", 0, BIG, NULL },
+	{ S_CHAIN, "ws_silence_s", K_LONG, G(ws_silence_s), "30", 1, 86400, NULL },
+	{ S_CHAIN, "request_timeout_ms", K_LONG, G(request_timeout_ms), "10000", 10, 600000, NULL },
+	{ S_CHAIN, "balance_warn_submissions", K_LONG, G(balance_warn_submissions), "24", 0, 1000000, NULL },
+
+	{ S_WALLET, "mnemonic_file", K_PATH, W(mnemonic_file), NULL, 0, 0, NULL },
+	{ S_WALLET, "mnemonic_env", K_STR, W(mnemonic_env), NULL, 0, 0, NULL },
+	{ S_WALLET, "hd_path", K_STR, W(hd_path), "m/44'/118'/0'/0/0", 0, 0, NULL },
+	{ S_WALLET, "address", K_STR, W(expect_address), NULL, 0, 0, NULL },
+
+	{ S_TOPIC, "wallet", K_STR, T(wallet), NULL, 0, 0, NULL },
+	{ S_TOPIC, "ticker", K_STR, T(ticker), "btcusd", 0, 0, NULL },
+	{ S_TOPIC, "data_source", K_STR, T(data_source), "tiingo", 0, 0, NULL },
+	{ S_TOPIC, "target_hours", K_LONG, T(target_hours), "168", 1, 8760, NULL },
+	{ S_TOPIC, "train_span_hours", K_LONG, T(train_span_hours), "8760", 24, 200000, NULL },
+	{ S_TOPIC, "min_train_hours", K_LONG, T(min_train_hours), "336", 24, 200000, NULL },
+	{ S_TOPIC, "validation_span_hours", K_LONG, T(validation_span_hours), "168", 0, 200000, NULL },
+	{ S_TOPIC, "purge_hours", K_LONG, T(purge_hours), "-1", -1, 200000, NULL },
+	{ S_TOPIC, "cache_ttl", K_LONG, T(cache_ttl), "3600", 0, 31536000, NULL },
+	{ S_TOPIC, "fallback", K_STR, T(fallback), "0.0", 0, 0, NULL },
+	{ S_TOPIC, "model", K_STR, T(model), "default", 0, 0, NULL },
+	{ S_TOPIC, "features", K_STR, T(features), "", 0, 0, "|b|reference" },
+	{ S_TOPIC, "competition_start", K_TIME, T(competition_start), NULL, 0, 0, NULL },
+	{ S_TOPIC, "competition_end", K_TIME, T(competition_end), NULL, 0, 0, NULL },
+	{ S_TOPIC, "tiingo_key_file", K_PATH, T(tiingo_key_file), NULL, 0, 0, NULL },
+	{ S_TOPIC, "tiingo_url", K_STR, T(tiingo_url), "https://api.tiingo.com", 0, 0, NULL },
+	{ S_TOPIC, "data_url", K_STR, T(data_url), "", 0, 0, NULL },
+	{ S_TOPIC, "stale_after_s", K_LONG, T(stale_after_s), "7200", 0, 31536000, NULL },
+	{ S_TOPIC, "shrink", K_DBL, T(shrink), "-1", -1, 10, NULL },
+	{ S_TOPIC, "clip_sigma", K_DBL, T(clip_sigma), "2", 0, 100, NULL },
+	{ S_TOPIC, "predict_timeout_s", K_LONG, T(predict_timeout_s), "30", 1, 3600, NULL },
+	{ S_TOPIC, "max_abs_value", K_DBL, T(max_abs_value), "0", 0, 1e40, NULL },
+	{ S_TOPIC, "n_estimators", K_LONG, T(n_estimators), "0", 0, 100000, NULL },
+	{ S_TOPIC, "max_depth", K_LONG, T(max_depth), "0", 0, 64, NULL },
+	{ S_TOPIC, "learning_rate", K_DBL, T(learning_rate), "0", 0, 1, NULL },
+	{ S_TOPIC, "subsample", K_DBL, T(subsample), "0", 0, 1, NULL },
+	{ S_TOPIC, "ridge_lambda", K_DBL, T(ridge_lambda), "0", 0, BIG, NULL },
+	{ S_TOPIC, "seed", K_LONG, T(seed), "42", 0, INT_MAX, NULL },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static const char *sect_names[] = { "global", "chain", "wallet", "topic" };
+
+struct parse {
+	struct config	*c;
+	const char	*file;
+	char		*dir;
+	FILE		*fp;
+	int		 line;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+	char		*cur_section;	/* as written */
+	enum sect	 sect;
+	void		*obj;		/* struct base for the current section */
+	unsigned char	 seen[4][64];	/* key seen in this section (duplicates) */
+	int		 seen_global, seen_chain;
+};
+
+static void
+perr(struct parse *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->failed)
+		return;
+	p->failed = 1;
+	n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void
+free_list(char **l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+/* Sets one key on obj from text; returns NULL or an error text (static). */
+static const char *
+set_key(const struct kdef *k, void *obj, const char *val, const char *dir, char *why,
+    size_t whylen)
+{
+	char *base = obj;
+	long lv;
+	double dv;
+
+	switch (k->type) {
+	case K_STR:
+		if (k->choices != NULL) {
+			const char *c = k->choices;
+			size_t vl = strlen(val);
+			int ok = 0;
+
+			while (c != NULL) {
+				const char *bar = strchr(c, '|');
+				size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+
+				if (cl == vl && strncmp(c, val, vl) == 0)
+					ok = 1;
+				c = bar ? bar + 1 : NULL;
+			}
+			if (!ok) {
+				snprintf(why, whylen, "%s must be one of %s, not \"%s\"",
+				    k->name, k->choices[0] == '|' ? k->choices + 1 : k->choices,
+				    val);
+				return why;
+			}
+		}
+		free(*(char **)(base + k->off));
+		*(char **)(base + k->off) = xstrdup(val);
+		return NULL;
+	case K_PATH:
+		if (*val == '\0') {
+			snprintf(why, whylen, "%s: empty path", k->name);
+			return why;
+		}
+		free(*(char **)(base + k->off));
+		*(char **)(base + k->off) = path_resolve(dir, val);
+		return NULL;
+	case K_LONG:
+		if (parse_long(val, (long)k->min, (long)k->max, &lv) == -1) {
+			snprintf(why, whylen, "%s: \"%s\" is not a whole number from %.0f to %.0f",
+			    k->name, val, k->min, k->max);
+			return why;
+		}
+		*(long *)(base + k->off) = lv;
+		return NULL;
+	case K_DBL:
+		if (parse_double(val, &dv) == -1 || dv < k->min || dv > k->max) {
+			snprintf(why, whylen, "%s: \"%s\" is not a number from %g to %g",
+			    k->name, val, k->min, k->max);
+			return why;
+		}
+		*(double *)(base + k->off) = dv;
+		return NULL;
+	case K_TIME:
+		if (parse_iso8601(val, &dv) == -1) {
+			snprintf(why, whylen, "%s: \"%s\" is not an ISO-8601 time "
+			    "(2025-09-16T13:00:00Z)", k->name, val);
+			return why;
+		}
+		*(double *)(base + k->off) = dv;
+		return NULL;
+	case K_LIST: {
+		char ***lp = (char ***)(base + k->off);
+		size_t *np = (size_t *)(base + k->off + sizeof(char **));
+		char *copy = xstrdup(val), *tok, *save = NULL;
+		char **l = NULL;
+		size_t n = 0;
+
+		for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+		    tok = strtok_r(NULL, ", \t", &save)) {
+			if (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0) {
+				snprintf(why, whylen, "%s: \"%s\" is not an http:// or https:// URL",
+				    k->name, tok);
+				free(copy);
+				free_list(l, n);
+				return why;
+			}
+			l = xrealloc(l, (n + 1) * sizeof(*l));
+			l[n++] = xstrdup(tok);
+		}
+		free(copy);
+		if (n == 0) {
+			snprintf(why, whylen, "%s: empty list", k->name);
+			return why;
+		}
+		free_list(*lp, *np);
+		*lp = l;
+		*np = n;
+		return NULL;
+	}
+	}
+	return NULL;
+}
+
+static void
+apply_defaults(enum sect s, void *obj)
+{
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == s && keys[i].def != NULL)
+			set_key(&keys[i], obj, keys[i].def, NULL, why, sizeof(why));
+}
+
+static struct config_wallet *
+add_wallet(struct config *c, const char *name, int line)
+{
+	struct config_wallet *w;
+
+	c->wallets = xrealloc(c->wallets, (c->nwallets + 1) * sizeof(*c->wallets));
+	w = &c->wallets[c->nwallets++];
+	memset(w, 0, sizeof(*w));
+	w->name = xstrdup(name);
+	w->line = line;
+	apply_defaults(S_WALLET, w);
+	return w;
+}
+
+static struct config_topic *
+add_topic(struct config *c, uint32_t id, int line)
+{
+	struct config_topic *t;
+
+	c->topics = xrealloc(c->topics, (c->ntopics + 1) * sizeof(*c->topics));
+	t = &c->topics[c->ntopics++];
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	t->line = line;
+	apply_defaults(S_TOPIC, t);
+	return t;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/* Called by the reader at each "[...]" line: opens the section. */
+static void
+open_section(struct parse *p, const char *text)
+{
+	char name[128], arg[128];
+	long id;
+	size_t i;
+
+	p->obj = NULL;
+	memset(p->seen, 0, sizeof(p->seen));
+	name[0] = arg[0] = '\0';
+	if (sscanf(text, "%127s %127s", name, arg) < 1) {
+		perr(p, p->line, "empty section name");
+		return;
+	}
+	if (strcmp(name, "global") == 0 || strcmp(name, "chain") == 0) {
+		int *seen = name[0] == 'g' ? &p->seen_global : &p->seen_chain;
+
+		if (arg[0] != '\0') {
+			perr(p, p->line, "[%s] takes no name", name);
+			return;
+		}
+		if (*seen) {
+			perr(p, p->line, "[%s] appears twice (first at line %d)", name, *seen);
+			return;
+		}
+		*seen = p->line;
+		p->sect = name[0] == 'g' ? S_GLOBAL : S_CHAIN;
+		p->obj = p->c;
+	} else if (strcmp(name, "wallet") == 0) {
+		if (!valid_name(arg)) {
+			perr(p, p->line, "[wallet NAME] needs a name of letters, digits, '-', '_' or '.'");
+			return;
+		}
+		for (i = 0; i < p->c->nwallets; i++)
+			if (strcmp(p->c->wallets[i].name, arg) == 0) {
+				perr(p, p->line, "[wallet %s] appears twice (first at line %d)",
+				    arg, p->c->wallets[i].line);
+				return;
+			}
+		p->sect = S_WALLET;
+		p->obj = add_wallet(p->c, arg, p->line);
+	} else if (strcmp(name, "topic") == 0) {
+		if (parse_long(arg, 1, UINT32_MAX, &id) == -1) {
+			perr(p, p->line, "[topic ID] needs a topic number, not \"%s\"", arg);
+			return;
+		}
+		for (i = 0; i < p->c->ntopics; i++)
+			if (p->c->topics[i].id == (uint32_t)id) {
+				perr(p, p->line, "[topic %ld] appears twice (first at line %d)",
+				    id, p->c->topics[i].line);
+				return;
+			}
+		p->sect = S_TOPIC;
+		p->obj = add_topic(p->c, (uint32_t)id, p->line);
+	} else
+		perr(p, p->line, "unknown section [%s] (expected global, chain, wallet NAME "
+		    "or topic ID)", text);
+}
+
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *s, *e;
+	size_t len;
+
+	if (fgets(str, num, p->fp) == NULL)
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->fp)) {
+		perr(p, p->line, "line too long");
+		return NULL;
+	}
+	for (s = str; isspace((unsigned char)*s); s++)
+		;
+	if (*s == '[') {
+		char sect[256];
+
+		e = strchr(s, ']');
+		if (e == NULL) {
+			perr(p, p->line, "section header without ']'");
+			return str;
+		}
+		len = (size_t)(e - s - 1);
+		if (len >= sizeof(sect))
+			len = sizeof(sect) - 1;
+		memcpy(sect, s + 1, len);
+		sect[len] = '\0';
+		open_section(p, sect);
+	}
+	return str;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	const struct kdef *k = NULL;
+	char why[512];
+	const char *e;
+	size_t i;
+
+	if (p->failed)
+		return 1;
+	if (section[0] == '\0') {
+		perr(p, p->line, "\"%s\" is outside any section (start with [global], [chain], "
+		    "[wallet NAME] or [topic ID])", name);
+		return 1;
+	}
+	if (p->obj == NULL)
+		return 1;	/* the section header already failed */
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == p->sect && strcmp(keys[i].name, name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	if (k == NULL) {
+		perr(p, p->line, "unknown key \"%s\" in [%s]", name, sect_names[p->sect]);
+		return 1;
+	}
+	if (p->seen[p->sect][i % 64]) {
+		perr(p, p->line, "\"%s\" is set twice in this section", name);
+		return 1;
+	}
+	p->seen[p->sect][i % 64] = 1;
+	e = set_key(k, p->obj, value, p->dir, why, sizeof(why));
+	if (e != NULL)
+		perr(p, p->line, "%s", e);
+	return 1;
+}
+
+const char *
+config_find(const char *path)
+{
+	const char *env;
+
+	if (path != NULL)
+		return path;
+	env = getenv("ALLORA_WORKER_CONF");
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access("allora-worker.conf", F_OK) == 0)
+		return "allora-worker.conf";
+	if (access("/etc/allora-worker/allora-worker.conf", F_OK) == 0)
+		return "/etc/allora-worker/allora-worker.conf";
+	return NULL;
+}
+
+char *
+config_default_state_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		return xstrdup("/var/lib/allora-worker");
+	if (x != NULL && *x == '/')
+		return xasprintf("%s/allora-worker", x);
+	if (home != NULL && *home == '/')
+		return xasprintf("%s/.local/state/allora-worker", home);
+	return xasprintf("/tmp/allora-worker-%ld/state", (long)geteuid());
+}
+
+char *
+config_default_run_dir(void)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		return xstrdup("/run/allora-worker");
+	if (x != NULL && *x == '/')
+		return xasprintf("%s/allora-worker", x);
+	return xasprintf("/tmp/allora-worker-%ld/run", (long)geteuid());
+}
+
+int
+config_load_dotenv(const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char line[8192], *s, *eq, *k, *v, *end;
+	int lineno = 0;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "export ", 7) == 0)
+			s += 7;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected NAME=value", path, lineno);
+			fclose(fp);
+			secure_clear(line, sizeof(line));
+			return -1;
+		}
+		*eq = '\0';
+		k = s;
+		for (end = eq - 1; end >= k && isspace((unsigned char)*end); end--)
+			*end = '\0';
+		v = eq + 1;
+		while (isspace((unsigned char)*v) && *v != '\n')
+			v++;
+		end = v + strlen(v);
+		while (end > v && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if ((*v == '"' || *v == '\'') && end > v + 1 && end[-1] == *v) {
+			end[-1] = '\0';
+			v++;
+		} else if ((s = strstr(v, " #")) != NULL) {
+			*s = '\0';
+			for (end = s; end > v && isspace((unsigned char)end[-1]); )
+				*--end = '\0';
+		}
+		if (!valid_name(k)) {
+			snprintf(err, errlen, "%s:%d: bad variable name", path, lineno);
+			fclose(fp);
+			secure_clear(line, sizeof(line));
+			return -1;
+		}
+		setenv(k, v, 0);	/* never overrides the environment */
+		secure_clear(line, sizeof(line));
+	}
+	fclose(fp);
+	return 0;
+}
+
+static char *
+instance_from_path(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+
+	s = xstrdup(b ? b + 1 : path);
+	dot = strrchr(s, '.');
+	if (dot != NULL && dot != s)
+		*dot = '\0';
+	return s;
+}
+
+/* Checks that need the whole file; line is the end of the file for missing sections. */
+static void
+finish(struct parse *p, const struct config_overrides *ov)
+{
+	struct config *c = p->c;
+	const char *env;
+	size_t i, j;
+	long id;
+
+	/* .env compatibility: TOPIC_ID serves that topic with defaults. */
+	env = getenv("TOPIC_ID");
+	if (c->ntopics == 0 && env != NULL && *env != '\0') {
+		if (parse_long(env, 1, UINT32_MAX, &id) == -1) {
+			perr(p, p->line, "TOPIC_ID=\"%s\" is not a topic number", env);
+			return;
+		}
+		add_topic(c, (uint32_t)id, 0);
+	}
+	if (c->ntopics == 0) {
+		perr(p, p->line + 1, "no [topic ID] section (and TOPIC_ID is not set): "
+		    "nothing to serve");
+		return;
+	}
+	if (p->c->path == NULL) {
+		env = getenv("ALLORA_RPC");
+		if (env != NULL && *env != '\0') {
+			char why[512];
+
+			for (i = 0; i < NKEYS; i++)
+				if (strcmp(keys[i].name, "rpc") == 0 &&
+				    set_key(&keys[i], c, env, NULL, why, sizeof(why)) != NULL) {
+					perr(p, 0, "ALLORA_RPC: %s", why);
+					return;
+				}
+		}
+		env = getenv("ALLORA_CHAIN_ID");
+		if (env != NULL && *env != '\0') {
+			free(c->chain_id);
+			c->chain_id = xstrdup(env);
+		}
+	}
+	/* Wallets: an implicit one reading MNEMONIC when none is configured. */
+	if (c->nwallets == 0) {
+		struct config_wallet *w = add_wallet(c, "default", 0);
+
+		w->mnemonic_env = xstrdup("MNEMONIC");
+	}
+	for (i = 0; i < c->nwallets; i++) {
+		struct config_wallet *w = &c->wallets[i];
+
+		if (w->mnemonic_file == NULL && w->mnemonic_env == NULL) {
+			perr(p, w->line, "[wallet %s] needs mnemonic_file or mnemonic_env", w->name);
+			return;
+		}
+		if (w->mnemonic_file != NULL && w->mnemonic_env != NULL) {
+			perr(p, w->line, "[wallet %s] has both mnemonic_file and mnemonic_env; "
+			    "keep one", w->name);
+			return;
+		}
+		if (strncmp(w->hd_path, "m/", 2) != 0 && strcmp(w->hd_path, "m") != 0) {
+			perr(p, w->line, "[wallet %s] hd_path \"%s\" must start with m/",
+			    w->name, w->hd_path);
+			return;
+		}
+		env = getenv("ALLORA_WALLET_ADDR");
+		if (w->expect_address == NULL && env != NULL && *env != '\0' &&
+		    (c->nwallets == 1 || (w->mnemonic_env != NULL &&
+		    strcmp(w->mnemonic_env, "MNEMONIC") == 0)))
+			w->expect_address = xstrdup(env);
+	}
+	for (i = 0; i < c->ntopics; i++) {
+		struct config_topic *t = &c->topics[i];
+		const char *m = t->model, *ds = t->data_source;
+
+		if (t->wallet == NULL) {
+			if (c->nwallets != 1) {
+				perr(p, t->line, "[topic %u] needs \"wallet =\" (there are %zu wallets)",
+				    t->id, c->nwallets);
+				return;
+			}
+			t->wallet = xstrdup(c->wallets[0].name);
+		}
+		for (j = 0; j < c->nwallets; j++)
+			if (strcmp(c->wallets[j].name, t->wallet) == 0)
+				break;
+		if (j == c->nwallets) {
+			perr(p, t->line, "[topic %u] names wallet \"%s\", but there is no "
+			    "[wallet %s] section", t->id, t->wallet, t->wallet);
+			return;
+		}
+		if (!(strcmp(m, "default") == 0 || strcmp(m, "reference") == 0 ||
+		    strcmp(m, "ridge") == 0 || strcmp(m, "xgboost") == 0 ||
+		    (strncmp(m, "exec:", 5) == 0 && m[5] == '/') ||
+		    strncmp(m, "http://", 7) == 0 || strncmp(m, "https://", 8) == 0)) {
+			perr(p, t->line, "[topic %u] model \"%s\" is not one of default, reference, "
+			    "ridge, exec:/path/to/program, http(s)://URL", t->id, m);
+			return;
+		}
+		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||
+		    strcmp(ds, "binance") == 0)
+			;
+		else if (strncmp(ds, "csv:", 4) == 0 && ds[4] != '\0') {
+			char *abs = path_resolve(p->dir, ds + 4);
+
+			free(t->data_source);
+			t->data_source = xasprintf("csv:%s", abs);
+			free(abs);
+		} else {
+			perr(p, t->line, "[topic %u] data_source \"%s\" is not one of tiingo, "
+			    "coinbase, binance, csv:/path/to/file.csv", t->id, ds);
+			return;
+		}
+		if (strcmp(t->fallback, "skip") != 0) {
+			double d;
+
+			if (parse_double(t->fallback, &d) == -1) {
+				perr(p, t->line, "[topic %u] fallback \"%s\" is neither a number nor "
+				    "skip", t->id, t->fallback);
+				return;
+			}
+		}
+		if (t->competition_start != 0 && t->competition_end != 0 &&
+		    t->competition_end <= t->competition_start) {
+			perr(p, t->line, "[topic %u] competition_end is not after competition_start",
+			    t->id);
+			return;
+		}
+		if (t->purge_hours < 0)
+			t->purge_hours = t->target_hours;
+	}
+	if (strcmp(c->metrics_listen, "off") != 0 && strrchr(c->metrics_listen, ':') == NULL) {
+		perr(p, 0, "metrics_listen \"%s\" is not host:port or off", c->metrics_listen);
+		return;
+	}
+	/* Instance, directories, command-line overrides. */
+	if (c->instance == NULL)
+		c->instance = c->path != NULL ? instance_from_path(c->path) :
+		    xasprintf("topic-%u", c->topics[0].id);
+	if (!valid_name(c->instance)) {
+		perr(p, 0, "instance \"%s\" must be letters, digits, '-', '_' or '.'", c->instance);
+		return;
+	}
+	if (ov != NULL && ov->state_dir != NULL) {
+		free(c->state_dir);
+		c->state_dir = path_resolve(NULL, ov->state_dir);
+	}
+	if (ov != NULL && ov->run_dir != NULL) {
+		free(c->run_dir);
+		c->run_dir = path_resolve(NULL, ov->run_dir);
+	}
+	if (c->state_dir == NULL)
+		c->state_dir = config_default_state_dir();
+	if (c->run_dir == NULL)
+		c->run_dir = config_default_run_dir();
+	if (c->state_dir[0] != '/' || c->run_dir[0] != '/') {
+		char cwd[PATH_MAX], *s;
+
+		if (getcwd(cwd, sizeof(cwd)) != NULL) {
+			if (c->state_dir[0] != '/') {
+				s = xasprintf("%s/%s", cwd, c->state_dir);
+				free(c->state_dir);
+				c->state_dir = s;
+			}
+			if (c->run_dir[0] != '/') {
+				s = xasprintf("%s/%s", cwd, c->run_dir);
+				free(c->run_dir);
+				c->run_dir = s;
+			}
+		}
+	}
+	if (c->websocket == NULL) {
+		const char *r = c->rpc[0];
+		size_t n = strlen(r);
+
+		while (n > 0 && r[n - 1] == '/')
+			n--;
+		if (strncmp(r, "https://", 8) == 0)
+			c->websocket = xasprintf("wss://%.*s/websocket", (int)(n - 8), r + 8);
+		else
+			c->websocket = xasprintf("ws://%.*s/websocket", (int)(n - 7), r + 7);
+	}
+	if (ov != NULL) {
+		if (ov->polling_interval > 0)
+			c->polling_interval = ov->polling_interval;
+		c->debug = ov->debug || strcmp(c->log_level, "debug") == 0;
+		c->foreground = ov->foreground;
+		c->dry_run = ov->dry_run;
+	} else
+		c->debug = strcmp(c->log_level, "debug") == 0;
+}
+
+static struct config *
+config_new(void)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+
+	apply_defaults(S_GLOBAL, c);
+	apply_defaults(S_CHAIN, c);
+	return c;
+}
+
+struct config *
+config_load(const char *path, const struct config_overrides *ov, char *err, size_t errlen)
+{
+	struct parse p;
+	struct config *c;
+	struct stat st;
+	char abs[PATH_MAX];
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.err = err;
+	p.errlen = errlen;
+	err[0] = '\0';
+	path = config_find(path);
+	c = config_new();
+	p.c = c;
+	if (path == NULL) {
+		/* No configuration file: the Python worker's .env alone. */
+		if (access(".env", F_OK) != 0) {
+			snprintf(err, errlen, "no configuration: give -c FILE, set "
+			    "ALLORA_WORKER_CONF, or create ./allora-worker.conf or "
+			    "/etc/allora-worker/allora-worker.conf (or a .env with TOPIC_ID)");
+			config_free(c);
+			return NULL;
+		}
+		if (config_load_dotenv(".env", err, errlen) == -1) {
+			config_free(c);
+			return NULL;
+		}
+		c->env_path = realpath(".env", NULL);
+		p.file = ".env";
+		p.dir = getcwd(NULL, 0);
+		finish(&p, ov);
+		free(p.dir);
+		if (p.failed) {
+			config_free(c);
+			return NULL;
+		}
+		return c;
+	}
+	p.file = path;
+	p.fp = fopen(path, "r");
+	if (p.fp == NULL || fstat(fileno(p.fp), &st) == -1) {
+		snprintf(err, errlen, "%s:0: cannot read the configuration: %s", path,
+		    strerror(errno));
+		if (p.fp != NULL)
+			fclose(p.fp);
+		config_free(c);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s:0: is a directory, not a configuration file", path);
+		fclose(p.fp);
+		config_free(c);
+		return NULL;
+	}
+	c->path = realpath(path, NULL);
+	if (c->path == NULL)
+		c->path = xstrdup(path);
+	p.dir = path_dirname(c->path);
+	ini_use_stack = false;
+	ini_max_line = 8192;
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = true;
+	r = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.fp);
+	if (r != 0 && !p.failed) {
+		if (r == -2)
+			snprintf(err, errlen, "%s:0: out of memory", path);
+		else
+			perr(&p, r > 0 ? r : p.line, "syntax error (expected [section], "
+			    "key = value, or a ; or # comment)");
+		p.failed = 1;
+	}
+	if (!p.failed && c->env_file != NULL) {
+		if (config_load_dotenv(c->env_file, err, errlen) == -1)
+			p.failed = 1;
+		else
+			c->env_path = xstrdup(c->env_file);
+	}
+	(void)abs;
+	if (!p.failed)
+		finish(&p, ov);
+	free(p.dir);
+	if (p.failed) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+free_obj(enum sect s, void *obj)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].sect != s)
+			continue;
+		if (keys[i].type == K_STR || keys[i].type == K_PATH)
+			free(*(char **)((char *)obj + keys[i].off));
+		else if (keys[i].type == K_LIST) {
+			char ***lp = (char ***)((char *)obj + keys[i].off);
+			size_t *np = (size_t *)((char *)obj + keys[i].off + sizeof(char **));
+
+			free_list(*lp, *np);
+		}
+	}
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free_obj(S_GLOBAL, c);
+	free_obj(S_CHAIN, c);
+	for (i = 0; i < c->nwallets; i++) {
+		free_obj(S_WALLET, &c->wallets[i]);
+		free(c->wallets[i].name);
+	}
+	for (i = 0; i < c->ntopics; i++)
+		free_obj(S_TOPIC, &c->topics[i]);
+	free(c->wallets);
+	free(c->topics);
+	free(c->path);
+	free(c->env_path);
+	free(c);
+}
+
+static void
+obj_to_json(json_t *o, enum sect s, const void *obj)
+{
+	const char *base = obj;
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct kdef *k = &keys[i];
+		const char *sv;
+
+		if (k->sect != s)
+			continue;
+		switch (k->type) {
+		case K_STR:
+		case K_PATH:
+			sv = *(char *const *)(base + k->off);
+			json_object_set_new(o, k->name, sv ? json_string(sv) : json_null());
+			break;
+		case K_LONG:
+			json_object_set_new(o, k->name,
+			    json_integer(*(const long *)(base + k->off)));
+			break;
+		case K_DBL:
+		case K_TIME:
+			json_object_set_new(o, k->name, json_real(*(const double *)(base + k->off)));
+			break;
+		case K_LIST: {
+			char *const *l = *(char **const *)(base + k->off);
+			size_t n = *(const size_t *)(base + k->off + sizeof(char **));
+			json_t *a = json_array();
+
+			for (j = 0; j < n; j++)
+				json_array_append_new(a, json_string(l[j]));
+			json_object_set_new(o, k->name, a);
+			break;
+		}
+		}
+	}
+}
+
+json_t *
+config_to_json(const struct config *c)
+{
+	json_t *o = json_object(), *ws = json_array(), *ts = json_array(), *x;
+	size_t i;
+
+	obj_to_json(o, S_GLOBAL, c);
+	obj_to_json(o, S_CHAIN, c);
+	json_object_set_new(o, "path", c->path ? json_string(c->path) : json_null());
+	json_object_set_new(o, "env_path", c->env_path ? json_string(c->env_path) : json_null());
+	json_object_set_new(o, "debug", json_boolean(c->debug));
+	json_object_set_new(o, "foreground", json_boolean(c->foreground));
+	json_object_set_new(o, "dry_run", json_boolean(c->dry_run));
+	for (i = 0; i < c->nwallets; i++) {
+		x = json_object();
+		json_object_set_new(x, "name", json_string(c->wallets[i].name));
+		obj_to_json(x, S_WALLET, &c->wallets[i]);
+		json_array_append_new(ws, x);
+	}
+	for (i = 0; i < c->ntopics; i++) {
+		x = json_object();
+		json_object_set_new(x, "id", json_integer(c->topics[i].id));
+		obj_to_json(x, S_TOPIC, &c->topics[i]);
+		json_array_append_new(ts, x);
+	}
+	json_object_set_new(o, "wallets", ws);
+	json_object_set_new(o, "topics", ts);
+	return o;
+}
+
+static int
+obj_from_json(const json_t *o, enum sect s, void *obj, char *err, size_t errlen)
+{
+	char *base = obj;
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct kdef *k = &keys[i];
+		json_t *v = json_object_get(o, k->name);
+
+		if (k->sect != s)
+			continue;
+		switch (k->type) {
+		case K_STR:
+		case K_PATH:
+			if (json_is_null(v) || v == NULL)
+				break;
+			if (!json_is_string(v))
+				goto bad;
+			free(*(char **)(base + k->off));
+			*(char **)(base + k->off) = xstrdup(json_string_value(v));
+			break;
+		case K_LONG:
+			if (!json_is_integer(v))
+				goto bad;
+			*(long *)(base + k->off) = (long)json_integer_value(v);
+			break;
+		case K_DBL:
+		case K_TIME:
+			if (!json_is_number(v))
+				goto bad;
+			*(double *)(base + k->off) = json_number_value(v);
+			break;
+		case K_LIST: {
+			char ***lp = (char ***)(base + k->off);
+			size_t *np = (size_t *)(base + k->off + sizeof(char **));
+
+			if (!json_is_array(v) || json_array_size(v) == 0)
+				goto bad;
+			free_list(*lp, *np);
+			*np = json_array_size(v);
+			*lp = xcalloc(*np, sizeof(char *));
+			for (j = 0; j < *np; j++) {
+				const char *sv = json_string_value(json_array_get(v, j));
+
+				(*lp)[j] = xstrdup(sv ? sv : "");
+			}
+			break;
+		}
+		}
+		continue;
+bad:
+		snprintf(err, errlen, "key %s: missing or of the wrong type", k->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct config *
+config_from_json(const json_t *o, char *err, size_t errlen)
+{
+	struct config *c;
+	json_t *a, *x;
+	size_t i;
+	const char *s;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "configuration is not an object");
+		return NULL;
+	}
+	c = config_new();
+	if (obj_from_json(o, S_GLOBAL, c, err, errlen) == -1 ||
+	    obj_from_json(o, S_CHAIN, c, err, errlen) == -1)
+		goto fail;
+	if ((s = json_string_value(json_object_get(o, "path"))) != NULL)
+		c->path = xstrdup(s);
+	if ((s = json_string_value(json_object_get(o, "env_path"))) != NULL)
+		c->env_path = xstrdup(s);
+	c->debug = json_is_true(json_object_get(o, "debug"));
+	c->foreground = json_is_true(json_object_get(o, "foreground"));
+	c->dry_run = json_is_true(json_object_get(o, "dry_run"));
+	a = json_object_get(o, "wallets");
+	if (!json_is_array(a))
+		goto missing;
+	json_array_foreach(a, i, x) {
+		s = json_string_value(json_object_get(x, "name"));
+		if (s == NULL)
+			goto missing;
+		if (obj_from_json(x, S_WALLET, add_wallet(c, s, 0), err, errlen) == -1)
+			goto fail;
+	}
+	a = json_object_get(o, "topics");
+	if (!json_is_array(a))
+		goto missing;
+	json_array_foreach(a, i, x) {
+		json_t *id = json_object_get(x, "id");
+
+		if (!json_is_integer(id) || json_integer_value(id) <= 0 ||
+		    json_integer_value(id) > UINT32_MAX)
+			goto missing;
+		if (obj_from_json(x, S_TOPIC, add_topic(c, (uint32_t)json_integer_value(id), 0),
+		    err, errlen) == -1)
+			goto fail;
+	}
+	if (c->instance == NULL || c->state_dir == NULL || c->run_dir == NULL)
+		goto missing;
+	return c;
+missing:
+	snprintf(err, errlen, "configuration object is incomplete");
+fail:
+	config_free(c);
+	return NULL;
+}
+
+const struct config_topic *
+config_topic(const struct config *c, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntopics; i++)
+		if (c->topics[i].id == id)
+			return &c->topics[i];
+	return NULL;
+}
+
+const struct config_wallet *
+config_wallet(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nwallets; i++)
+		if (strcmp(c->wallets[i].name, name) == 0)
+			return &c->wallets[i];
+	return NULL;
+}

@@ -1,0 +1,135 @@
+/*
+ * The configuration: an INI file (libinih) plus the .env-style environment, as in
+ * ARCHITECTURE.md and INTERFACES.md.  Parsed once by the supervisor (or alloractl); the
+ * children receive it as JSON in the CONFIG frame (config_to_json / config_from_json),
+ * which never carries a secret (only the names of the files or variables that hold them).
+ */
+#ifndef AW_CONFIG_H
+#define AW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct config_wallet {
+	char	*name;
+	char	*mnemonic_file;		/* absolute path, or NULL */
+	char	*mnemonic_env;		/* variable name (e.g. MNEMONIC), or NULL */
+	char	*hd_path;		/* default m/44'/118'/0'/0/0 */
+	char	*expect_address;	/* ALLORA_WALLET_ADDR (checked by the submitter), or NULL */
+	int	 line;			/* where the section starts */
+};
+
+struct config_topic {
+	uint32_t id;
+	char	*wallet;		/* wallet name */
+	char	*ticker;		/* btcusd */
+	char	*data_source;		/* tiingo | coinbase | binance | csv:/abs/path */
+	long	 target_hours;		/* 168 */
+	long	 train_span_hours;	/* 8760 */
+	long	 min_train_hours;	/* 336: fewer rows than this -> fallback "Insufficient data" */
+	long	 validation_span_hours;	/* 168 */
+	long	 purge_hours;		/* -1 = target_hours */
+	long	 cache_ttl;		/* 3600 s */
+	char	*fallback;		/* "0.0" (any canonical decimal) or "skip" */
+	char	*model;			/* default | reference | ridge | exec:... | http(s)://... */
+	char	*features;		/* "" = the model's own; b | reference */
+	double	 competition_start;	/* epoch seconds, 0 = unset */
+	double	 competition_end;	/* epoch seconds, 0 = unset */
+	char	*tiingo_key_file;	/* absolute path or NULL (then TIINGO_API_KEY) */
+	char	*tiingo_url;		/* https://api.tiingo.com */
+	char	*data_url;		/* base URL of the keyless source, "" = its default */
+	long	 stale_after_s;		/* 7200 */
+	double	 shrink;		/* output multiplier k; < 0 = the model's tuned default */
+	double	 clip_sigma;		/* 2 */
+	long	 predict_timeout_s;	/* 30 */
+	double	 max_abs_value;		/* 0 = no bound */
+	/* gradient boosting */
+	long	 n_estimators;		/* 0 = the model's default */
+	long	 max_depth;		/* 0 = the model's default */
+	double	 learning_rate;		/* 0 = the model's default */
+	double	 subsample;		/* 0 = the model's default */
+	double	 ridge_lambda;		/* 0 = the model's default */
+	long	 seed;			/* 42 */
+	int	 line;			/* where the section starts */
+};
+
+struct config {
+	char	*path;			/* the configuration file (absolute), or NULL (.env only) */
+	char	*env_path;		/* the .env file read, or NULL */
+	/* [global] */
+	char	*instance;
+	char	*state_dir;
+	char	*run_dir;
+	char	*log_level;		/* info | debug */
+	char	*metrics_listen;	/* host:port or "off" */
+	char	*env_file;
+	long	 restart_backoff_min_ms;	/* 100 */
+	long	 restart_backoff_max_ms;	/* 30000 */
+	long	 restart_limit;		/* 10 */
+	long	 heartbeat_ms;		/* 1000 */
+	long	 stop_timeout_ms;	/* 5000: TERM -> KILL */
+	/* [chain] */
+	char	*chain_id;
+	char   **rpc;			/* failover order */
+	size_t	 nrpc;
+	char	*websocket;		/* default: rpc[0] with ws(s):// and /websocket */
+	char	*emissions;		/* auto | v9 | v10 */
+	long	 polling_interval;	/* 120 s */
+	double	 gas_price;		/* 10 uallo/gas */
+	double	 gas_adjustment;	/* 1.2 */
+	long	 gas_limit;		/* 0 = simulate */
+	long	 max_fee;		/* 25000000 uallo */
+	long	 ws_silence_s;		/* 30 */
+	long	 request_timeout_ms;	/* 10000 */
+	long	 balance_warn_submissions;	/* 24 */
+	/* [wallet NAME] and [topic ID] */
+	struct config_wallet *wallets;
+	size_t	 nwallets;
+	struct config_topic *topics;
+	size_t	 ntopics;
+	/* from the command line, not the file */
+	int	 debug;
+	int	 foreground;
+	int	 dry_run;
+};
+
+struct config_overrides {
+	const char	*state_dir;
+	const char	*run_dir;
+	long		 polling_interval;	/* 0 = none */
+	int		 debug;
+	int		 foreground;
+	int		 dry_run;
+};
+
+/*
+ * Finds the configuration: path if given, else $ALLORA_WORKER_CONF, ./allora-worker.conf,
+ * /etc/allora-worker/allora-worker.conf, else a .env in the current directory.  Returns
+ * the path to use (static or from the environment), or NULL when only .env (or nothing)
+ * is there.
+ */
+const char *config_find(const char *path);
+
+/*
+ * Loads and checks a configuration.  path NULL: config_find().  On error returns NULL and
+ * err holds "FILE:LINE: what is wrong" (exit status 2).
+ */
+struct config *config_load(const char *path, const struct config_overrides *,
+	    char *err, size_t errlen);
+void	 config_free(struct config *);
+
+json_t	*config_to_json(const struct config *);
+struct config *config_from_json(const json_t *, char *err, size_t errlen);
+
+const struct config_topic *config_topic(const struct config *, uint32_t id);
+const struct config_wallet *config_wallet(const struct config *, const char *name);
+
+/* Reads a .env file into the environment without overriding what is set; -1 + err. */
+int	 config_load_dotenv(const char *path, char *err, size_t errlen);
+
+/* The default state and run directories for this user (caller frees). */
+char	*config_default_state_dir(void);
+char	*config_default_run_dir(void);
+
+#endif
