@@ -474,15 +474,20 @@ config_default_run_dir(void)
 int
 config_load_dotenv(const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char line[8192], *s, *eq, *k, *v, *end;
-	int lineno = 0;
+	/* Read with read(2) into one buffer that is wiped afterwards: the file may hold
+	 * MNEMONIC, which must not linger in this process's memory. */
+	size_t len;
+	char *buf = read_file(path, 1 << 20, &len), *line, *next, *s, *eq, *k, *v, *end;
+	int lineno = 0, rc = 0;
 
-	if (fp == NULL) {
+	if (buf == NULL) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
 		lineno++;
 		for (s = line; isspace((unsigned char)*s); s++)
 			;
@@ -493,16 +498,15 @@ config_load_dotenv(const char *path, char *err, size_t errlen)
 		eq = strchr(s, '=');
 		if (eq == NULL) {
 			snprintf(err, errlen, "%s:%d: expected NAME=value", path, lineno);
-			fclose(fp);
-			secure_clear(line, sizeof(line));
-			return -1;
+			rc = -1;
+			break;
 		}
 		*eq = '\0';
 		k = s;
 		for (end = eq - 1; end >= k && isspace((unsigned char)*end); end--)
 			*end = '\0';
 		v = eq + 1;
-		while (isspace((unsigned char)*v) && *v != '\n')
+		while (isspace((unsigned char)*v))
 			v++;
 		end = v + strlen(v);
 		while (end > v && isspace((unsigned char)end[-1]))
@@ -517,15 +521,14 @@ config_load_dotenv(const char *path, char *err, size_t errlen)
 		}
 		if (!valid_name(k)) {
 			snprintf(err, errlen, "%s:%d: bad variable name", path, lineno);
-			fclose(fp);
-			secure_clear(line, sizeof(line));
-			return -1;
+			rc = -1;
+			break;
 		}
 		setenv(k, v, 0);	/* never overrides the environment */
-		secure_clear(line, sizeof(line));
 	}
-	fclose(fp);
-	return 0;
+	secure_clear(buf, len);
+	free(buf);
+	return rc;
 }
 
 static char *

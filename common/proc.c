@@ -174,6 +174,8 @@ static struct {
 	struct config		*conf;
 	uint32_t		 seq;
 	int			 ready;
+	int			 shutting_down;
+	struct event		*sig_term, *sig_int;
 } child;
 
 static void
@@ -209,9 +211,28 @@ child_close(struct peer *p, const char *reason, void *arg)
 	peer_free(p);
 	child.sup = NULL;
 	log_set_sink(NULL, NULL);
+	/* The supervisor is gone: nothing may outlive it. */
+	event_base_loopexit(child.base, NULL);
+}
+
+/* SHUTDOWN or SIGTERM: the role's on_shutdown ends the loop when it is done (in-flight
+ * work); without one the loop ends now.  The channel stays open until then. */
+static void
+child_begin_shutdown(void)
+{
+	if (child.shutting_down)
+		return;
+	child.shutting_down = 1;
 	if (child.ops.on_shutdown != NULL)
 		child.ops.on_shutdown(child.ops.arg);
-	event_base_loopexit(child.base, NULL);
+	else
+		event_base_loopexit(child.base, NULL);
+}
+
+static void
+child_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	child_begin_shutdown();
 }
 
 static void
@@ -225,12 +246,7 @@ child_msg(struct peer *p, struct frame *f, void *arg)
 		peer_send(p, MSG_HEARTBEAT_ACK, 0, f->seq, json_incref(f->payload));
 		return;
 	case MSG_SHUTDOWN:
-		if (child.ops.on_shutdown != NULL)
-			child.ops.on_shutdown(child.ops.arg);
-		peer_free(p);
-		child.sup = NULL;
-		log_set_sink(NULL, NULL);
-		event_base_loopexit(child.base, NULL);
+		child_begin_shutdown();
 		return;
 	case MSG_CONFIG:
 		c = config_from_json(f->payload, err, sizeof(err));
@@ -266,6 +282,10 @@ child_start(struct event_base *base, const struct child_ops *ops)
 	child.ops = *ops;
 	log_init(ops->role, 0);
 	child.sup = peer_new(base, 3, child_msg, child_close, NULL);
+	child.sig_term = evsignal_new(base, SIGTERM, child_signal, NULL);
+	child.sig_int = evsignal_new(base, SIGINT, child_signal, NULL);
+	evsignal_add(child.sig_term, NULL);
+	evsignal_add(child.sig_int, NULL);
 	log_set_sink(child_log_sink, NULL);
 	peer_send(child.sup, MSG_HELLO, 0, 0, json_pack("{s:s, s:I, s:s, s:i}",
 	    "role", ops->role, "pid", (json_int_t)getpid(), "version", AW_VERSION,

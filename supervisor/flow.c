@@ -1,0 +1,849 @@
+/*
+ * Routing of the daemon's work (see flow.h).  Every state change of a (topic, nonce) is
+ * written to the ledger first; status and metrics read the same state.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+#include "flow.h"
+#include "ledger.h"
+#include "proc.h"
+#include "sup.h"
+#include "util.h"
+
+enum wstate { W_PREDICTING, W_SUBMITTING, W_SIGNED, W_BROADCAST };
+
+struct work {
+	TAILQ_ENTRY(work) entry;
+	uint32_t	 topic;
+	int64_t		 nonce;
+	int64_t		 window_end;	/* -1 unknown */
+	enum wstate	 st;
+	int64_t		 seen_ms;
+	int64_t		 predict_deadline_ms;
+	int		 predict_sent;
+	int		 submit_sent;
+	char		*value;
+	char		*txhash;
+	char		*tx;
+	long long	 sequence;
+};
+
+TAILQ_HEAD(worklist, work);
+
+struct ftopic {
+	struct ledger	*ledger;
+	json_t		*known;		/* nonce string -> last state */
+	double		 next_wait_log;	/* wall time of the next "starts in" line */
+	int		 chain_stopped;	/* not whitelisted / no funds: reason in rt */
+};
+
+static struct worklist works = TAILQ_HEAD_INITIALIZER(works);
+static struct ftopic *ft;
+static int flow_stopping;
+
+#define KNOWN_MAX	1024
+
+static struct topic_rt *
+rt_of(uint32_t id, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < sup->ntopics; i++)
+		if (sup->topics[i].id == id) {
+			if (idx != NULL)
+				*idx = i;
+			return &sup->topics[i];
+		}
+	return NULL;
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s != NULL ? xstrdup(s) : NULL;
+}
+
+static void
+known_set(size_t i, int64_t nonce, const char *state)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%lld", (long long)nonce);
+	json_object_set_new(ft[i].known, key, json_string(state));
+	if (json_object_size(ft[i].known) > KNOWN_MAX) {
+		/* Forget the oldest nonce: its window closed long ago. */
+		const char *k, *oldest = NULL;
+		long long min = 0, v;
+		json_t *x;
+
+		json_object_foreach(ft[i].known, k, x) {
+			v = atoll(k);
+			if (oldest == NULL || v < min) {
+				oldest = k;
+				min = v;
+			}
+		}
+		if (oldest != NULL) {
+			char *copy = xstrdup(oldest);
+
+			json_object_del(ft[i].known, copy);
+			free(copy);
+		}
+	}
+}
+
+/* Records a state change in the ledger and in the status fields. */
+static int
+record(struct work *w, const char *state, json_t *fields, int sync)
+{
+	size_t i;
+	struct topic_rt *t = rt_of(w->topic, &i);
+	int rc;
+
+	if (t == NULL) {
+		json_decref(fields);
+		return -1;
+	}
+	rc = ledger_append(ft[i].ledger, w->nonce, state, fields, sync);
+	if (w->nonce >= t->last_nonce) {
+		t->last_nonce = w->nonce;
+		set_str(&t->last_state, state);
+	}
+	known_set(i, w->nonce, state);
+	return rc;
+}
+
+static void
+work_free(struct work *w)
+{
+	TAILQ_REMOVE(&works, w, entry);
+	free(w->value);
+	free(w->txhash);
+	free(w->tx);
+	free(w);
+}
+
+static struct work *
+work_find(uint32_t topic, int64_t nonce)
+{
+	struct work *w;
+
+	TAILQ_FOREACH(w, &works, entry)
+		if (w->topic == topic && w->nonce == nonce)
+			return w;
+	return NULL;
+}
+
+static int
+child_up(enum child_role r)
+{
+	struct child *c = child_by_role(r);
+
+	return c->peer != NULL && c->ready_ms != 0;
+}
+
+static void
+count_missed(struct topic_rt *t, const char *reason)
+{
+	json_t *n;
+
+	if (t->missed == NULL)
+		t->missed = json_object();
+	n = json_object_get(t->missed, reason);
+	json_object_set_new(t->missed, reason, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+static void
+finish_missed(struct work *w, const char *reason, const char *detail)
+{
+	struct topic_rt *t = rt_of(w->topic, NULL);
+
+	record(w, "missed", json_pack("{s:s, s:s?}", "reason", reason, "detail", detail), 0);
+	if (t != NULL)
+		count_missed(t, reason);
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s?}", "topic",
+	    (int)w->topic, "nonce", (json_int_t)w->nonce, "reason", reason, "detail", detail),
+	    "Window missed (topic %u, nonce %lld): %s%s%s", w->topic, (long long)w->nonce,
+	    reason, detail ? ": " : "", detail ? detail : "");
+	work_free(w);
+}
+
+static void
+send_predict(struct work *w)
+{
+	const struct config_topic *ct = config_topic(sup->conf, w->topic);
+	long ms = ct != NULL ? ct->predict_timeout_s * 1000 : 30000;
+
+	if (!child_up(ROLE_TRAINER) || flow_stopping)
+		return;
+	sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, w->topic, 0,
+	    json_pack("{s:i, s:I, s:I, s:o}", "topic", (int)w->topic, "nonce",
+	    (json_int_t)w->nonce, "deadline_ms", (json_int_t)(w->predict_deadline_ms -
+	    mono_ms() > 0 ? w->predict_deadline_ms - mono_ms() : ms),
+	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null()));
+	w->predict_sent = 1;
+}
+
+static void
+send_submit(struct work *w)
+{
+	const struct config_topic *ct = config_topic(sup->conf, w->topic);
+	json_t *o;
+
+	if (!child_up(ROLE_SUBMITTER) || flow_stopping || ct == NULL)
+		return;
+	o = json_pack("{s:i, s:I, s:s, s:o, s:s}", "topic", (int)w->topic, "nonce",
+	    (json_int_t)w->nonce, "value", w->value, "window_end",
+	    w->window_end >= 0 ? json_integer(w->window_end) : json_null(), "wallet", ct->wallet);
+	if (w->txhash != NULL && w->tx != NULL)
+		/* Signed before: resolve that transaction, never sign a different one. */
+		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I}", "txhash",
+		    w->txhash, "tx", w->tx, "sequence", (json_int_t)w->sequence));
+	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SUBMIT, w->topic, 0, o);
+	w->submit_sent = 1;
+}
+
+static void
+have_value(struct work *w, const char *value, const char *source, const char *model,
+    const char *reason)
+{
+	struct topic_rt *t = rt_of(w->topic, NULL);
+
+	set_str(&w->value, value);
+	record(w, "predicted", json_pack("{s:s, s:s, s:s?, s:s?}", "value", value, "source",
+	    source, "model", model, "reason", reason), 0);
+	if (t != NULL) {
+		set_str(&t->last_value, value);
+		set_str(&t->last_source, source);
+	}
+	w->st = W_SUBMITTING;
+	send_submit(w);
+}
+
+static void
+use_fallback(struct work *w, const char *why)
+{
+	const struct config_topic *ct = config_topic(sup->conf, w->topic);
+
+	if (ct == NULL || strcmp(ct->fallback, "skip") == 0) {
+		finish_missed(w, "no_prediction", why);
+		return;
+	}
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)w->topic,
+	    "nonce", (json_int_t)w->nonce, "reason", why),
+	    "Prediction function failed: %s (submitting the fallback %s)", why, ct->fallback);
+	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s, s:s, s:s}",
+	    "topic", (int)w->topic, "nonce", (json_int_t)w->nonce, "value", ct->fallback,
+	    "source", "fallback", "model", ct->model, "reason", why),
+	    "Prediction for topic %u nonce %lld: %s (fallback)", w->topic, (long long)w->nonce,
+	    ct->fallback);
+	have_value(w, ct->fallback, "fallback", ct->model, why);
+}
+
+static void
+on_window_open(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *source = frame_str(f, "source");
+	struct topic_rt *t;
+	struct work *w;
+	size_t i;
+	char key[32];
+	const struct config_topic *ct;
+
+	t = rt_of(topic, &i);
+	if (t == NULL || nonce <= 0) {
+		log_warnx("listener reported a window for topic %u nonce %lld, which we don't "
+		    "serve", topic, (long long)nonce);
+		return;
+	}
+	if (strcmp(t->state, "serving") != 0 || flow_stopping) {
+		log_debug("window of topic %u nonce %lld ignored: topic is %s", topic,
+		    (long long)nonce, t->state);
+		return;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)nonce);
+	if (work_find(topic, nonce) != NULL || json_object_get(ft[i].known, key) != NULL) {
+		log_debug("window of topic %u nonce %lld already handled", topic, (long long)nonce);
+		return;
+	}
+	ct = config_topic(sup->conf, topic);
+	w = xcalloc(1, sizeof(*w));
+	w->topic = topic;
+	w->nonce = nonce;
+	w->window_end = frame_int(f, "window_end", -1);
+	w->st = W_PREDICTING;
+	w->seen_ms = mono_ms();
+	w->sequence = -1;
+	w->predict_deadline_ms = w->seen_ms + (ct != NULL ? ct->predict_timeout_s : 30) * 1000;
+	TAILQ_INSERT_TAIL(&works, w, entry);
+	record(w, "seen", json_pack("{s:s?, s:I?}", "source", source, "window_end",
+	    w->window_end >= 0 ? (json_int_t)w->window_end : 0), 0);
+	send_predict(w);
+}
+
+static void
+on_prediction(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *value = frame_str(f, "value"), *source = frame_str(f, "source");
+	const char *model = frame_str(f, "model"), *reason = frame_str(f, "reason");
+	const struct config_topic *ct = config_topic(sup->conf, topic);
+	struct work *w = work_find(topic, nonce);
+	double d;
+
+	if (w == NULL || w->st != W_PREDICTING) {
+		log_debug("late or unknown PREDICTION for topic %u nonce %lld", topic,
+		    (long long)nonce);
+		return;
+	}
+	if (value == NULL) {
+		/* The trainer's answer is "skip" (fallback = skip) or it had nothing. */
+		finish_missed(w, "no_prediction", reason ? reason : "the trainer had no value");
+		return;
+	}
+	if (parse_double(value, &d) == -1 || (ct != NULL && ct->max_abs_value > 0 &&
+	    fabs(d) > ct->max_abs_value)) {
+		char *why = xasprintf("value %s refused: %s", value,
+		    parse_double(value, &d) == -1 ? "not a finite number" : "over max_abs_value");
+
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic",
+		    (int)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
+		use_fallback(w, why);
+		free(why);
+		return;
+	}
+	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s?, s:s?, s:s?}",
+	    "topic", (int)topic, "nonce", (json_int_t)nonce, "value", value, "source", source,
+	    "model", model, "reason", reason),
+	    "Prediction for topic %u nonce %lld: %s (%s)", topic, (long long)nonce, value,
+	    source ? source : "?");
+	have_value(w, value, source ? source : "fresh", model, reason);
+}
+
+static void
+on_signed(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *txhash = frame_str(f, "txhash"), *tx = frame_str(f, "tx");
+	long long seq = frame_int(f, "sequence", -1);
+	struct work *w = work_find(topic, nonce);
+	struct topic_rt *t = rt_of(topic, NULL);
+	int rc;
+
+	if (txhash == NULL || tx == NULL) {
+		log_warnx("SIGNED without txhash or tx for topic %u nonce %lld", topic,
+		    (long long)nonce);
+		return;
+	}
+	if (w == NULL) {
+		/* Not ours (any more): refuse so that it is never broadcast. */
+		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
+		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
+		    (json_int_t)nonce, "txhash", txhash, "ok", 0, "error", "no such work"));
+		return;
+	}
+	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
+	    "txhash", txhash, "tx", tx, "value", w->value), 1);
+	if (rc == 0) {
+		set_str(&w->txhash, txhash);
+		set_str(&w->tx, tx);
+		w->sequence = seq;
+		w->st = W_SIGNED;
+		if (t != NULL)
+			set_str(&t->last_txhash, txhash);
+	}
+	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
+	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
+	    (json_int_t)nonce, "txhash", txhash, "ok", rc == 0, "error",
+	    rc == 0 ? NULL : "ledger write failed"));
+}
+
+static void
+stop_topics(uint32_t topic, const char *wallet, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < sup->ntopics; i++) {
+		const struct config_topic *ct = config_topic(sup->conf, sup->topics[i].id);
+
+		if ((wallet == NULL && sup->topics[i].id == topic) ||
+		    (wallet != NULL && ct != NULL && strcmp(ct->wallet, wallet) == 0)) {
+			set_str(&sup->topics[i].state, "stopped");
+			set_str(&sup->topics[i].reason, reason);
+			ft[i].chain_stopped = 1;
+		}
+	}
+}
+
+static void
+on_submitted(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *outcome = frame_str(f, "outcome"), *txhash = frame_str(f, "txhash");
+	const char *reason = frame_str(f, "reason"), *error = frame_str(f, "error");
+	long long height = frame_int(f, "height", -1), code = frame_int(f, "code", -1);
+	struct work *w = work_find(topic, nonce);
+	struct topic_rt *t = rt_of(topic, NULL);
+
+	if (outcome == NULL || w == NULL || t == NULL) {
+		log_debug("SUBMITTED for unknown work (topic %u nonce %lld)", topic,
+		    (long long)nonce);
+		return;
+	}
+	if (txhash != NULL)
+		set_str(&t->last_txhash, txhash);
+	if (strcmp(outcome, "broadcast") == 0) {
+		record(w, "broadcast", json_pack("{s:s?}", "txhash", txhash), 0);
+		w->st = W_BROADCAST;
+		return;
+	}
+	if (strcmp(outcome, "included") == 0) {
+		record(w, "included", json_pack("{s:s?, s:I}", "txhash", txhash, "height",
+		    (json_int_t)height), 0);
+		return;
+	}
+	if (strcmp(outcome, "accepted") == 0 || strcmp(outcome, "already_submitted") == 0) {
+		record(w, "accepted", json_pack("{s:s?, s:I, s:s?}", "txhash", txhash, "height",
+		    (json_int_t)height, "reason", strcmp(outcome, "accepted") == 0 ? NULL :
+		    "already submitted"), 0);
+		t->accepted++;
+		t->last_accepted_wall = wall_s();
+		log_event(LOG_LVL_INFO, "success", json_pack("{s:i, s:I, s:s?, s:I, s:s?}",
+		    "topic", (int)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "height",
+		    (json_int_t)height, "value", w->value),
+		    "Prediction submitted and accepted (topic %u, nonce %lld, value %s, tx %s%s)",
+		    topic, (long long)nonce, w->value ? w->value : "?", txhash ? txhash : "?",
+		    strcmp(outcome, "accepted") == 0 ? "" : ", already submitted");
+		work_free(w);
+		return;
+	}
+	if (strcmp(outcome, "rejected") == 0) {
+		record(w, "rejected", json_pack("{s:s?, s:I, s:s?, s:s?}", "txhash", txhash,
+		    "code", (json_int_t)code, "reason", reason, "error", error), 0);
+		count_missed(t, reason ? reason : "rejected");
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s?, s:I, s:s?, s:s?}",
+		    "topic", (int)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "code",
+		    (json_int_t)code, "reason", reason, "error", error),
+		    "Submission rejected (topic %u, nonce %lld): %s", topic, (long long)nonce,
+		    error ? error : reason ? reason : "?");
+	} else if (strcmp(outcome, "missed") == 0) {
+		record(w, "missed", json_pack("{s:s?, s:s?}", "reason", reason, "error", error), 0);
+		count_missed(t, reason ? reason : "missed");
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s?, s:s?}",
+		    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason", reason, "error",
+		    error), "Window missed (topic %u, nonce %lld): %s", topic, (long long)nonce,
+		    error ? error : reason ? reason : "?");
+	} else {
+		log_warnx("SUBMITTED with unknown outcome \"%s\"", outcome);
+		return;
+	}
+	if (json_is_true(json_object_get(f->payload, "stop_topic")))
+		stop_topics(topic, NULL, error ? error : reason);
+	if (json_is_true(json_object_get(f->payload, "stop_wallet")))
+		stop_topics(topic, frame_str(f, "wallet") ? frame_str(f, "wallet") :
+		    config_topic(sup->conf, topic)->wallet, error ? error : reason);
+	work_free(w);
+}
+
+static void
+on_wallet(struct frame *f)
+{
+	const char *name = frame_str(f, "name");
+	json_t *bal = json_object_get(f->payload, "balance_uallo");
+	size_t i;
+
+	if (name == NULL)
+		return;
+	for (i = 0; i < sup->nwallets; i++) {
+		struct wallet_rt *w = &sup->wallets[i];
+
+		if (strcmp(w->name, name) != 0)
+			continue;
+		if (frame_str(f, "address") != NULL)
+			set_str(&w->address, frame_str(f, "address"));
+		if (json_is_string(bal))
+			set_str(&w->balance, json_string_value(bal));
+		else if (json_is_integer(bal)) {
+			char *s = xasprintf("%lld", (long long)json_integer_value(bal));
+
+			set_str(&w->balance, s);
+			free(s);
+		}
+		if (json_is_integer(json_object_get(f->payload, "sequence")))
+			w->sequence = frame_int(f, "sequence", -1);
+	}
+}
+
+void
+flow_dispatch(struct child *c, struct frame *f)
+{
+	switch (f->type) {
+	case MSG_WINDOW_OPEN:
+		if (c->role == ROLE_LISTENER)
+			on_window_open(f);
+		return;
+	case MSG_PREDICTION:
+		if (c->role == ROLE_TRAINER)
+			on_prediction(f);
+		return;
+	case MSG_SIGNED:
+		if (c->role == ROLE_SUBMITTER)
+			on_signed(f);
+		return;
+	case MSG_SUBMITTED:
+		if (c->role == ROLE_SUBMITTER)
+			on_submitted(f);
+		return;
+	case MSG_WALLET:
+		if (c->role == ROLE_SUBMITTER)
+			on_wallet(f);
+		return;
+	default:
+		log_warnx("%s sent %s, which it may not; ignored", child_role_name(c->role),
+		    msg_type_name(f->type));
+		return;
+	}
+}
+
+void
+flow_child_ready(struct child *c)
+{
+	struct work *w;
+
+	TAILQ_FOREACH(w, &works, entry) {
+		if (c->role == ROLE_TRAINER && w->st == W_PREDICTING)
+			send_predict(w);
+		else if (c->role == ROLE_SUBMITTER && w->st != W_PREDICTING)
+			send_submit(w);
+	}
+}
+
+/* Competition window: waiting before the start, stopped after the end. */
+static void
+competition_tick(void)
+{
+	double now = wall_s();
+	size_t i, ended = 0;
+
+	for (i = 0; i < sup->ntopics; i++) {
+		struct topic_rt *t = &sup->topics[i];
+		const struct config_topic *ct = config_topic(sup->conf, t->id);
+		const char *want;
+
+		if (ct == NULL || ft[i].chain_stopped)
+			continue;
+		if (ct->competition_end > 0 && now >= ct->competition_end)
+			want = "stopped";
+		else if (ct->competition_start > 0 && now < ct->competition_start)
+			want = "waiting";
+		else
+			want = "serving";
+		if (strcmp(want, "stopped") == 0)
+			ended++;
+		if (strcmp(want, "waiting") == 0 && now >= ft[i].next_wait_log) {
+			double h = (ct->competition_start - now) / 3600.0;
+
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:f}", "topic", (int)t->id,
+			    "hours", h), "Competition starts in %.1f hours (topic %u); the worker "
+			    "will start when the competition begins", h, t->id);
+			ft[i].next_wait_log = now + 3600;
+		}
+		if (strcmp(t->state, want) == 0)
+			continue;
+		if (strcmp(want, "serving") == 0)
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:i}", "topic", (int)t->id),
+			    "Competition is active (topic %u)", t->id);
+		else if (strcmp(want, "stopped") == 0) {
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:i}", "topic", (int)t->id),
+			    "Competition ended for topic %u", t->id);
+			set_str(&t->reason, "competition ended");
+		}
+		set_str(&t->state, want);
+	}
+	if (sup->ntopics > 0 && ended == sup->ntopics && !sup->stopping)
+		sup_shutdown("Competition ended - shutting down", 0);
+}
+
+void
+flow_tick(void)
+{
+	struct work *w, *tmp;
+	int64_t now = mono_ms();
+
+	if (sup->stopping)
+		return;
+	competition_tick();
+	TAILQ_FOREACH_SAFE(w, &works, entry, tmp) {
+		if (w->st == W_PREDICTING && now >= w->predict_deadline_ms)
+			use_fallback(w, "the trainer did not answer in time");
+		else if (w->st == W_PREDICTING && !w->predict_sent)
+			send_predict(w);
+		else if (w->st == W_SUBMITTING && !w->submit_sent)
+			send_submit(w);
+	}
+}
+
+int
+flow_in_flight(void)
+{
+	struct work *w;
+
+	TAILQ_FOREACH(w, &works, entry)
+		if (w->st == W_SIGNED || w->st == W_BROADCAST)
+			return 1;
+	return 0;
+}
+
+void
+flow_init(void)
+{
+	char err[512], key[32];
+	const char *k;
+	json_t *all, *rec;
+	size_t i;
+	long bad;
+
+	ft = xcalloc(sup->ntopics, sizeof(*ft));
+	for (i = 0; i < sup->ntopics; i++) {
+		ft[i].ledger = ledger_open(sup->conf->state_dir, sup->topics[i].id, err,
+		    sizeof(err));
+		if (ft[i].ledger == NULL)
+			fatalx("%s", err);
+		ft[i].known = json_object();
+		all = ledger_replay(ft[i].ledger, &bad);
+		if (bad > 0)
+			log_warnx("ledger of topic %u: %ld unreadable line(s) skipped",
+			    sup->topics[i].id, bad);
+		json_object_foreach(all, k, rec) {
+			const char *st = json_string_value(json_object_get(rec, "state"));
+			int64_t nonce = json_integer_value(json_object_get(rec, "nonce"));
+			struct topic_rt *t = &sup->topics[i];
+
+			if (nonce > t->last_nonce) {
+				t->last_nonce = nonce;
+				set_str(&t->last_state, st);
+				set_str(&t->last_value, json_string_value(json_object_get(rec,
+				    "value")));
+				set_str(&t->last_source, json_string_value(json_object_get(rec,
+				    "source")));
+				set_str(&t->last_txhash, json_string_value(json_object_get(rec,
+				    "txhash")));
+			}
+			if (ledger_state_final(st)) {
+				snprintf(key, sizeof(key), "%lld", (long long)nonce);
+				json_object_set_new(ft[i].known, key, json_string(st));
+				if (strcmp(st, "accepted") == 0)
+					t->accepted++;
+				continue;
+			}
+			if (json_is_string(json_object_get(rec, "txhash")) &&
+			    json_is_string(json_object_get(rec, "tx"))) {
+				/* Signed before the restart: resolve the same transaction. */
+				struct work *w = xcalloc(1, sizeof(*w));
+
+				w->topic = t->id;
+				w->nonce = nonce;
+				w->window_end = json_integer_value(json_object_get(rec,
+				    "window_end"));
+				if (w->window_end <= 0)
+					w->window_end = -1;
+				w->st = W_SIGNED;
+				w->seen_ms = mono_ms();
+				w->value = xstrdup(json_string_value(json_object_get(rec, "value")) ?
+				    json_string_value(json_object_get(rec, "value")) : "0");
+				w->txhash = xstrdup(json_string_value(json_object_get(rec, "txhash")));
+				w->tx = xstrdup(json_string_value(json_object_get(rec, "tx")));
+				w->sequence = json_integer_value(json_object_get(rec, "sequence"));
+				TAILQ_INSERT_TAIL(&works, w, entry);
+				snprintf(key, sizeof(key), "%lld", (long long)nonce);
+				json_object_set_new(ft[i].known, key, json_string(st));
+				log_info("topic %u nonce %lld was signed before a restart (tx %s); "
+				    "resolving that transaction", t->id, (long long)nonce, w->txhash);
+			}
+		}
+		json_decref(all);
+	}
+	competition_tick();
+}
+
+void
+flow_ready(void)
+{
+	struct work *w;
+
+	TAILQ_FOREACH(w, &works, entry)
+		if (w->st != W_PREDICTING && !w->submit_sent)
+			send_submit(w);
+}
+
+void
+flow_stop(void)
+{
+	flow_stopping = 1;
+}
+
+void
+flow_reload(void)
+{
+	char err[1024];
+
+	if (flow_reload_config(err, sizeof(err)) == -1)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s}", "topic", "reason", err),
+		    "configuration reload refused, keeping the running one: %s", err);
+}
+
+void
+flow_free(void)
+{
+	struct work *w;
+	size_t i;
+
+	while ((w = TAILQ_FIRST(&works)) != NULL)
+		work_free(w);
+	for (i = 0; i < sup->ntopics && ft != NULL; i++) {
+		ledger_close(ft[i].ledger);
+		json_decref(ft[i].known);
+	}
+	free(ft);
+	ft = NULL;
+}
+
+/*
+ * Reload (SIGHUP or alloractl): the new configuration must parse; settings reach the
+ * children in a new CONFIG frame.  Adding or removing topics needs their locks and
+ * ledgers: see reload.c.
+ */
+int
+flow_reload_config(char *err, size_t errlen)
+{
+	struct config_overrides ov;
+	struct config *nc;
+	size_t i;
+
+	if (sup->conf->path == NULL) {
+		snprintf(err, errlen, "running from a .env file: nothing to reload");
+		return -1;
+	}
+	memset(&ov, 0, sizeof(ov));
+	ov.state_dir = sup->conf->state_dir;
+	ov.run_dir = sup->conf->run_dir;
+	ov.debug = sup->conf->debug;
+	ov.foreground = sup->conf->foreground;
+	ov.dry_run = sup->conf->dry_run;
+	ov.polling_interval = sup->conf->polling_interval;
+	nc = config_load(sup->conf->path, &ov, err, errlen);
+	if (nc == NULL)
+		return -1;
+	if (strcmp(nc->instance, sup->conf->instance) != 0) {
+		snprintf(err, errlen, "%s: instance cannot change while running (%s -> %s)",
+		    nc->path, sup->conf->instance, nc->instance);
+		config_free(nc);
+		return -1;
+	}
+	if (reload_topics(nc, err, errlen) == -1) {
+		config_free(nc);
+		return -1;
+	}
+	config_free(sup->conf);
+	sup->conf = nc;
+	for (i = 0; i < NROLES; i++)
+		if (sup->children[i].peer != NULL && sup->children[i].hello)
+			sup_send_child(&sup->children[i], MSG_CONFIG, 0, 0, config_to_json(nc));
+	log_info("configuration reloaded from %s (%zu topics)", nc->path, nc->ntopics);
+	return 0;
+}
+
+/* Takes the locks and ledgers of added topics, releases those of removed ones. */
+int
+reload_topics(struct config *nc, char *err, size_t errlen)
+{
+	struct topic_rt *nt;
+	struct ftopic *nf;
+	size_t i, j, n = nc->ntopics;
+	int rc;
+
+	nt = xcalloc(n, sizeof(*nt));
+	nf = xcalloc(n, sizeof(*nf));
+	for (i = 0; i < n; i++) {
+		nt[i].id = nc->topics[i].id;
+		nt[i].lock_fd = -1;
+		for (j = 0; j < sup->ntopics; j++)
+			if (sup->topics[j].id == nt[i].id)
+				break;
+		if (j < sup->ntopics)
+			continue;
+		rc = locks_take(nc, &nt[i], 1, err, errlen);
+		if (rc == 0) {
+			nf[i].ledger = ledger_open(nc->state_dir, nt[i].id, err, errlen);
+			if (nf[i].ledger == NULL)
+				rc = 1;
+		}
+		if (rc != 0) {
+			for (j = 0; j <= i; j++) {
+				locks_release(&nt[j], 1);
+				ledger_close(nf[j].ledger);
+			}
+			free(nt);
+			free(nf);
+			return -1;
+		}
+		nt[i].state = xstrdup("serving");
+		nt[i].last_nonce = -1;
+		nf[i].known = json_object();
+		locks_write_pid(&nt[i], 1);
+		log_info("topic %u added by the reload", nt[i].id);
+	}
+	/* Keep the state of topics that stay; drop the others. */
+	for (j = 0; j < sup->ntopics; j++) {
+		for (i = 0; i < n; i++)
+			if (nt[i].id == sup->topics[j].id)
+				break;
+		if (i < n) {
+			nt[i] = sup->topics[j];
+			nf[i] = ft[j];
+			continue;
+		}
+		{
+			struct work *w, *tmp;
+
+			TAILQ_FOREACH_SAFE(w, &works, entry, tmp)
+				if (w->topic == sup->topics[j].id && w->st == W_PREDICTING)
+					work_free(w);
+		}
+		log_info("topic %u removed by the reload", sup->topics[j].id);
+		locks_release(&sup->topics[j], 1);
+		ledger_close(ft[j].ledger);
+		json_decref(ft[j].known);
+		free(sup->topics[j].state);
+		free(sup->topics[j].reason);
+		free(sup->topics[j].last_state);
+		free(sup->topics[j].last_value);
+		free(sup->topics[j].last_source);
+		free(sup->topics[j].last_txhash);
+		json_decref(sup->topics[j].missed);
+	}
+	free(sup->topics);
+	free(ft);
+	sup->topics = nt;
+	sup->ntopics = n;
+	ft = nf;
+	return 0;
+}

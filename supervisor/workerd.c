@@ -1,0 +1,232 @@
+/*
+ * allora-workerd: the supervisor, or (with the hidden -P ROLE) one of its children.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flow.h"
+#include "roles.h"
+#include "sup.h"
+#include "util.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: allora-workerd [-c FILE] [-f] [-d] [--polling N] [--dry-run]\n"
+	    "                      [--state-dir DIR] [--run-dir DIR]\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (default: $ALLORA_WORKER_CONF,\n"
+	    "                      ./allora-worker.conf, /etc/allora-worker/allora-worker.conf,\n"
+	    "                      else ./.env)\n"
+	    "  -f, --foreground    stay in the foreground; the log also goes to stderr\n"
+	    "  -d, --debug         debug lines in the human log\n"
+	    "      --polling N     poll the chain every N seconds (overrides polling_interval)\n"
+	    "      --dry-run       do everything but broadcast\n"
+	    "      --state-dir DIR override state_dir\n"
+	    "      --run-dir DIR   override run_dir\n"
+	    "  -V, --version       print the version\n"
+	    "  -h, --help          this help\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"
+	    "3 topic already served by another daemon.\n");
+}
+
+static int
+run_role(const char *role)
+{
+	if (strcmp(role, "listener") == 0)
+		return listener_main();
+	if (strcmp(role, "trainer") == 0)
+		return trainer_main();
+	if (strcmp(role, "submitter") == 0)
+		return submitter_main();
+	fprintf(stderr, "allora-workerd: unknown role %s\n", role);
+	return 2;
+}
+
+/* Everything that can fail with a clear status before the daemon detaches. */
+static int
+prepare(struct config *conf, char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	sup = xcalloc(1, sizeof(*sup));
+	sup->conf = conf;
+	sup->ctl_fd = -1;
+	sup->ready_fd = -1;
+	sup->mnemonic_fd = -1;
+	if (mkdir_p(conf->state_dir, 0750) == -1) {
+		snprintf(err, errlen, "state_dir %s: %s", conf->state_dir, strerror(errno));
+		return 1;
+	}
+	if (mkdir_p(conf->run_dir, 0700) == -1) {
+		snprintf(err, errlen, "run_dir %s: %s", conf->run_dir, strerror(errno));
+		return 1;
+	}
+	sup->pid_path = xasprintf("%s/%s.pid", conf->run_dir, conf->instance);
+	sup->sock_path = xasprintf("%s/%s.sock", conf->run_dir, conf->instance);
+	if ((rc = pidfile_check(sup->pid_path, err, errlen)) != 0)
+		return rc;
+	sup->ntopics = conf->ntopics;
+	sup->topics = xcalloc(conf->ntopics, sizeof(*sup->topics));
+	for (i = 0; i < conf->ntopics; i++) {
+		sup->topics[i].id = conf->topics[i].id;
+		sup->topics[i].lock_fd = -1;
+		sup->topics[i].last_nonce = -1;
+		sup->topics[i].state = xstrdup("serving");
+	}
+	sup->nwallets = conf->nwallets;
+	sup->wallets = xcalloc(conf->nwallets, sizeof(*sup->wallets));
+	for (i = 0; i < conf->nwallets; i++) {
+		sup->wallets[i].name = xstrdup(conf->wallets[i].name);
+		sup->wallets[i].sequence = -1;
+	}
+	return locks_take(conf, sup->topics, sup->ntopics, err, errlen);
+}
+
+/*
+ * Without -f: fork; the parent waits until the daemon is ready (exit 0) or failed (exit 1
+ * with the reason), so `allora-workerd` and `alloractl start` return a meaningful status.
+ */
+static int
+detach(int *ready_fd)
+{
+	int p[2], status;
+	char buf[1024];
+	ssize_t n;
+	size_t len = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		perror("allora-workerd: pipe");
+		return 1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		perror("allora-workerd: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*ready_fd = p[1];
+		return -1;	/* the daemon goes on */
+	}
+	close(p[1]);
+	while (len < sizeof(buf) - 1) {
+		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strncmp(buf, "READY", 5) == 0)
+		return 0;
+	if (strncmp(buf, "FAIL ", 5) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "allora-workerd: not started: %s\n", buf + 5);
+	}
+	/* The daemon died before it was ready: its status says why. */
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return WEXITSTATUS(status);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "polling", required_argument, NULL, 'p' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config_overrides ov;
+	struct config *conf;
+	const char *path = NULL;
+	char err[2048];
+	int ch, rc, ready_fd = -1;
+	long v;
+
+	if (argc == 3 && strcmp(argv[1], "-P") == 0)
+		return run_role(argv[2]);
+	memset(&ov, 0, sizeof(ov));
+	while ((ch = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			ov.foreground = 1;
+			break;
+		case 'd':
+			ov.debug = 1;
+			break;
+		case 'p':
+			if (parse_long(optarg, 1, 86400, &v) == -1) {
+				fprintf(stderr, "allora-workerd: --polling: \"%s\" is not a number of "
+				    "seconds from 1 to 86400\n", optarg);
+				return 2;
+			}
+			ov.polling_interval = v;
+			break;
+		case 'n':
+			ov.dry_run = 1;
+			break;
+		case 's':
+			ov.state_dir = optarg;
+			break;
+		case 'r':
+			ov.run_dir = optarg;
+			break;
+		case 'V':
+			printf("allora-workerd %s (protocol %d)\n", AW_VERSION, AW_PROTOCOL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "allora-workerd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init("allora-workerd", ov.debug);
+	conf = config_load(path, &ov, err, sizeof(err));
+	if (conf == NULL) {
+		fprintf(stderr, "allora-workerd: %s\n", err);
+		return 2;
+	}
+	rc = prepare(conf, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "allora-workerd: %s\n", err);
+		return rc;
+	}
+	if (!conf->foreground) {
+		rc = detach(&ready_fd);
+		if (rc >= 0)
+			return rc;
+	}
+	return supervisor_run(conf, ready_fd);
+}
