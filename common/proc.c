@@ -290,10 +290,14 @@ child_start(struct event_base *base, const struct child_ops *ops)
 	peer_send(child.sup, MSG_HELLO, 0, 0, json_pack("{s:s, s:I, s:s, s:i}",
 	    "role", ops->role, "pid", (json_int_t)getpid(), "version", AW_VERSION,
 	    "protocol", AW_PROTOCOL_VERSION));
+	/* Test hook: AW_TEST_CRASH=<role>[:<status>] makes that role exit at once. */
 	crash = getenv("AW_TEST_CRASH");
-	if (crash != NULL && strcmp(crash, ops->role) == 0) {
-		fprintf(stderr, "%s: AW_TEST_CRASH set, exiting\n", ops->role);
-		_exit(1);
+	if (crash != NULL && strncmp(crash, ops->role, strlen(ops->role)) == 0 &&
+	    (crash[strlen(ops->role)] == '\0' || crash[strlen(ops->role)] == ':')) {
+		int code = crash[strlen(ops->role)] == ':' ? atoi(crash + strlen(ops->role) + 1) : 1;
+
+		fprintf(stderr, "%s: AW_TEST_CRASH set, exiting with %d\n", ops->role, code);
+		_exit(code);
 	}
 }
 

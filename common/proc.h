@@ -39,8 +39,7 @@ void	*peer_arg(struct peer *);
  * SHUTDOWN or SIGTERM calls on_shutdown (the role then finishes in-flight work and calls
  * event_base_loopexit(child_base()) itself) or, without one, ends the loop at once.  EOF
  * on the channel (the supervisor is gone) ends the loop at once.  child_start's caller
- * returns from event_base_dispatch and should exit 0.  Set AW_TEST_CRASH=<role> in the environment to make a role exit 1 at
- * once after HELLO (test hook for the restart policy).
+ * returns from event_base_dispatch and should exit 0.
  */
 struct child_ops {
 	const char	*role;
