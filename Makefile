@@ -10,7 +10,8 @@ PKGS	:= libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotob
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
-WARN	:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wmissing-prototypes \
+WERROR	?= -Werror
+WARN	:= -Wall -Wextra $(WERROR) -Wshadow -Wpointer-arith -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS	?= -g -O2
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
@@ -56,7 +57,7 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all check unit integ clean install demo deps fuzz fuzz-run bench
+.PHONY: all check unit integ clean install demo deps fuzz fuzz-run fuzz-bins bench
 .SECONDARY:
 
 all: deps-ok $(PROGS)
@@ -127,6 +128,29 @@ install: all
 	for f in man/*.[158]; do [ -f "$$f" ] || continue; \
 		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man$${f##*.}/; done
 	install -m 0644 etc/allora-worker.conf $(DESTDIR)$(PREFIX)/share/doc/allora-workerd/
+
+# libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@command -v clang >/dev/null || scripts/deps.sh --fuzz
+	$(MAKE) BUILD=$(BUILD)/fuzz CC=clang WERROR= \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(ALL_LIBS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(ALL_LIBS) $(PKG_LIBS)
+
+fuzz-run: fuzz
+	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); c=$${n#fuzz_}; \
+		mkdir -p tests/fuzz/out/$$c; echo "== $$n for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+			-artifact_prefix=tests/fuzz/out/$$c/ tests/fuzz/out/$$c \
+			tests/fuzz/corpus/$$c || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

@@ -6,6 +6,7 @@ PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev libjansson-de
 libsecp256k1-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler libwslay-dev libinih-dev
 libxgboost-dev libcmocka-dev mandoc python3 jq procps"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS python3-sklearn python3-numpy"
+[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
