@@ -64,6 +64,7 @@ static const struct kdef keys[] = {
 
 	{ S_WALLET, "mnemonic_file", K_PATH, W(mnemonic_file), NULL, 0, 0, NULL },
 	{ S_WALLET, "mnemonic_env", K_STR, W(mnemonic_env), NULL, 0, 0, NULL },
+	{ S_WALLET, "mnemonic_credential", K_STR, W(mnemonic_credential), NULL, 0, 0, NULL },
 	{ S_WALLET, "hd_path", K_STR, W(hd_path), "m/44'/118'/0'/0/0", 0, 0, NULL },
 	{ S_WALLET, "address", K_STR, W(expect_address), NULL, 0, 0, NULL },
 
@@ -594,14 +595,28 @@ finish(struct parse *p, const struct config_overrides *ov)
 	for (i = 0; i < c->nwallets; i++) {
 		struct config_wallet *w = &c->wallets[i];
 
-		if (w->mnemonic_file == NULL && w->mnemonic_env == NULL) {
-			perr(p, w->line, "[wallet %s] needs mnemonic_file or mnemonic_env", w->name);
+		if ((w->mnemonic_file != NULL) + (w->mnemonic_env != NULL) +
+		    (w->mnemonic_credential != NULL) != 1) {
+			perr(p, w->line, "[wallet %s] needs exactly one of mnemonic_file, "
+			    "mnemonic_env and mnemonic_credential", w->name);
 			return;
 		}
-		if (w->mnemonic_file != NULL && w->mnemonic_env != NULL) {
-			perr(p, w->line, "[wallet %s] has both mnemonic_file and mnemonic_env; "
-			    "keep one", w->name);
-			return;
+		if (w->mnemonic_credential != NULL) {
+			/* systemd LoadCredential=: the file is in $CREDENTIALS_DIRECTORY. */
+			const char *cd = getenv("CREDENTIALS_DIRECTORY");
+
+			if (strchr(w->mnemonic_credential, '/') != NULL) {
+				perr(p, w->line, "[wallet %s] mnemonic_credential is a name, not a "
+				    "path", w->name);
+				return;
+			}
+			if (cd == NULL || *cd != '/') {
+				perr(p, w->line, "[wallet %s] mnemonic_credential = %s, but "
+				    "CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)",
+				    w->name, w->mnemonic_credential);
+				return;
+			}
+			w->mnemonic_file = xasprintf("%s/%s", cd, w->mnemonic_credential);
 		}
 		if (strncmp(w->hd_path, "m/", 2) != 0 && strcmp(w->hd_path, "m") != 0) {
 			perr(p, w->line, "[wallet %s] hd_path \"%s\" must start with m/",

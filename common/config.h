@@ -15,6 +15,7 @@ struct config_wallet {
 	char	*name;
 	char	*mnemonic_file;		/* absolute path, or NULL */
 	char	*mnemonic_env;		/* variable name (e.g. MNEMONIC), or NULL */
+	char	*mnemonic_credential;	/* systemd credential name: $CREDENTIALS_DIRECTORY/NAME */
 	char	*hd_path;		/* default m/44'/118'/0'/0/0 */
 	char	*expect_address;	/* ALLORA_WALLET_ADDR (checked by the submitter), or NULL */
 	int	 line;			/* where the section starts */

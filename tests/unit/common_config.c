@@ -141,7 +141,7 @@ T_TEST(errors_name_file_and_line)
 		{ "[topic x]\n", "bad.conf:1: [topic ID] needs a topic number" },
 		{ "[global]\n", "bad.conf:2: no [topic ID] section" },
 		{ "[wallet a]\nmnemonic_env = A\nmnemonic_file = /k\n[topic 1]\n",
-		    "bad.conf:1: [wallet a] has both" },
+		    "bad.conf:1: [wallet a] needs exactly one of" },
 		{ "[topic 1]\nmodel = magic\n", "bad.conf:1: [topic 1] model \"magic\"" },
 		{ "[topic 1]\ndata_source = ftp\n", "bad.conf:1: [topic 1] data_source" },
 		{ "[topic 1]\nfallback = maybe\n", "bad.conf:1: [topic 1] fallback" },
