@@ -120,6 +120,12 @@ void	 logfile_stderr(int);
 void	 logfile_write(const char *role, enum log_level, const char *event, const char *msg,
 	    json_t *data);
 
+/* notify.c */
+void	 notify_init(void);
+void	 notify_send(const char *);
+void	 notify_status(void);
+long long notify_watchdog_usec(void);
+
 /* status.c */
 json_t	*status_json(void);
 const char *topic_state(const struct topic_rt *);

@@ -71,6 +71,8 @@ sup_check_ready(void)
 		sup->ready = 1;
 		log_event(LOG_LVL_INFO, "info", NULL, "Worker initialized: every process is ready");
 		write_ready_fd("READY\n");
+		notify_send("READY=1");
+		notify_status();
 		if (!sup->conf->foreground) {
 			/* Detached: nobody reads stderr any more. */
 			logfile_stderr(0);
@@ -151,6 +153,7 @@ sup_shutdown(const char *reason, int code)
 		return;
 	sup->stopping = 1;
 	sup->exit_code = code;
+	notify_send("STOPPING=1");
 	log_event(code == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR, "shutdown",
 	    json_pack("{s:s, s:I}", "reason", reason, "pid", (json_int_t)getpid()),
 	    "Worker stopping: %s", reason);
@@ -206,9 +209,23 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 static void
 heartbeat_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	static int64_t last_status;
+
 	if (!sup->stopping)
 		child_heartbeat_tick();
 	flow_tick();
+	if (mono_ms() - last_status >= 10000) {
+		last_status = mono_ms();
+		if (sup->ready)
+			notify_status();
+	}
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	/* Alive means the loop turns and every child answered its heartbeats. */
+	notify_send("WATCHDOG=1");
 }
 
 /* Moves each wallet's mnemonic variable into one sealed memfd for the submitter and wipes
@@ -253,13 +270,14 @@ supervisor_run(struct config *conf, int ready_fd)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2 };
 	char err[1024], buf[PATH_MAX];
 	struct timeval hb;
-	struct event *ev;
+	struct event *ev = NULL;
 	ssize_t n;
 	size_t i;
 	int code;
 
 	sup->conf = conf;
 	sup->ready_fd = ready_fd;
+	notify_init();
 	sup->started_wall = wall_s();
 	signal(SIGPIPE, SIG_IGN);
 	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -299,6 +317,15 @@ supervisor_run(struct config *conf, int ready_fd)
 	hb.tv_usec = (conf->heartbeat_ms % 1000) * 1000;
 	sup->hb_ev = event_new(sup->base, -1, EV_PERSIST, heartbeat_cb, NULL);
 	evtimer_add(sup->hb_ev, &hb);
+	if (notify_watchdog_usec() > 0) {
+		struct timeval wd;
+		long long half = notify_watchdog_usec() / 2;
+
+		wd.tv_sec = half / 1000000;
+		wd.tv_usec = half % 1000000;
+		ev = event_new(sup->base, -1, EV_PERSIST, watchdog_cb, NULL);
+		evtimer_add(ev, &wd);
+	}
 
 	{
 		json_t *topics = json_array();
@@ -339,8 +366,8 @@ supervisor_run(struct config *conf, int ready_fd)
 		json_decref(sup->children[i].info);
 		free(sup->children[i].reason);
 	}
-	ev = NULL;
-	(void)ev;
+	if (ev != NULL)
+		event_free(ev);
 	event_base_free(sup->base);
 	if (sup->mnemonic_fd != -1)
 		close(sup->mnemonic_fd);
