@@ -18,6 +18,7 @@
 
 #include "flow.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "proc.h"
 #include "sup.h"
 #include "util.h"
@@ -156,10 +157,23 @@ child_up(enum child_role r)
 }
 
 static void
+mcount(const char *name, uint32_t topic, const char *k2, const char *v2)
+{
+	char lab[256];
+
+	if (k2 != NULL)
+		snprintf(lab, sizeof(lab), "topic=\"%u\",%s=\"%s\"", topic, k2, v2 ? v2 : "");
+	else
+		snprintf(lab, sizeof(lab), "topic=\"%u\"", topic);
+	metrics_count(name, lab, 1);
+}
+
+static void
 count_missed(struct topic_rt *t, const char *reason)
 {
 	json_t *n;
 
+	mcount("allora_worker_windows_missed_total", t->id, "reason", reason);
 	if (t->missed == NULL)
 		t->missed = json_object();
 	n = json_object_get(t->missed, reason);
@@ -291,6 +305,7 @@ on_window_open(struct frame *f)
 	w->sequence = -1;
 	w->predict_deadline_ms = w->seen_ms + (ct != NULL ? ct->predict_timeout_s : 30) * 1000;
 	TAILQ_INSERT_TAIL(&works, w, entry);
+	mcount("allora_worker_windows_seen_total", topic, "source", source ? source : "?");
 	record(w, "seen", json_pack("{s:s?, s:I?}", "source", source, "window_end",
 	    w->window_end >= 0 ? (json_int_t)w->window_end : 0), 0);
 	send_predict(w);
@@ -333,6 +348,14 @@ on_prediction(struct frame *f)
 	    "model", model, "reason", reason),
 	    "Prediction for topic %u nonce %lld: %s (%s)", topic, (long long)nonce, value,
 	    source ? source : "?");
+	mcount("allora_worker_predictions_total", topic, "source", source ? source : "fresh");
+	if (json_is_number(json_object_get(f->payload, "train_ms"))) {
+		char lab[64];
+
+		snprintf(lab, sizeof(lab), "topic=\"%u\"", topic);
+		metrics_gauge("allora_worker_training_duration_seconds", lab,
+		    json_number_value(json_object_get(f->payload, "train_ms")) / 1000.0);
+	}
 	have_value(w, value, source ? source : "fresh", model, reason);
 }
 
@@ -411,6 +434,10 @@ on_submitted(struct frame *f)
 	if (txhash != NULL)
 		set_str(&t->last_txhash, txhash);
 	if (strcmp(outcome, "broadcast") == 0) {
+		char lab[64];
+
+		snprintf(lab, sizeof(lab), "topic=\"%u\"", topic);
+		metrics_observe(HIST_TO_BROADCAST, lab, (double)(mono_ms() - w->seen_ms) / 1000.0);
 		record(w, "broadcast", json_pack("{s:s?}", "txhash", txhash), 0);
 		w->st = W_BROADCAST;
 		return;
@@ -419,6 +446,13 @@ on_submitted(struct frame *f)
 		record(w, "included", json_pack("{s:s?, s:I}", "txhash", txhash, "height",
 		    (json_int_t)height), 0);
 		return;
+	}
+	mcount("allora_worker_submissions_total", topic, "outcome", outcome);
+	if (strcmp(outcome, "accepted") == 0) {
+		char lab[64];
+
+		snprintf(lab, sizeof(lab), "topic=\"%u\"", topic);
+		metrics_observe(HIST_TO_INCLUSION, lab, (double)(mono_ms() - w->seen_ms) / 1000.0);
 	}
 	if (strcmp(outcome, "accepted") == 0 || strcmp(outcome, "already_submitted") == 0) {
 		record(w, "accepted", json_pack("{s:s?, s:I, s:s?}", "txhash", txhash, "height",

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "sup.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@ status_json(void)
 	json_object_set_new(o, "config", str_or_null(sup->conf->path));
 	json_object_set_new(o, "state_dir", json_string(sup->conf->state_dir));
 	json_object_set_new(o, "dry_run", json_boolean(sup->conf->dry_run));
+	json_object_set_new(o, "metrics", str_or_null(metrics_bound()));
 	json_object_set_new(o, "uptime_s", json_real(wnow - sup->started_wall));
 	for (i = 0; i < NROLES; i++) {
 		struct child *c = &sup->children[i];

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "flow.h"
+#include "metrics.h"
 #include "proc.h"
 #include "sup.h"
 #include "util.h"
@@ -309,6 +310,11 @@ supervisor_run(struct config *conf, int ready_fd)
 		write_ready_fd("FAIL cannot open the control socket\n");
 		return 1;
 	}
+	if (metrics_start(sup->base, conf->metrics_listen, err, sizeof(err)) == -1)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s}", "topic", "reason", err),
+		    "%s; running without metrics", err);
+	else if (metrics_bound() != NULL)
+		log_info("metrics on http://%s/metrics", metrics_bound());
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sup->sig_ev[i] = evsignal_new(sup->base, sigs[i], signal_cb, NULL);
 		evsignal_add(sup->sig_ev[i], NULL);
@@ -355,6 +361,7 @@ supervisor_run(struct config *conf, int ready_fd)
 	log_event(LOG_LVL_INFO, "shutdown", json_pack("{s:s, s:I}", "reason", "stopped",
 	    "pid", (json_int_t)getpid()), "Worker stopped gracefully");
 	flow_free();
+	metrics_stop();
 	logfile_close();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(sup->sig_ev[i]);
