@@ -26,6 +26,13 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: alloractl [-c FILE] [--state-dir DIR] [--run-dir DIR] COMMAND [ARGS]\n"
+	    "       alloractl --version | --help\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (accepted before or after COMMAND)\n"
+	    "      --state-dir DIR override state_dir\n"
+	    "      --run-dir DIR   override run_dir\n"
+	    "  -V, --version       print the version\n"
+	    "  -h, --help          this help\n"
 	    "\n"
 	    "commands:\n"
 	    "  start [--debug] [--foreground] [--polling N] [--dry-run]\n"
