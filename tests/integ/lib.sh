@@ -133,3 +133,55 @@ address_of_test_mnemonic() {
 	write_test_mnemonic "$f" "$1"
 	"$CTL" keys show --mnemonic-file "$f"
 }
+
+# e2e_conf DIR PORT [topic ...]: a configuration against the devnet at PORT with the
+# test-only wallet 1, generated hourly bars up to now, fast polling.
+e2e_conf() {
+	local dir=$1 port=$2; shift 2
+	local topics=${*:-67}
+	base_conf "$dir"
+	write_test_mnemonic "$dir/key" 1
+	gen_bars "$dir/bars.csv" 1200
+	cat >>"$dir/w.conf" <<EOC
+[chain]
+chain_id = devnet-1
+rpc = http://127.0.0.1:$port
+polling_interval = 2
+ws_silence_s = 5
+request_timeout_ms = 2000
+[wallet main]
+mnemonic_file = $dir/key
+EOC
+	for t in $topics; do
+		printf '[topic %s]\nwallet = main\ndata_source = csv:%s/bars.csv\ntrain_span_hours = 720\npredict_timeout_s = 5\n' \
+			"$t" "$dir" >>"$dir/w.conf"
+	done
+}
+
+# gen_bars FILE HOURS: a generated (not real) hourly series ending at the current hour.
+gen_bars() {
+	python3 - "$1" "$2" <<'PY'
+import math, random, sys, time
+random.seed(7)
+now = int(time.time()) // 3600 * 3600
+n = int(sys.argv[2]); p = 50000.0
+with open(sys.argv[1], "w") as f:
+    f.write("unix,close\n")
+    for i in range(n):
+        p *= math.exp(random.gauss(0, 0.005))
+        f.write(f"{now - (n - 1 - i) * 3600},{p:.2f}\n")
+PY
+}
+
+# accepted_count RECORD: transactions the devnet delivered with code 0.
+accepted_count() {
+	python3 - "$1" <<'PY'
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("kind") == "tx" and r.get("stage") == "deliver" and r.get("code") == 0:
+        n += 1
+print(n)
+PY
+}
