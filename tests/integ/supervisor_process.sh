@@ -9,11 +9,12 @@ cat >>"$D/w.conf" <<EOC
 chain_id = test-1
 rpc = http://127.0.0.1:9
 [wallet main]
-mnemonic_env = MNEMONIC
+mnemonic_file = $D/key
 [topic 67]
 wallet = main
 data_source = csv:$D/bars.csv
 EOC
+write_test_mnemonic "$D/key"
 
 check "alloractl start exits 0" "$CTL" -c "$D/w.conf" start
 status_json "$D/w.conf" >"$T/s1.json"
