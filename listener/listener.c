@@ -1,0 +1,400 @@
+/*
+ * The listener: learns that a worker window is open, from the CometBFT websocket
+ * (NewBlockEvents, one subscription for every topic, filtered here) and from polling the
+ * emissions queries every polling_interval and on every (re)connect.  Exactly one
+ * WINDOW_OPEN per (topic, nonce) goes to the supervisor, with the source that saw it first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "events.h"
+#include "frame.h"
+#include "http.h"
+#include "log.h"
+#include "proc.h"
+#include "query.pb-c.h"
+#include "roles.h"
+#include "rpc.h"
+#include "util.h"
+#include "ws.h"
+
+#define SEEN_MAX	4096
+#define BACKOFF_MIN_MS	250
+#define BACKOFF_MAX_MS	30000
+
+static struct {
+	struct event_base	*base;
+	const struct config	*conf;
+	struct http_client	*http;
+	struct rpc		*rpc;
+	struct ws		*ws;
+	struct ws		*ws_dead;	/* freed from the next loop turn */
+	int			 ws_up;
+	char			 emissions[8];
+	int			 started;
+	int			 chain_checked;
+	struct event		*poll_ev;
+	struct event		*tick_ev;
+	struct event		*reconnect_ev;
+	long			 backoff_ms;
+	double			 last_event;	/* mono: last NewBlockEvents frame */
+	double			 connected_at;
+	long			 bad_frames;
+	struct { uint32_t topic; int64_t nonce; } seen[SEEN_MAX];
+	size_t			 nseen, seen_next;
+	long			 reported;
+} L;
+
+static void	start_watching(void);
+static void	ws_start(void);
+
+static int
+serve_topic(uint32_t topic)
+{
+	return config_topic(L.conf, topic) != NULL;
+}
+
+static void
+report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
+{
+	size_t i;
+
+	if (!serve_topic(topic) || nonce <= 0)
+		return;
+	for (i = 0; i < L.nseen; i++)
+		if (L.seen[i].topic == topic && L.seen[i].nonce == nonce)
+			return;
+	L.seen[L.seen_next].topic = topic;
+	L.seen[L.seen_next].nonce = nonce;
+	L.seen_next = (L.seen_next + 1) % SEEN_MAX;
+	if (L.nseen < SEEN_MAX)
+		L.nseen++;
+	L.reported++;
+	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s}", "topic",
+	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
+	    json_integer(end) : json_null(), "source", source));
+	log_event(LOG_LVL_INFO, "window_open", json_pack("{s:i, s:I, s:o, s:s}", "topic",
+	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
+	    json_null(), "source", source), "Submission window opened (nonce=%lld)",
+	    (long long)nonce);
+}
+
+/* ---- polling ---- */
+
+struct pollq {
+	uint32_t	 topic;
+};
+
+static void
+nonces_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	struct pollq *q = arg;
+	Awq__GetUnfulfilledWorkerNoncesResponse *r;
+	int64_t newest = -1;
+	size_t i;
+
+	if (st == RPC_OK && a->code == 0 &&
+	    (r = awq__get_unfulfilled_worker_nonces_response__unpack(NULL, a->value_len,
+	    a->value)) != NULL) {
+		if (r->nonces != NULL)
+			for (i = 0; i < r->nonces->n_nonces; i++)
+				if (r->nonces->nonces[i]->block_height > newest)
+					newest = r->nonces->nonces[i]->block_height;
+		awq__get_unfulfilled_worker_nonces_response__free_unpacked(r, NULL);
+		/* Without a window status, only the newest unfulfilled nonce can be open. */
+		if (newest > 0)
+			report(q->topic, newest, -1, "poll");
+	} else if (st != RPC_OK)
+		log_debug("poll of topic %u: %s", q->topic, error);
+	free(q);
+}
+
+static void
+status_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	struct pollq *q = arg;
+	Awq__GetWorkerSubmissionWindowStatusResponse *r;
+	Awq__TopicIdRequest req = AWQ__TOPIC_ID_REQUEST__INIT;
+	uint8_t buf[16];
+	char path[96];
+	size_t n;
+
+	if (st == RPC_OK && a->code == 0) {
+		r = awq__get_worker_submission_window_status_response__unpack(NULL, a->value_len,
+		    a->value);
+		if (r != NULL) {
+			if (r->is_open && r->current_nonce_block_height > 0)
+				report(q->topic, r->current_nonce_block_height, r->window_end_block,
+				    "poll");
+			awq__get_worker_submission_window_status_response__free_unpacked(r, NULL);
+			free(q);
+			return;
+		}
+	}
+	if (st != RPC_OK) {
+		log_debug("window status of topic %u: %s", q->topic, error);
+		free(q);
+		return;
+	}
+	/* No window status on this chain: the unfulfilled nonces. */
+	req.topic_id = q->topic;
+	n = awq__topic_id_request__pack(&req, buf);
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetUnfulfilledWorkerNonces",
+	    L.emissions);
+	rpc_abci_query(L.rpc, path, buf, n, nonces_done, q);
+}
+
+static void
+poll_now(void)
+{
+	size_t i;
+	char path[96];
+
+	if (!L.started)
+		return;
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetWorkerSubmissionWindowStatus",
+	    L.emissions);
+	for (i = 0; i < L.conf->ntopics; i++) {
+		Awq__TopicIdRequest req = AWQ__TOPIC_ID_REQUEST__INIT;
+		struct pollq *q = xcalloc(1, sizeof(*q));
+		uint8_t buf[16];
+		size_t n;
+
+		q->topic = L.conf->topics[i].id;
+		req.topic_id = q->topic;
+		n = awq__topic_id_request__pack(&req, buf);
+		rpc_abci_query(L.rpc, path, buf, n, status_done, q);
+	}
+}
+
+static void
+poll_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	poll_now();
+}
+
+/* ---- websocket ---- */
+
+static void
+reconnect_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	ws_start();
+}
+
+static void
+schedule_reconnect(const char *why)
+{
+	struct timeval tv;
+	uint32_t r = 0;
+	long ms;
+
+	L.backoff_ms = L.backoff_ms == 0 ? BACKOFF_MIN_MS : L.backoff_ms * 2;
+	if (L.backoff_ms > BACKOFF_MAX_MS)
+		L.backoff_ms = BACKOFF_MAX_MS;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = 0;
+	ms = L.backoff_ms / 2 + (long)(r % (uint32_t)(L.backoff_ms / 2 + 1));	/* jitter */
+	log_warnx("websocket %s: %s; reconnecting in %ld ms", L.conf->websocket, why, ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(L.reconnect_ev, &tv);
+}
+
+static void
+ws_closed(struct ws *w, const char *why, void *arg)
+{
+	L.ws_up = 0;
+	L.ws_dead = w;
+	L.ws = NULL;
+	schedule_reconnect(why);
+}
+
+static void
+ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
+{
+	struct window_ev evs[64];
+	char err[160];
+	int64_t height;
+	int n, i;
+
+	if (msg == NULL) {
+		/* Upgraded: subscribe once for every topic, filter here. */
+		L.ws_up = 1;
+		L.backoff_ms = 0;
+		L.connected_at = mono_s();
+		L.last_event = mono_s();
+		ws_send_text(w, "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"id\":\"aw-blocks\","
+		    "\"params\":{\"query\":\"tm.event='NewBlockEvents'\"}}");
+		log_info("websocket %s connected; subscribed to NewBlockEvents", L.conf->websocket);
+		/* A window opened while we were away is found by a poll now. */
+		poll_now();
+		return;
+	}
+	n = events_parse(msg, len, evs, 64, &height, err, sizeof(err));
+	if (n < 0) {
+		if (L.bad_frames++ % 100 == 0)
+			log_warnx("websocket: dropped a malformed frame (%s; %ld so far)", err,
+			    L.bad_frames);
+		return;
+	}
+	if (height > 0)
+		L.last_event = mono_s();
+	for (i = 0; i < n; i++)
+		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");
+}
+
+static void
+ws_start(void)
+{
+	if (L.ws != NULL || L.conf->websocket == NULL)
+		return;
+	L.ws = ws_connect(L.base, L.conf->websocket, L.conf->request_timeout_ms, ws_msg,
+	    ws_closed, NULL);
+	if (L.ws == NULL)
+		schedule_reconnect("cannot connect (bad URL?)");
+}
+
+/* Every second: free dead connections, the silence watchdog. */
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (L.ws_dead != NULL) {
+		ws_free(L.ws_dead);
+		L.ws_dead = NULL;
+	}
+	if (L.ws_up && mono_s() - L.last_event > (double)L.conf->ws_silence_s) {
+		struct ws *w = L.ws;
+
+		log_warnx("websocket: no block event for %ld s; reconnecting", L.conf->ws_silence_s);
+		L.ws = NULL;
+		L.ws_up = 0;
+		ws_free(w);
+		schedule_reconnect("silent");
+	}
+}
+
+/* ---- start: chain id, emissions version ---- */
+
+static void check_chain(void);
+
+static void
+check_chain_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	check_chain();
+}
+
+static void
+detect_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	struct timeval tv = { 2, 0 };
+
+	if (st != RPC_OK) {
+		log_warnx("detecting the emissions version: %s (retrying)", error);
+		event_base_once(L.base, -1, EV_TIMEOUT, check_chain_cb, NULL, &tv);
+		return;
+	}
+	snprintf(L.emissions, sizeof(L.emissions), "%s", a->code == 0 ? "v10" : "v9");
+	log_info("emissions version %s (detected)", L.emissions);
+	start_watching();
+}
+
+static void
+status_reply(enum rpc_status st, json_t *result, const char *error, void *arg)
+{
+	const char *net;
+	struct timeval tv = { 2, 0 };
+
+	if (st != RPC_OK) {
+		log_warnx("chain status: %s (retrying; windows are watched once it answers)", error);
+		event_base_once(L.base, -1, EV_TIMEOUT, check_chain_cb, NULL, &tv);
+		return;
+	}
+	net = json_string_value(json_object_get(json_object_get(result, "node_info"), "network"));
+	if (net == NULL || strcmp(net, L.conf->chain_id) != 0) {
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s, s:s, s:s?}", "topic",
+		    "reason", "chain_id_mismatch", "expected", L.conf->chain_id, "node", net),
+		    "chain id mismatch: the configuration says %s, the node %s says %s",
+		    L.conf->chain_id, rpc_endpoint(L.rpc), net ? net : "(nothing)");
+		exit(AW_EX_CONFIG);
+	}
+	L.chain_checked = 1;
+	if (strcmp(L.conf->emissions, "auto") != 0) {
+		snprintf(L.emissions, sizeof(L.emissions), "%s", L.conf->emissions);
+		start_watching();
+		return;
+	}
+	rpc_abci_query(L.rpc, "/emissions.v10.QueryService/GetParams", (const uint8_t *)"", 0,
+	    detect_done, NULL);
+}
+
+static void
+check_chain(void)
+{
+	rpc_call(L.rpc, "status", NULL, status_reply, NULL);
+}
+
+static void
+start_watching(void)
+{
+	struct timeval tv = { L.conf->polling_interval, 0 };
+
+	if (L.started)
+		return;
+	L.started = 1;
+	log_info("watching %zu topic(s) on %s (polling every %ld s)", L.conf->ntopics,
+	    rpc_endpoint(L.rpc), L.conf->polling_interval);
+	evtimer_add(L.poll_ev, &tv);
+	poll_now();
+	ws_start();
+}
+
+static void
+on_config(const struct config *c, json_t *raw, void *arg)
+{
+	struct timeval one = { 1, 0 }, tv;
+
+	if (L.conf == NULL) {
+		L.conf = c;
+		L.http = http_client_new(L.base);
+		L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
+		L.poll_ev = event_new(L.base, -1, EV_PERSIST, poll_cb, NULL);
+		L.tick_ev = event_new(L.base, -1, EV_PERSIST, tick_cb, NULL);
+		L.reconnect_ev = evtimer_new(L.base, reconnect_cb, NULL);
+		evtimer_add(L.tick_ev, &one);
+		child_ready(NULL);	/* never waits for the chain */
+		check_chain();
+		return;
+	}
+	/* Reload: new topics, endpoints and interval take effect now. */
+	L.conf = c;
+	rpc_free(L.rpc);
+	L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
+	if (L.started) {
+		tv.tv_sec = c->polling_interval;
+		tv.tv_usec = 0;
+		evtimer_add(L.poll_ev, &tv);
+		poll_now();
+	}
+}
+
+static void
+dispatch(struct frame *f, void *arg)
+{
+	log_warnx("unexpected %s from the supervisor", msg_type_name(f->type));
+}
+
+int
+listener_main(void)
+{
+	struct child_ops ops = { "listener", on_config, dispatch, NULL, NULL };
+
+	L.base = event_base_new();
+	child_start(L.base, &ops);
+	event_base_dispatch(L.base);
+	return 0;
+}
