@@ -17,6 +17,8 @@ struct ctl_opts {
 /* submitter/ */
 int	 ctl_keys(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_tx(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_check(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_register(const struct ctl_opts *, int argc, char **argv);
 /* trainer/ */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);

@@ -40,6 +40,8 @@ usage(FILE *fp)
 	    "  stop               stop the daemon and wait until it is gone\n"
 	    "  status [--json]    children, topics and wallets of the running daemon\n"
 	    "  reload             re-read the configuration (like SIGHUP)\n"
+	    "  check              preflight against the chain: keys, registration, balance ...\n"
+	    "  register --topic N register the topic's wallet as a worker\n"
 	    "  keys show|new ...  wallet addresses; a new mnemonic file\n"
 	    "  tx build|decode    offline InsertWorkerPayload transactions\n"
 	    "  predict --topic N  one prediction, printed, not submitted\n"
@@ -516,6 +518,10 @@ main(int argc, char **argv)
 		return cmd_status(&o, nrest, rest);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(&o, nrest, rest);
+	if (strcmp(cmd, "check") == 0)
+		return ctl_check(&o, nrest, rest);
+	if (strcmp(cmd, "register") == 0)
+		return ctl_register(&o, nrest, rest);
 	if (strcmp(cmd, "keys") == 0)
 		return ctl_keys(&o, nrest, rest);
 	if (strcmp(cmd, "tx") == 0)

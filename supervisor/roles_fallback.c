@@ -28,22 +28,11 @@ fallback_main(const char *role)
 }
 
 __attribute__((weak)) int
-listener_main(void)
-{
-	return fallback_main("listener");
-}
-
-__attribute__((weak)) int
 trainer_main(void)
 {
 	return fallback_main("trainer");
 }
 
-__attribute__((weak)) int
-submitter_main(void)
-{
-	return fallback_main("submitter");
-}
 
 #include <stdio.h>
 #include "ctl.h"
@@ -53,18 +42,6 @@ ctl_missing(const char *cmd)
 {
 	fprintf(stderr, "alloractl: \"%s\" is not in this build yet\n", cmd);
 	return 1;
-}
-
-__attribute__((weak)) int
-ctl_keys(const struct ctl_opts *o, int argc, char **argv)
-{
-	return ctl_missing("keys");
-}
-
-__attribute__((weak)) int
-ctl_tx(const struct ctl_opts *o, int argc, char **argv)
-{
-	return ctl_missing("tx");
 }
 
 __attribute__((weak)) int
