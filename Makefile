@@ -117,6 +117,12 @@ deps-ok:
 deps:
 	scripts/deps.sh
 
+# Benchmarks (not part of check): installs python3-sklearn through scripts/deps.sh --bench.
+bench: deps-ok $(PROGS)
+	@scripts/deps.sh --bench
+	@test -x bench/run.sh || { echo "bench/run.sh is missing"; exit 1; }
+	@BUILD_DIR=$(abspath $(BUILD)) bench/run.sh
+
 demo: deps-ok $(PROGS)
 	@BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
 

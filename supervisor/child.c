@@ -109,6 +109,25 @@ child_spawn(struct child *c)
 			closefrom_compat(5);
 		} else
 			closefrom_compat(4);
+		{
+			/* Test and debugging hook: AW_CHILD_WRAPPER="valgrind -q ..." runs every
+			 * child under that command (make check VALGRIND=1). */
+			const char *wrap = getenv("AW_CHILD_WRAPPER");
+
+			if (wrap != NULL && *wrap != '\0') {
+				char *wargv[32], *copy = strdup(wrap), *tok, *save = NULL;
+				int n = 0;
+
+				for (tok = strtok_r(copy, " ", &save); tok != NULL && n < 27;
+				    tok = strtok_r(NULL, " ", &save))
+					wargv[n++] = tok;
+				wargv[n++] = (char *)sup->self_exe;
+				wargv[n++] = argv[1];
+				wargv[n++] = argv[2];
+				wargv[n] = NULL;
+				execvp(wargv[0], wargv);
+			}
+		}
 		execv(sup->self_exe, argv);
 		_exit(127);
 	}
