@@ -1,0 +1,389 @@
+/*
+ * The trainer: answers PREDICT with a value from the prediction cache (younger than
+ * cache_ttl) or by training on the market data, and with the topic's fallback (with the
+ * reason) when data is missing, stale or too short.  Also `alloractl predict`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "dec.h"
+#include "frame.h"
+#include "log.h"
+#include "model.h"
+#include "proc.h"
+#include "roles.h"
+#include "util.h"
+
+#define DEFAULT_SHRINK	0.1
+#define DEFAULT_LAMBDA	1.0
+
+struct prediction {
+	int		 have_value;
+	char		 value[DEC_MAX_TEXT + 1];
+	const char	*source;	/* cache | fresh | fallback */
+	char		 model[128];
+	char		 reason[256];
+	double		 trained_at;
+	double		 data_from;
+	double		 data_to;
+	size_t		 rows;
+	int		 have_val;
+	struct validation val;
+	double		 train_ms;
+};
+
+static char *
+cache_path(const struct config *c, uint32_t topic)
+{
+	return xasprintf("%s/cache/topic-%u/prediction.json", c->state_dir, topic);
+}
+
+static json_t *
+jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+prediction_json(uint32_t topic, const struct prediction *p)
+{
+	char a[40], b[40], c[40];
+
+	return json_pack("{s:i, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o}", "topic",
+	    (int)topic, "value", p->have_value ? json_string(p->value) : json_null(), "source",
+	    p->source, "reason", p->reason[0] ? json_string(p->reason) : json_null(), "model",
+	    p->model, "trained_at", p->trained_at > 0 ? json_string(iso8601(p->trained_at, a,
+	    sizeof(a))) : json_null(), "data_from", p->data_from > 0 ? json_string(iso8601(
+	    p->data_from, b, sizeof(b))) : json_null(), "data_to", p->data_to > 0 ?
+	    json_string(iso8601(p->data_to, c, sizeof(c))) : json_null(), "rows",
+	    (json_int_t)p->rows, "validation", p->have_val ? json_pack("{s:o, s:o, s:o, s:o}",
+	    "mse", jnum(p->val.mse), "mse_zero", jnum(p->val.mse_zero), "da", jnum(p->val.da),
+	    "log_aspect", jnum(p->val.log_aspect)) : json_null());
+}
+
+static void
+fallback(const struct config_topic *t, struct prediction *p, const char *why)
+{
+	char err[128];
+
+	p->source = "fallback";
+	snprintf(p->reason, sizeof(p->reason), "%s", why);
+	if (strcmp(t->fallback, "skip") == 0 ||
+	    dec_value(t->fallback, p->value, sizeof(p->value), err, sizeof(err)) == -1)
+		p->have_value = 0;
+	else
+		p->have_value = 1;
+}
+
+/* The cached prediction, when younger than cache_ttl. */
+static int
+from_cache(const struct config *c, const struct config_topic *t, double now,
+    struct prediction *p)
+{
+	char *path = cache_path(c, t->id);
+	json_t *d, *v;
+	json_error_t je;
+	double at;
+	const char *val, *model;
+
+	d = json_load_file(path, 0, &je);
+	if (d == NULL) {
+		if (access(path, F_OK) == 0)
+			log_warnx("topic %u: discarding an unreadable prediction cache (%s)", t->id,
+			    je.text);
+		free(path);
+		return -1;
+	}
+	free(path);
+	val = json_string_value(json_object_get(d, "value"));
+	model = json_string_value(json_object_get(d, "model"));
+	if (val == NULL || model == NULL || parse_iso8601(json_string_value(json_object_get(d,
+	    "trained_at")) ?: "", &at) == -1 || strcmp(model, t->model) != 0 ||
+	    dec_value(val, p->value, sizeof(p->value), NULL, 0) == -1 || now - at >= t->cache_ttl ||
+	    now < at - 60) {
+		json_decref(d);
+		return -1;
+	}
+	p->have_value = 1;
+	p->source = "cache";
+	snprintf(p->model, sizeof(p->model), "%s", model);
+	p->trained_at = at;
+	parse_iso8601(json_string_value(json_object_get(d, "data_from")) ?: "", &p->data_from);
+	parse_iso8601(json_string_value(json_object_get(d, "data_to")) ?: "", &p->data_to);
+	p->rows = (size_t)json_integer_value(json_object_get(d, "rows"));
+	v = json_object_get(d, "validation");
+	if (json_is_object(v)) {
+		p->have_val = 1;
+		p->val.mse = json_number_value(json_object_get(v, "mse"));
+		p->val.mse_zero = json_number_value(json_object_get(v, "mse_zero"));
+		p->val.da = json_number_value(json_object_get(v, "da"));
+		p->val.log_aspect = json_is_number(json_object_get(v, "log_aspect")) ?
+		    json_number_value(json_object_get(v, "log_aspect")) : NAN;
+	}
+	json_decref(d);
+	return 0;
+}
+
+/*
+ * One prediction for topic t.  csv: a file overriding the data source (its newest bar is
+ * "now" for staleness); use_cache: answer from the cache when fresh.
+ */
+static void
+predict_topic(const struct config *c, const struct config_topic *t, const char *csv,
+    int use_cache, struct prediction *p)
+{
+	struct bars b;
+	struct ridge m;
+	char err[512];
+	const char *path;
+	double now = wall_s(), f[NFEAT], pred, lim, shrink, t0 = mono_s();
+	size_t n, from, need;
+	long h = t->target_hours;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->model, sizeof(p->model), "%s", t->model);
+	if (use_cache && from_cache(c, t, now, p) == 0)
+		return;
+	if (strcmp(t->model, "default") != 0 && strcmp(t->model, "ridge") != 0) {
+		fallback(t, p, "this build's trainer only has the ridge model (model = default "
+		    "or ridge)");
+		return;
+	}
+	if (csv != NULL)
+		path = csv;
+	else if (strncmp(t->data_source, "csv:", 4) == 0)
+		path = t->data_source + 4;
+	else {
+		char why[160];
+
+		snprintf(why, sizeof(why), "market data source %s is not available in this "
+		    "build; use data_source = csv:FILE", t->data_source);
+		fallback(t, p, why);
+		return;
+	}
+	if (bars_read_csv(path, &b, err, sizeof(err)) == -1) {
+		char why[600];
+
+		snprintf(why, sizeof(why), "Insufficient data: %s", err);
+		fallback(t, p, why);
+		return;
+	}
+	n = b.n;
+	if (n == 0) {
+		bars_free(&b);
+		fallback(t, p, "Insufficient data: no bars");
+		return;
+	}
+	if (csv != NULL)
+		now = (double)b.t[n - 1];
+	if (now - (double)b.t[n - 1] > (double)t->stale_after_s) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "stale data: the newest bar is %.1f hours old",
+		    (now - (double)b.t[n - 1]) / 3600);
+		bars_free(&b);
+		fallback(t, p, why);
+		return;
+	}
+	need = (size_t)t->min_train_hours + (size_t)h + 336;
+	if (n < need) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "Insufficient data: %zu hourly bars, %zu needed", n, need);
+		bars_free(&b);
+		fallback(t, p, why);
+		return;
+	}
+	from = n > (size_t)t->train_span_hours + (size_t)h ? n - (size_t)t->train_span_hours -
+	    (size_t)h : 0;
+	if (ridge_fit(&b, from, n, n - 1, h, t->ridge_lambda > 0 ? t->ridge_lambda :
+	    DEFAULT_LAMBDA, (size_t)t->min_train_hours / 2, &m) == -1 ||
+	    features_at(&b, n - 1, f) == -1) {
+		bars_free(&b);
+		fallback(t, p, "training failed: too few usable rows");
+		return;
+	}
+	shrink = t->shrink >= 0 ? t->shrink : DEFAULT_SHRINK;
+	pred = shrink * ridge_predict(&m, f);
+	lim = t->clip_sigma * m.target_sd;
+	if (lim > 0 && pred > lim)
+		pred = lim;
+	if (lim > 0 && pred < -lim)
+		pred = -lim;
+	if (fabs(pred) < 1e-30)
+		pred = 0;
+	if (dec_from_double(pred, p->value, sizeof(p->value), err, sizeof(err)) == -1) {
+		bars_free(&b);
+		fallback(t, p, err);
+		return;
+	}
+	p->have_value = 1;
+	p->source = "fresh";
+	p->trained_at = wall_s();
+	p->data_from = (double)b.t[from];
+	p->data_to = (double)b.t[n - 1];
+	p->rows = m.rows;
+	p->have_val = validate(&b, n - 1, h, t->validation_span_hours, t->train_span_hours,
+	    t->ridge_lambda > 0 ? t->ridge_lambda : DEFAULT_LAMBDA, shrink, &p->val) == 0;
+	p->train_ms = (mono_s() - t0) * 1000;
+	bars_free(&b);
+	if (csv == NULL) {
+		/* Cache it (temporary name, then rename). */
+		char *cp = cache_path(c, t->id), *dir = path_dirname(cp), *s;
+		json_t *j = prediction_json(t->id, p);
+
+		json_object_set_new(j, "source", json_string("fresh"));
+		s = json_dumps(j, JSON_INDENT(1));
+		if (mkdir_p(dir, 0750) == -1 || write_file_atomic(cp, s, strlen(s), 0640) == -1)
+			log_warn("topic %u: writing %s", t->id, cp);
+		free(s);
+		json_decref(j);
+		free(cp);
+		free(dir);
+	}
+}
+
+/* ---- the trainer process ---- */
+
+static struct {
+	struct event_base	*base;
+	const struct config	*conf;
+} TR;
+
+static void
+on_predict(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const struct config_topic *t = config_topic(TR.conf, topic);
+	struct prediction p;
+	json_t *o;
+
+	if (t == NULL) {
+		log_warnx("PREDICT for topic %u, which is not configured", topic);
+		return;
+	}
+	predict_topic(TR.conf, t, NULL, 1, &p);
+	if (strcmp(p.source, "fallback") == 0)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
+		    "nonce", (json_int_t)nonce, "reason", p.reason), "Prediction function failed: %s",
+		    p.reason);
+	else if (strcmp(p.source, "fresh") == 0)
+		log_info("topic %u: model trained on %zu rows in %.0f ms and prediction generated "
+		    "(%s)", topic, p.rows, p.train_ms, p.value);
+	o = prediction_json(topic, &p);
+	json_object_set_new(o, "nonce", json_integer(nonce));
+	if (p.train_ms > 0)
+		json_object_set_new(o, "train_ms", json_real(p.train_ms));
+	child_send(MSG_PREDICTION, topic, f->seq, o);
+}
+
+static void
+dispatch(struct frame *f, void *arg)
+{
+	if (f->type == MSG_PREDICT)
+		on_predict(f);
+	else
+		log_warnx("unexpected %s from the supervisor", msg_type_name(f->type));
+}
+
+static void
+on_config(const struct config *c, json_t *raw, void *arg)
+{
+	int first = TR.conf == NULL;
+
+	TR.conf = c;
+	if (first)
+		child_ready(NULL);
+}
+
+int
+trainer_main(void)
+{
+	struct child_ops ops = { "trainer", on_config, dispatch, NULL, NULL };
+
+	TR.base = event_base_new();
+	child_start(TR.base, &ops);
+	event_base_dispatch(TR.base);
+	return 0;
+}
+
+/* ---- alloractl predict ---- */
+
+int
+ctl_predict(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "topic", required_argument, NULL, 't' },
+		{ "csv", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config *c;
+	const struct config_topic *t;
+	struct prediction p;
+	const char *csv = NULL;
+	char err[2048], *s;
+	long topic = 0;
+	int ch;
+	json_t *j;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1) {
+				fprintf(stderr, "alloractl predict: --topic: \"%s\" is not a topic\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'f': csv = optarg; break;
+		case 'j': break;	/* JSON is the only output */
+		case 'h':
+			printf("usage: alloractl [-c FILE] predict --topic N [--csv F] [--json]\n"
+			    "Computes one prediction for the topic (training as the daemon would; "
+			    "the cache is not used\nnor written) and prints it as JSON; nothing is "
+			    "submitted.  With --csv, F (unix,close)\nis the market data and its newest "
+			    "bar counts as now.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (topic == 0 || optind != argc) {
+		fprintf(stderr, "alloractl predict: give --topic N\n");
+		return 2;
+	}
+	c = config_load(o->config, NULL, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "alloractl: %s\n", err);
+		return 2;
+	}
+	t = config_topic(c, (uint32_t)topic);
+	if (t == NULL) {
+		fprintf(stderr, "alloractl predict: topic %ld is not in %s\n", topic,
+		    c->path ? c->path : ".env");
+		config_free(c);
+		return 2;
+	}
+	predict_topic(c, t, csv, 0, &p);
+	j = prediction_json(t->id, &p);
+	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	free(s);
+	json_decref(j);
+	config_free(c);
+	return strcmp(p.source, "fallback") == 0 ? 1 : 0;
+}
