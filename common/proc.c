@@ -147,6 +147,48 @@ peer_send(struct peer *p, uint16_t type, uint32_t topic, uint32_t seq, json_t *p
 	return r;
 }
 
+/* Reads what is left on the socket now (non-blocking) and dispatches it: the last frames
+ * of a child that just exited. */
+void
+peer_drain(struct peer *p)
+{
+	unsigned char buf[8192];
+	ssize_t n;
+
+	if (p == NULL || p->closing || p->freed)
+		return;
+	bufferevent_disable(p->bev, EV_READ);
+	while ((n = read(p->fd, buf, sizeof(buf))) > 0)
+		evbuffer_add(bufferevent_get_input(p->bev), buf, (size_t)n);
+	peer_readcb(p->bev, p);
+}
+
+/* Writes what is still queued, blocking (at exit). */
+void
+peer_flush(struct peer *p)
+{
+	struct evbuffer *out;
+	unsigned char buf[8192];
+	int n;
+
+	if (p == NULL || p->freed)
+		return;
+	out = bufferevent_get_output(p->bev);
+	set_nonblock(p->fd, 0);
+	while ((n = evbuffer_remove(out, buf, sizeof(buf))) > 0) {
+		unsigned char *q = buf;
+
+		while (n > 0) {
+			ssize_t w = write(p->fd, q, (size_t)n);
+
+			if (w <= 0)
+				return;
+			q += w;
+			n -= (int)w;
+		}
+	}
+}
+
 size_t
 peer_queued(struct peer *p)
 {
@@ -269,6 +311,13 @@ child_msg(struct peer *p, struct frame *f, void *arg)
 	}
 }
 
+static void
+child_atexit(void)
+{
+	if (child.sup != NULL)
+		peer_flush(child.sup);
+}
+
 void
 child_start(struct event_base *base, const struct child_ops *ops)
 {
@@ -282,6 +331,7 @@ child_start(struct event_base *base, const struct child_ops *ops)
 	child.ops = *ops;
 	log_init(ops->role, 0);
 	child.sup = peer_new(base, 3, child_msg, child_close, NULL);
+	atexit(child_atexit);
 	child.sig_term = evsignal_new(base, SIGTERM, child_signal, NULL);
 	child.sig_int = evsignal_new(base, SIGINT, child_signal, NULL);
 	evsignal_add(child.sig_term, NULL);

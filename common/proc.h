@@ -27,6 +27,8 @@ void	 peer_free(struct peer *);
 int	 peer_send(struct peer *, uint16_t type, uint32_t topic, uint32_t seq, json_t *payload);
 /* Bytes queued but not yet written. */
 size_t	 peer_queued(struct peer *);
+void	 peer_drain(struct peer *);	/* dispatch what is left to read, now */
+void	 peer_flush(struct peer *);	/* write what is queued, blocking */
 int	 peer_fd(struct peer *);
 void	*peer_arg(struct peer *);
 

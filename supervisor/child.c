@@ -252,6 +252,8 @@ child_reaped(pid_t pid, int status)
 		return;
 	how = describe_status(status);
 	was_ready = c->ready_ms != 0 && mono_ms() - c->ready_ms >= 1000;
+	if (c->peer != NULL)
+		peer_drain(c->peer);	/* its last frames (an outcome, say) */
 	c->pid = 0;
 	if (c->peer != NULL) {
 		peer_free(c->peer);
