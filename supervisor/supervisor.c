@@ -254,8 +254,15 @@ seal_mnemonics(void)
 		if (write(fd, name, strlen(name)) == -1 || write(fd, "=", 1) == -1 ||
 		    write(fd, val, len) == -1 || write(fd, "\n", 1) == -1)
 			fatal("memfd write");
-		secure_clear(val, len);
-		unsetenv(name);
+		{
+			/* Wipe the whole NAME=value string (it is also what
+			 * /proc/<pid>/environ shows), after taking it out of environ. */
+			char *entry = val - strlen(name) - 1;
+			size_t elen = strlen(entry);
+
+			unsetenv(name);
+			secure_clear(entry, elen);
+		}
 	}
 	if (fd != -1) {
 		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |

@@ -13,7 +13,7 @@ start_devnet "$D" --chain-id devnet-1 --block-ms 300 --topics 67 --epoch 10 --wi
 
 search() {	# conf label
 	local pids
-	pids=$(status_json "$1" | json - '" ".join(f"{c[\"role\"]}:{c[\"pid\"]}" for c in d["children"]) + " supervisor:" + str(d["pid"])')
+	pids=$(status_json "$1" | json - '" ".join(c["role"] + ":" + str(c["pid"]) for c in d["children"]) + " supervisor:" + str(d["pid"])')
 	python3 - "$PRIV" "$TEST_MNEMONIC_1" $pids <<'PY'
 import re, sys
 priv = bytes.fromhex(sys.argv[1]); mnem = sys.argv[2].encode()
