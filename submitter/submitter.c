@@ -220,11 +220,12 @@ has(const char *text, const char *needle)
 /* ---- wallets ---- */
 
 /* Reads NAME=value lines from the sealed memfd the supervisor passed on fd 4. */
+static char *blob;
+static size_t bloblen;
+
 static char *
 mnemonic_from_env_fd(const char *name, char *err, size_t errlen)
 {
-	static char *blob;
-	static size_t bloblen;
 	char *p, *line, *res = NULL;
 	size_t nl = strlen(name);
 
@@ -324,6 +325,10 @@ load_wallets(const struct config *c)
 		}
 		log_info("wallet %s: %s", w->name, w->address);
 		send_wallet(w);
+	}
+	if (blob != NULL) {
+		munmap(blob, bloblen);
+		blob = NULL;
 	}
 	if (S.memfd != -1) {
 		close(S.memfd);
