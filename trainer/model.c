@@ -185,10 +185,10 @@ int
 ridge_fit(const struct bars *b, size_t from, size_t to, size_t to_limit, long h, double lambda,
     size_t min_rows, struct ridge *m)
 {
-	double A[NFEAT * NFEAT], y[NFEAT], f[NFEAT], tgt, ymean = 0, yss = 0;
+	double f[NFEAT], tgt;
 	double *X = NULL, *Y = NULL;
 	size_t i, r = 0, cap = 0;
-	int a, c;
+	int a;
 
 	memset(m, 0, sizeof(*m));
 	m->lambda = lambda;
@@ -208,11 +208,28 @@ ridge_fit(const struct bars *b, size_t from, size_t to, size_t to_limit, long h,
 		memcpy(X + r * NFEAT, f, sizeof(f));
 		Y[r++] = tgt;
 	}
-	if (r < min_rows || r < 2 * NFEAT) {
+	if (r < min_rows) {
 		free(X);
 		free(Y);
 		return -1;
 	}
+	a = ridge_fit_xy(X, Y, r, lambda, m);
+	free(X);
+	free(Y);
+	return a;
+}
+
+int
+ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct ridge *m)
+{
+	double A[NFEAT * NFEAT], y[NFEAT], ymean = 0, yss = 0;
+	size_t i;
+	int a, c;
+
+	memset(m, 0, sizeof(*m));
+	m->lambda = lambda;
+	if (r < 2 * NFEAT)
+		return -1;
 	for (a = 0; a < NFEAT; a++) {
 		double s = 0, ss = 0;
 
@@ -246,8 +263,6 @@ ridge_fit(const struct bars *b, size_t from, size_t to, size_t to_limit, long h,
 	}
 	for (a = 0; a < NFEAT; a++)
 		A[a * NFEAT + a] += lambda * (double)r;
-	free(X);
-	free(Y);
 	if (cholesky_solve(A, y, NFEAT) == -1)
 		return -1;
 	memcpy(m->w, y, sizeof(y));

@@ -51,6 +51,8 @@ struct ridge {
  */
 int	 ridge_fit(const struct bars *, size_t from, size_t to, size_t to_limit, long horizon,
 	    double lambda, size_t min_rows, struct ridge *);
+/* The same on a row-major matrix X (r x NFEAT) and targets Y. */
+int	 ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct ridge *);
 double	 ridge_predict(const struct ridge *, const double f[NFEAT]);
 
 struct validation {
