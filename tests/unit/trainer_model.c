@@ -1,0 +1,365 @@
+/* Trainer: CSV bars, features, target alignment, purge, ridge, walk-forward backtest. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "t.h"
+
+#include "trainer/backtest.h"
+#include "ctl.h"
+#include "trainer/model.h"
+#include "util.h"
+
+/* Deterministic normal deviates (xorshift64* and Box-Muller). */
+static uint64_t rng_s = 88172645463325252ULL;
+
+static double
+urand(void)
+{
+	rng_s ^= rng_s >> 12;
+	rng_s ^= rng_s << 25;
+	rng_s ^= rng_s >> 27;
+	return (double)((rng_s * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static double
+nrand(void)
+{
+	double u = urand(), v = urand();
+
+	if (u < 1e-300)
+		u = 1e-300;
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/*
+ * n hourly bars: ln c = amp * sin(2 pi t / period) + a random walk of hourly sd `noise`.
+ * amp = 0 is a pure random walk, where predicting 0 is optimal.
+ */
+static void
+synth(struct bars *b, size_t n, double amp, double period, double noise, uint64_t seed)
+{
+	double rw = 0;
+	size_t i;
+
+	rng_s = seed;
+	b->t = xcalloc(n, sizeof(*b->t));
+	b->close = xcalloc(n, sizeof(*b->close));
+	b->n = n;
+	b->gaps = 0;
+	for (i = 0; i < n; i++) {
+		rw += noise * nrand();
+		b->t[i] = 1600000000 + (int64_t)i * 3600;
+		b->close[i] = 20000 * exp(rw + amp * sin(2 * M_PI * (double)i / period));
+	}
+}
+
+static int
+near(double a, double b, double tol)
+{
+	return fabs(a - b) <= tol;
+}
+
+T_TEST(csv_parse)
+{
+	static const char ok[] = "unix,close\r\n1600000000,100.5\r\n1600003600,101\n\n"
+	    "1600014400,102.25\n";
+	struct bars b;
+	char err[256];
+
+	T_ASSERT(bars_parse_csv(ok, sizeof(ok) - 1, "t.csv", &b, err, sizeof(err)) == 0);
+	T_EQ_INT(b.n, 3);
+	T_EQ_INT(b.t[2], 1600014400);
+	T_ASSERT(b.close[2] == 102.25);
+	T_EQ_INT(b.gaps, 2);	/* two missing hours */
+	bars_free(&b);
+}
+
+T_TEST(csv_errors)
+{
+	static const char *bad[] = {
+		"1600000000,100\n1600000000,101\n",	/* times must increase */
+		"1600003600,100\n1600000000,101\n",
+		"1600000000,-1\n",
+		"1600000000,0\n",
+		"1600000000,nan\n",
+		"1600000000,inf\n",
+		"1600000000 100\n",
+		"1600000000x,100\n",
+		"1600000000,100abc\n",
+		"99999999999999999999999,1\n",
+		"unix,close\n1600000000,1\nfoo,bar\n",
+	};
+	struct bars b;
+	char err[256], longline[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (bars_parse_csv(bad[i], strlen(bad[i]), "bad.csv", &b, err, sizeof(err)) != -1)
+			T_FAIL("accepted: %s", bad[i]);
+		T_CHECK(strncmp(err, "bad.csv:", 8) == 0);
+		T_CHECK(b.t == NULL && b.n == 0);
+	}
+	memset(longline, '1', sizeof(longline));
+	T_ASSERT(bars_parse_csv(longline, sizeof(longline), "l.csv", &b, err, sizeof(err)) == -1);
+	T_ASSERT(bars_read_csv("/nonexistent/x.csv", &b, err, sizeof(err)) == -1);
+	T_ASSERT(strstr(err, "/nonexistent/x.csv") != NULL);
+}
+
+/* ln c[i] = 0.001 i: every hourly log return is 0.001. */
+static void
+linear(struct bars *b, size_t n)
+{
+	size_t i;
+
+	b->t = xcalloc(n, sizeof(*b->t));
+	b->close = xcalloc(n, sizeof(*b->close));
+	b->n = n;
+	b->gaps = 0;
+	for (i = 0; i < n; i++) {
+		b->t[i] = 1600000000 + (int64_t)i * 3600;
+		b->close[i] = 100 * exp(0.001 * (double)i);
+	}
+}
+
+T_TEST(features_hand_checked)
+{
+	struct bars b;
+	double f[NFEAT], m24 = 0, m168 = 0;
+	size_t n = 400, k;
+
+	linear(&b, n);
+	T_ASSERT(features_at(&b, 335, f) == -1);	/* too little history */
+	T_ASSERT(features_at(&b, n, f) == -1);		/* past the end */
+	T_ASSERT(features_at(&b, n - 1, f) == 0);
+	T_CHECK(near(f[0], 0.001, 1e-12));
+	T_CHECK(near(f[1], 0.006, 1e-12));
+	T_CHECK(near(f[2], 0.024, 1e-12));
+	T_CHECK(near(f[3], 0.072, 1e-12));
+	T_CHECK(near(f[4], 0.168, 1e-12));
+	T_CHECK(near(f[5], 0.001, 1e-12));		/* RMS of hourly returns */
+	T_CHECK(near(f[6], 0.001, 1e-12));
+	for (k = 0; k < 24; k++)
+		m24 += exp(-0.001 * (double)k) / 24;
+	for (k = 0; k < 168; k++)
+		m168 += exp(-0.001 * (double)k) / 168;
+	T_CHECK(near(f[7], -log(m24), 1e-12));
+	T_CHECK(near(f[8], -log(m168), 1e-12));
+	T_CHECK(near(f[9], 0.024, 1e-12));
+
+	/* The newest row is the one used: a jump in the last close shows at once. */
+	b.close[n - 1] *= exp(0.1);
+	T_ASSERT(features_at(&b, n - 1, f) == 0);
+	T_CHECK(near(f[0], 0.101, 1e-12));
+	T_CHECK(near(f[4], 0.268, 1e-12));
+	T_CHECK(near(f[9], 0.024, 1e-12));		/* the previous day is unchanged */
+	/* ... and not in the features of an earlier row. */
+	T_ASSERT(features_at(&b, n - 2, f) == 0);
+	T_CHECK(near(f[0], 0.001, 1e-12));
+	bars_free(&b);
+}
+
+T_TEST(target_alignment)
+{
+	struct bars b;
+
+	linear(&b, 500);
+	b.close[400] = 123;
+	T_CHECK(near(target_at(&b, 232, 168), log(123 / b.close[232]), 1e-12));
+	T_CHECK(near(target_at(&b, 10, 168), 0.168, 1e-12));
+	T_CHECK(near(target_at(&b, 10, 1), 0.001, 1e-12));
+	T_CHECK(!isnan(target_at(&b, 500 - 169, 168)));
+	T_CHECK(isnan(target_at(&b, 500 - 168, 168)));	/* c[t+h] not known yet */
+	T_CHECK(isnan(target_at(&b, 10, 0)));
+	bars_free(&b);
+}
+
+T_TEST(purge)
+{
+	struct bars b;
+	struct ridge m1, m2;
+	size_t T = 2000, from = 336, i;
+	long h = 168;
+
+	synth(&b, 3000, 0.05, 700, 0.004, 7);
+	T_ASSERT(ridge_fit(&b, from, b.n, T, h, 1.0, 10, &m1) == 0);
+	/* Exactly the rows whose target ends by T. */
+	T_EQ_INT(m1.rows, T - (size_t)h - from + 1);
+	/* Nothing after T matters: rewrite the future and fit again. */
+	for (i = T + 1; i < b.n; i++)
+		b.close[i] *= 3 + (double)(i % 7);
+	T_ASSERT(ridge_fit(&b, from, b.n, T, h, 1.0, 10, &m2) == 0);
+	T_EQ_MEM(&m1, &m2, sizeof(m1));
+	/* Too few rows. */
+	T_ASSERT(ridge_fit(&b, from, b.n, from + (size_t)h + 5, h, 1.0, 10, &m2) == -1);
+	bars_free(&b);
+}
+
+T_TEST(ridge_deterministic_and_planted_signal)
+{
+	struct bars b;
+	struct ridge m1, m2;
+	double f[NFEAT], p, y, sp = 0, spp = 0, sy = 0, syy = 0, spy = 0, r;
+	size_t i, n = 0, T = 4000;
+
+	synth(&b, 6000, 0.05, 1000, 0.001, 11);
+	T_ASSERT(ridge_fit(&b, 0, b.n, T, 168, 0.01, 100, &m1) == 0);
+	T_ASSERT(ridge_fit(&b, 0, b.n, T, 168, 0.01, 100, &m2) == 0);
+	T_EQ_MEM(&m1, &m2, sizeof(m1));
+	for (i = T; i + 168 < b.n; i += 6) {
+		T_ASSERT(features_at(&b, i, f) == 0);
+		p = ridge_predict(&m1, f);
+		T_ASSERT(ridge_predict(&m2, f) == p);
+		y = target_at(&b, i, 168);
+		sp += p;
+		spp += p * p;
+		sy += y;
+		syy += y * y;
+		spy += p * y;
+		n++;
+	}
+	r = (spy / (double)n - sp * sy / ((double)n * (double)n)) / sqrt((spp / (double)n -
+	    sp * sp / ((double)n * (double)n)) * (syy / (double)n - sy * sy / ((double)n *
+	    (double)n)));
+	if (!(r > 0.5))
+		T_FAIL("out-of-sample correlation %f on a planted signal", r);
+	bars_free(&b);
+}
+
+T_TEST(backtest_zero_optimal)
+{
+	struct bars b;
+	struct bt_model m[2] = {
+		{ "default", 2000, 1.0, 0.0, 2.0 },
+		{ "ridge", 2000, 1.0, 1.0, 2.0 },
+	};
+	struct bt_result r;
+	char err[256];
+
+	synth(&b, 7000, 0, 1, 0.005, 3);
+	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 2, &r, err, sizeof(err)) == 0);
+	T_EQ_INT(r.nmodels, 3);
+	T_EQ_STR(r.names[0], "zero");
+	T_ASSERT(r.decisions > 100);
+	T_CHECK(r.s[0].skill == 0);
+	T_CHECK(isnan(r.s[0].corr) && isnan(r.s[0].da));
+	T_CHECK(r.s[1].skill <= 0.01);
+	T_CHECK(r.s[1].mse == r.s[0].mse);	/* k = 0 is the zero prediction */
+	if (!(r.s[2].skill <= 0.01))
+		T_FAIL("skill %f on a random walk", r.s[2].skill);
+	bars_free(&b);
+}
+
+T_TEST(backtest_planted_signal)
+{
+	struct bars b;
+	struct bt_model m[1] = { { "ridge", 2000, 0.01, 1.0, 3.0 } };
+	struct bt_result r;
+	char err[256];
+
+	synth(&b, 7000, 0.05, 1000, 0.001, 5);
+	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
+	if (!(r.s[1].skill > 0.1))
+		T_FAIL("skill %f with a planted signal", r.s[1].skill);
+	T_CHECK(r.s[1].da > 0.6 && r.s[1].da_low < r.s[1].da && r.s[1].da_high > r.s[1].da);
+	T_CHECK(r.s[1].corr > 0.3);
+	T_CHECK(near(r.weeks, (double)r.decisions * 24 / 168, 1e-9));
+	/* Halves split the decisions. */
+	{
+		struct bt_result r1, r2;
+
+		T_ASSERT(backtest_run(&b, 168, 24, BT_FIRST, 0, m, 1, &r1, err, sizeof(err)) == 0);
+		T_ASSERT(backtest_run(&b, 168, 24, BT_SECOND, 0, m, 1, &r2, err, sizeof(err)) == 0);
+		T_EQ_INT(r1.decisions + r2.decisions, r.decisions);
+	}
+	bars_free(&b);
+}
+
+T_TEST(backtest_too_short)
+{
+	struct bars b;
+	struct bt_model m[1] = { { "ridge", 2000, 1.0, 1.0, 2.0 } };
+	struct bt_result r;
+	char err[256] = "";
+
+	synth(&b, 2600, 0, 1, 0.005, 3);
+	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == -1);
+	T_ASSERT(strstr(err, "needed") != NULL);
+	bars_free(&b);
+}
+
+/* alloractl backtest --json on a generated file, stdout captured. */
+static char *
+run_ctl(int argc, char **argv, int *rc)
+{
+	char path[] = "/tmp/trainer_bt_XXXXXX";
+	int fd = mkstemp(path), saved;
+	size_t len;
+	char *out;
+	struct ctl_opts o;
+
+	memset(&o, 0, sizeof(o));
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	*rc = ctl_backtest(&o, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	out = read_file(path, 1 << 20, &len);
+	unlink(path);
+	return out;
+}
+
+T_TEST(ctl_backtest_json)
+{
+	char csv[] = "/tmp/trainer_csv_XXXXXX";
+	int fd = mkstemp(csv), rc;
+	FILE *fp = fdopen(fd, "w");
+	struct bars b;
+	size_t i;
+	char *out;
+	char *argv[] = { "backtest", "--csv", csv, "--json", "--window", "1000", "--shrink",
+	    "1", "--lambda", "0.01", NULL };
+	char *bad[] = { "backtest", "--csv", csv, "--shrink", "-3", NULL };
+
+	synth(&b, 10400, 0.05, 1000, 0.002, 9);
+	fprintf(fp, "unix,close\n");
+	for (i = 0; i < b.n; i++)
+		fprintf(fp, "%lld,%.10g\n", (long long)b.t[i], b.close[i]);
+	fclose(fp);
+	bars_free(&b);
+	out = run_ctl(10, argv, &rc);
+	T_EQ_INT(rc, 0);
+	T_ASSERT(out != NULL);
+	T_ASSERT(strstr(out, "\"models\"") != NULL && strstr(out, "\"zero\"") != NULL &&
+	    strstr(out, "\"reference\"") != NULL && strstr(out, "\"default\"") != NULL);
+	T_ASSERT(strstr(out, "\"zptae_rel\": null") != NULL);
+	free(out);
+	out = run_ctl(5, bad, &rc);
+	T_EQ_INT(rc, 2);
+	free(out);
+	unlink(csv);
+}
+
+int
+main(void)
+{
+	T_RUN(csv_parse);
+	T_RUN(csv_errors);
+	T_RUN(features_hand_checked);
+	T_RUN(target_alignment);
+	T_RUN(purge);
+	T_RUN(ridge_deterministic_and_planted_signal);
+	T_RUN(backtest_zero_optimal);
+	T_RUN(backtest_planted_signal);
+	T_RUN(backtest_too_short);
+	T_RUN(ctl_backtest_json);
+	return t_done();
+}
