@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "log.h"
 #include "model.h"
+#include "trainer.h"
 #include "proc.h"
 #include "roles.h"
 #include "util.h"
@@ -27,20 +28,6 @@
 #define DEFAULT_SHRINK	0.0	/* chosen by the backtest: see trainer/README.md */
 #define DEFAULT_LAMBDA	1.0
 
-struct prediction {
-	int		 have_value;
-	char		 value[DEC_MAX_TEXT + 1];
-	const char	*source;	/* cache | fresh | fallback */
-	char		 model[128];
-	char		 reason[256];
-	double		 trained_at;
-	double		 data_from;
-	double		 data_to;
-	size_t		 rows;
-	int		 have_val;
-	struct validation val;
-	double		 train_ms;
-};
 
 static char *
 cache_path(const struct config *c, uint32_t topic)
@@ -138,7 +125,7 @@ from_cache(const struct config *c, const struct config_topic *t, double now,
  * One prediction for topic t.  csv: a file overriding the data source (its newest bar is
  * "now" for staleness); use_cache: answer from the cache when fresh.
  */
-static void
+void
 predict_topic(const struct config *c, const struct config_topic *t, const char *csv,
     int use_cache, struct prediction *p)
 {
