@@ -134,7 +134,29 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 				memcpy(xs + rows * NFEAT, X + i * NFEAT, NFEAT * sizeof(double));
 				ys[rows++] = Y[i];
 			}
-			if (ridge_fit_xy(xs, ys, rows, models[k].lambda, &m) == -1)
+			if (models[k].xgb) {
+				struct xgb_params xp;
+				struct xgb *xm;
+				char xe[256];
+				double s1 = 0, s2 = 0;
+
+				xgb_params_default(&xp);
+				for (i = 0; i < rows; i++) {
+					s1 += ys[i];
+					s2 += ys[i] * ys[i];
+				}
+				xm = rows > 0 ? xgb_train(xs, ys, rows, NFEAT, &xp, xe, sizeof(xe)) :
+				    NULL;
+				if (xm == NULL || xgb_predict(xm, f, &p) == -1)
+					p = 0;
+				xgb_free(xm);
+				p *= models[k].shrink;
+				s1 /= rows > 0 ? (double)rows : 1;
+				lim = rows > 0 ? models[k].clip_sigma * sqrt(fmax(0, s2 /
+				    (double)rows - s1 * s1)) : 0;
+				if (lim > 0)
+					p = p > lim ? lim : p < -lim ? -lim : p;
+			} else if (ridge_fit_xy(xs, ys, rows, models[k].lambda, &m) == -1)
 				p = 0;
 			else {
 				p = models[k].shrink * ridge_predict(&m, f);

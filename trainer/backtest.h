@@ -17,6 +17,7 @@ struct bt_model {
 	double		 lambda;
 	double		 shrink;	/* k */
 	double		 clip_sigma;	/* <= 0: no clip */
+	int		 xgb;		/* 1: XGBoost (MODEL.md §5.2 settings), 0: ridge */
 };
 
 struct bt_score {

@@ -35,7 +35,7 @@ half_name(enum bt_half h)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: alloractl backtest --csv F [--model default|ridge|reference] "
+	fprintf(fp, "usage: alloractl backtest --csv F [--model default|ridge|xgb|reference] "
 	    "[--window H] [--step H]\n\t[--shrink K] [--lambda L] [--horizon H] "
 	    "[--half first|second|all] [--json]\n");
 }
@@ -119,9 +119,9 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(model, "default") != 0 && strcmp(model, "ridge") != 0 &&
-	    strcmp(model, "reference") != 0) {
+	    strcmp(model, "reference") != 0 && strcmp(model, "xgb") != 0) {
 		fprintf(stderr, "alloractl backtest: --model %s: this build has the models "
-		    "default, ridge and reference\n", model);
+		    "default, ridge, xgb and reference\n", model);
 		return 2;
 	}
 	with_ref = strcmp(model, "reference") != 0;
@@ -131,6 +131,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		m[nm].lambda = lambda;
 		m[nm].shrink = shrink;
 		m[nm].clip_sigma = BT_DEFAULT_CLIP;
+		m[nm].xgb = strcmp(model, "xgb") == 0;
 		nm++;
 	}
 	if (with_ref || strcmp(model, "reference") == 0) {
@@ -139,6 +140,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		m[nm].lambda = 1e-6;
 		m[nm].shrink = 1;
 		m[nm].clip_sigma = 0;
+		m[nm].xgb = 0;
 		nm++;
 	}
 	if (bars_read_csv(csv, &b, err, sizeof(err)) == -1) {

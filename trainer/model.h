@@ -55,6 +55,25 @@ int	 ridge_fit(const struct bars *, size_t from, size_t to, size_t to_limit, lon
 int	 ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct ridge *);
 double	 ridge_predict(const struct ridge *, const double f[NFEAT]);
 
+/* Gradient boosting (XGBoost C API; deterministic: seed, nthread 1, base_score 0). */
+struct xgb_params {
+	int	 n_trees;
+	int	 max_depth;
+	double	 eta, subsample, colsample, min_child_weight, lambda;
+	long	 seed;
+};
+struct xgb;
+
+void	 xgb_params_default(struct xgb_params *);	/* MODEL.md §5.2 */
+/* X row-major rows x ncol (ncol <= 1000).  NULL with err on failure. */
+struct xgb *xgb_train(const double *X, const double *Y, size_t rows, int ncol,
+	    const struct xgb_params *, char *err, size_t errlen);
+int	 xgb_predict(const struct xgb *, const double *x, double *out);
+/* UBJSON, written to a temporary name and renamed. */
+int	 xgb_save(const struct xgb *, const char *path, char *err, size_t errlen);
+struct xgb *xgb_load(const char *path, int ncol, char *err, size_t errlen);
+void	 xgb_free(struct xgb *);
+
 struct validation {
 	double	 mse;
 	double	 mse_zero;

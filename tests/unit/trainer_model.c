@@ -231,27 +231,107 @@ T_TEST(ridge_deterministic_and_planted_signal)
 	bars_free(&b);
 }
 
+/* Features and targets of rows [from, to) into a matrix. */
+static size_t
+matrix(const struct bars *b, size_t from, size_t to, double **X, double **Y)
+{
+	size_t i, r = 0;
+
+	*X = xcalloc(to - from, NFEAT * sizeof(double));
+	*Y = xcalloc(to - from, sizeof(double));
+	for (i = from; i < to; i++)
+		if (features_at(b, i, *X + r * NFEAT) == 0 && !isnan((*Y)[r] = target_at(b, i,
+		    168)))
+			r++;
+	return r;
+}
+
+T_TEST(xgb_deterministic_save_load_planted)
+{
+	struct bars b;
+	struct xgb_params xp;
+	struct xgb *m1, *m2, *m3;
+	double *X, *Y, f[NFEAT], p1, p2, p3, y, sp = 0, spp = 0, sy = 0, syy = 0, spy = 0, r;
+	char err[256], path[] = "/tmp/trainer_xgb_XXXXXX";
+	size_t rows, i, n = 0;
+	int fd;
+
+	synth(&b, 6000, 0.05, 1000, 0.001, 11);
+	rows = matrix(&b, 336, 4000 - 168, &X, &Y);
+	T_ASSERT(rows > 3000);
+	xgb_params_default(&xp);
+	xp.n_trees = 100;
+	xp.max_depth = 4;
+	xp.eta = 0.1;
+	xp.min_child_weight = 10;
+	m1 = xgb_train(X, Y, rows, NFEAT, &xp, err, sizeof(err));
+	T_ASSERT(m1 != NULL);
+	m2 = xgb_train(X, Y, rows, NFEAT, &xp, err, sizeof(err));
+	T_ASSERT(m2 != NULL);
+	fd = mkstemp(path);
+	close(fd);
+	T_ASSERT(xgb_save(m1, path, err, sizeof(err)) == 0);
+	m3 = xgb_load(path, NFEAT, err, sizeof(err));
+	T_ASSERT(m3 != NULL);
+	for (i = 4000; i + 168 < b.n; i += 6) {
+		T_ASSERT(features_at(&b, i, f) == 0);
+		T_ASSERT(xgb_predict(m1, f, &p1) == 0);
+		T_ASSERT(xgb_predict(m2, f, &p2) == 0);
+		T_ASSERT(xgb_predict(m3, f, &p3) == 0);
+		T_ASSERT(memcmp(&p1, &p2, sizeof(p1)) == 0);	/* bit-identical */
+		T_ASSERT(memcmp(&p1, &p3, sizeof(p1)) == 0);	/* save/load round trip */
+		y = target_at(&b, i, 168);
+		sp += p1;
+		spp += p1 * p1;
+		sy += y;
+		syy += y * y;
+		spy += p1 * y;
+		n++;
+	}
+	r = (spy / (double)n - sp * sy / ((double)n * (double)n)) / sqrt((spp / (double)n -
+	    sp * sp / ((double)n * (double)n)) * (syy / (double)n - sy * sy / ((double)n *
+	    (double)n)));
+	if (!(r > 0.5))
+		T_FAIL("out-of-sample correlation %f on a planted signal", r);
+	/* A model of another width, and a garbled file, are refused. */
+	T_ASSERT(xgb_load(path, NFEAT + 1, err, sizeof(err)) == NULL);
+	T_ASSERT(write_file_atomic(path, "garbage", 7, 0600) == 0);
+	T_ASSERT(xgb_load(path, NFEAT, err, sizeof(err)) == NULL);
+	T_ASSERT(strstr(err, path) != NULL);
+	T_ASSERT(xgb_load("/nonexistent/m.ubj", NFEAT, err, sizeof(err)) == NULL);
+	unlink(path);
+	xgb_free(m1);
+	xgb_free(m2);
+	xgb_free(m3);
+	free(X);
+	free(Y);
+	bars_free(&b);
+}
+
 T_TEST(backtest_zero_optimal)
 {
 	struct bars b;
-	struct bt_model m[2] = {
-		{ "default", 2000, 1.0, 0.0, 2.0 },
-		{ "ridge", 2000, 1.0, 1.0, 2.0 },
+	struct bt_model m[3] = {
+		{ "default", 2000, 1.0, 0.0, 2.0, 0 },
+		{ "ridge", 2000, 1.0, 1.0, 2.0, 0 },
+		{ "xgb", 2000, 0, 1.0, 2.0, 1 },
 	};
 	struct bt_result r;
 	char err[256];
 
 	synth(&b, 7000, 0, 1, 0.005, 3);
-	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 2, &r, err, sizeof(err)) == 0);
-	T_EQ_INT(r.nmodels, 3);
+	T_ASSERT(backtest_run(&b, 168, 72, BT_ALL, 0, m, 3, &r, err, sizeof(err)) == 0);
+	T_EQ_INT(r.nmodels, 4);
 	T_EQ_STR(r.names[0], "zero");
-	T_ASSERT(r.decisions > 100);
+	T_ASSERT(r.decisions > 40);
 	T_CHECK(r.s[0].skill == 0);
 	T_CHECK(isnan(r.s[0].corr) && isnan(r.s[0].da));
 	T_CHECK(r.s[1].skill <= 0.01);
 	T_CHECK(r.s[1].mse == r.s[0].mse);	/* k = 0 is the zero prediction */
 	if (!(r.s[2].skill <= 0.01))
 		T_FAIL("skill %f on a random walk", r.s[2].skill);
+	if (!(r.s[3].skill <= 0.01))
+		T_FAIL("xgb skill %f on a random walk", r.s[3].skill);
 	bars_free(&b);
 }
 
@@ -277,6 +357,20 @@ T_TEST(backtest_planted_signal)
 		T_ASSERT(backtest_run(&b, 168, 24, BT_SECOND, 0, m, 1, &r2, err, sizeof(err)) == 0);
 		T_EQ_INT(r1.decisions + r2.decisions, r.decisions);
 	}
+	bars_free(&b);
+}
+
+T_TEST(backtest_planted_signal_xgb)
+{
+	struct bars b;
+	struct bt_model m[1] = { { "xgb", 2000, 0, 1.0, 3.0, 1 } };
+	struct bt_result r;
+	char err[256];
+
+	synth(&b, 7000, 0.05, 1000, 0.001, 5);
+	T_ASSERT(backtest_run(&b, 168, 72, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
+	if (!(r.s[1].skill > 0.1))
+		T_FAIL("xgb skill %f with a planted signal", r.s[1].skill);
 	bars_free(&b);
 }
 
@@ -357,8 +451,10 @@ main(void)
 	T_RUN(target_alignment);
 	T_RUN(purge);
 	T_RUN(ridge_deterministic_and_planted_signal);
+	T_RUN(xgb_deterministic_save_load_planted);
 	T_RUN(backtest_zero_optimal);
 	T_RUN(backtest_planted_signal);
+	T_RUN(backtest_planted_signal_xgb);
 	T_RUN(backtest_too_short);
 	T_RUN(ctl_backtest_json);
 	return t_done();

@@ -1,0 +1,203 @@
+/* Gradient boosting through the XGBoost C API (see model.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xgboost/c_api.h>
+
+#include "model.h"
+#include "util.h"
+
+struct xgb {
+	BoosterHandle	 bst;
+	int		 ncol;
+};
+
+void
+xgb_params_default(struct xgb_params *p)
+{
+	/* MODEL.md §5.2 */
+	p->n_trees = 200;
+	p->max_depth = 3;
+	p->eta = 0.03;
+	p->subsample = 0.8;
+	p->colsample = 0.8;
+	p->min_child_weight = 50;
+	p->lambda = 10;
+	p->seed = 42;
+}
+
+static int
+xerr(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "xgboost: %s: %s", what, XGBGetLastError());
+	return -1;
+}
+
+/* Deterministic settings, re-applied after a load (not all are persisted). */
+static int
+set_params(BoosterHandle b, const struct xgb_params *p)
+{
+	char v[8][32];
+	int rc = 0;
+
+	snprintf(v[0], sizeof(v[0]), "%d", p->max_depth);
+	snprintf(v[1], sizeof(v[1]), "%.17g", p->eta);
+	snprintf(v[2], sizeof(v[2]), "%.17g", p->subsample);
+	snprintf(v[3], sizeof(v[3]), "%.17g", p->colsample);
+	snprintf(v[4], sizeof(v[4]), "%.17g", p->min_child_weight);
+	snprintf(v[5], sizeof(v[5]), "%.17g", p->lambda);
+	snprintf(v[6], sizeof(v[6]), "%ld", p->seed);
+	rc |= XGBoosterSetParam(b, "objective", "reg:squarederror");
+	rc |= XGBoosterSetParam(b, "tree_method", "hist");
+	rc |= XGBoosterSetParam(b, "max_depth", v[0]);
+	rc |= XGBoosterSetParam(b, "eta", v[1]);
+	rc |= XGBoosterSetParam(b, "subsample", v[2]);
+	rc |= XGBoosterSetParam(b, "colsample_bytree", v[3]);
+	rc |= XGBoosterSetParam(b, "min_child_weight", v[4]);
+	rc |= XGBoosterSetParam(b, "lambda", v[5]);
+	rc |= XGBoosterSetParam(b, "base_score", "0");	/* 0.5 by default in 1.7 */
+	rc |= XGBoosterSetParam(b, "seed", v[6]);
+	rc |= XGBoosterSetParam(b, "nthread", "1");
+	rc |= XGBoosterSetParam(b, "verbosity", "0");
+	return rc == 0 ? 0 : -1;
+}
+
+struct xgb *
+xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct xgb_params *p,
+    char *err, size_t errlen)
+{
+	DMatrixHandle d = NULL;
+	struct xgb *m;
+	float *fx, *fy;
+	size_t i;
+	int it;
+
+	if (rows < 2 || ncol <= 0 || ncol > 1000 || p->n_trees <= 0 || p->n_trees > 10000 ||
+	    p->max_depth <= 0 || p->max_depth > 20) {
+		snprintf(err, errlen, "xgboost: bad training shape or parameters");
+		return NULL;
+	}
+	fx = xcalloc(rows * (size_t)ncol, sizeof(float));
+	fy = xcalloc(rows, sizeof(float));
+	for (i = 0; i < rows * (size_t)ncol; i++)
+		fx[i] = (float)X[i];
+	for (i = 0; i < rows; i++)
+		fy[i] = (float)Y[i];
+	XGBSetGlobalConfig("{\"verbosity\":0}");
+	m = xcalloc(1, sizeof(*m));
+	m->ncol = ncol;
+	if (XGDMatrixCreateFromMat(fx, rows, (bst_ulong)ncol, NAN, &d) != 0) {
+		xerr(err, errlen, "DMatrix");
+		goto fail;
+	}
+	if (XGDMatrixSetFloatInfo(d, "label", fy, rows) != 0) {
+		xerr(err, errlen, "labels");
+		goto fail;
+	}
+	if (XGBoosterCreate(&d, 1, &m->bst) != 0) {
+		xerr(err, errlen, "create");
+		goto fail;
+	}
+	if (set_params(m->bst, p) == -1) {
+		xerr(err, errlen, "parameters");
+		goto fail;
+	}
+	for (it = 0; it < p->n_trees; it++)
+		if (XGBoosterUpdateOneIter(m->bst, it, d) != 0) {
+			xerr(err, errlen, "training");
+			goto fail;
+		}
+	XGDMatrixFree(d);
+	free(fx);
+	free(fy);
+	return m;
+fail:
+	if (d != NULL)
+		XGDMatrixFree(d);
+	free(fx);
+	free(fy);
+	xgb_free(m);
+	return NULL;
+}
+
+int
+xgb_predict(const struct xgb *m, const double *x, double *out)
+{
+	DMatrixHandle d;
+	float fx[1000];
+	bst_ulong n;
+	const float *o;
+	int i, rc;
+
+	for (i = 0; i < m->ncol; i++)
+		fx[i] = (float)x[i];
+	if (XGDMatrixCreateFromMat(fx, 1, (bst_ulong)m->ncol, NAN, &d) != 0)
+		return -1;
+	rc = XGBoosterPredict(m->bst, d, 0, 0, 0, &n, &o);
+	if (rc == 0 && n == 1)
+		*out = (double)o[0];
+	XGDMatrixFree(d);
+	return rc == 0 && n == 1 && isfinite(*out) ? 0 : -1;
+}
+
+int
+xgb_save(const struct xgb *m, const char *path, char *err, size_t errlen)
+{
+	bst_ulong len;
+	const char *buf;
+
+	if (XGBoosterSaveModelToBuffer(m->bst, "{\"format\":\"ubj\"}", &len, &buf) != 0)
+		return xerr(err, errlen, "save");
+	if (write_file_atomic(path, buf, (size_t)len, 0640) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct xgb *
+xgb_load(const char *path, int ncol, char *err, size_t errlen)
+{
+	struct xgb_params p;
+	struct xgb *m;
+	bst_ulong nf = 0;
+	size_t len;
+	char *buf = read_file(path, (size_t)256 << 20, &len);
+
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->ncol = ncol;
+	xgb_params_default(&p);
+	if (XGBoosterCreate(NULL, 0, &m->bst) != 0 ||
+	    XGBoosterLoadModelFromBuffer(m->bst, buf, (bst_ulong)len) != 0 ||
+	    XGBoosterSetParam(m->bst, "nthread", "1") != 0 ||
+	    XGBoosterGetNumFeature(m->bst, &nf) != 0) {
+		xerr(err, errlen, path);
+		free(buf);
+		xgb_free(m);
+		return NULL;
+	}
+	free(buf);
+	if ((int)nf != ncol) {
+		snprintf(err, errlen, "%s: a model of %d features, %d expected", path, (int)nf, ncol);
+		xgb_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+xgb_free(struct xgb *m)
+{
+	if (m == NULL)
+		return;
+	if (m->bst != NULL)
+		XGBoosterFree(m->bst);
+	free(m);
+}
