@@ -14,6 +14,8 @@ struct rpc {
 	size_t			 preferred;
 	long			 timeout_ms;
 	long			 next_id;
+	size_t			 inflight;	/* calls not finished yet */
+	int			 freed;		/* rpc_free() called: gone with the last call */
 };
 
 struct call {
@@ -41,17 +43,25 @@ rpc_new(struct http_client *http, char *const *urls, size_t n, long timeout_ms)
 	return r;
 }
 
-void
-rpc_free(struct rpc *r)
+static void
+rpc_destroy(struct rpc *r)
 {
 	size_t i;
 
-	if (r == NULL)
-		return;
 	for (i = 0; i < r->n; i++)
 		free(r->urls[i]);
 	free(r->urls);
 	free(r);
+}
+
+void
+rpc_free(struct rpc *r)
+{
+	if (r == NULL)
+		return;
+	r->freed = 1;
+	if (r->inflight == 0)
+		rpc_destroy(r);
 }
 
 const char *
@@ -65,9 +75,13 @@ static void	try_next(struct call *);
 static void
 finish(struct call *c, enum rpc_status st, json_t *result, const char *err)
 {
+	struct rpc *r = c->rpc;
+
 	c->cb(st, result, err, c->arg);
 	free(c->body);
 	free(c);
+	if (--r->inflight == 0 && r->freed)
+		rpc_destroy(r);
 }
 
 static void
@@ -146,14 +160,17 @@ rpc_call(struct rpc *r, const char *method, json_t *params, rpc_cb cb, void *arg
 
 	req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)++r->next_id,
 	    "method", method, "params", params ? params : json_object());
-	if (req == NULL)
+	if (req == NULL || r->freed) {
+		json_decref(req);
 		return -1;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->rpc = r;
 	c->body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	c->cb = cb;
 	c->arg = arg;
+	r->inflight++;
 	try_next(c);
 	return 0;
 }
@@ -219,4 +236,35 @@ rpc_abci_query(struct rpc *r, const char *path, const uint8_t *data, size_t len,
 	a->cb = cb;
 	a->arg = arg;
 	return rpc_call(r, "abci_query", params, abci_done, a);
+}
+
+int
+rpc_broadcast_tx_sync(struct rpc *r, const uint8_t *tx, size_t len, rpc_cb cb, void *arg)
+{
+	char *b64;
+	int rc;
+
+	if (tx == NULL || len == 0)
+		return -1;
+	b64 = base64_encode(tx, len);
+	rc = rpc_call(r, "broadcast_tx_sync", json_pack("{s:s}", "tx", b64), cb, arg);
+	free(b64);
+	return rc;
+}
+
+int
+rpc_tx(struct rpc *r, const uint8_t hash[32], rpc_cb cb, void *arg)
+{
+	char *b64 = base64_encode(hash, 32);
+	int rc;
+
+	rc = rpc_call(r, "tx", json_pack("{s:s, s:b}", "hash", b64, "prove", 0), cb, arg);
+	free(b64);
+	return rc;
+}
+
+int
+rpc_tx_not_found(const char *error)
+{
+	return error != NULL && strstr(error, "not found") != NULL;
 }

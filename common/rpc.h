@@ -23,6 +23,7 @@ enum rpc_status {
 typedef void (*rpc_cb)(enum rpc_status, json_t *result, const char *error, void *arg);
 
 struct rpc *rpc_new(struct http_client *, char *const *urls, size_t n, long timeout_ms);
+/* Calls in flight still complete (their callbacks run); the memory goes with the last. */
 void	 rpc_free(struct rpc *);
 /* params is stolen (NULL = {}).  Returns 0, or -1 when the request could not start. */
 int	 rpc_call(struct rpc *, const char *method, json_t *params, rpc_cb, void *arg);
@@ -40,5 +41,11 @@ typedef void (*rpc_abci_cb)(enum rpc_status, const struct abci_result *, const c
 	    void *arg);
 int	 rpc_abci_query(struct rpc *, const char *path, const uint8_t *data, size_t len,
 	    rpc_abci_cb, void *arg);
+
+/* broadcast_tx_sync with the TxRaw bytes: result is the CheckTx answer (code, log, hash). */
+int	 rpc_broadcast_tx_sync(struct rpc *, const uint8_t *tx, size_t len, rpc_cb, void *arg);
+/* tx by its 32-byte hash: RPC_ERROR with rpc_tx_not_found(error) while not included. */
+int	 rpc_tx(struct rpc *, const uint8_t hash[32], rpc_cb, void *arg);
+int	 rpc_tx_not_found(const char *error);
 
 #endif

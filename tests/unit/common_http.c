@@ -13,7 +13,7 @@
 static struct event_base *base;
 static int port;
 static struct http_response last;
-static char last_body[4096];
+static char last_body[4096], last_error[512];
 static int done;
 
 static void
@@ -67,6 +67,8 @@ got(const struct http_response *r, void *arg)
 	last = *r;
 	snprintf(last_body, sizeof(last_body), "%s", r->body);
 	last.body = last_body;
+	snprintf(last_error, sizeof(last_error), "%s", r->error);	/* valid only here */
+	last.error = last_error;
 	done++;
 	event_base_loopexit(base, NULL);
 }

@@ -172,6 +172,86 @@ T_TEST(all_dead)
 	http_client_free(cl);
 }
 
+/* Answers every call with {"method": ..., "params": ...} of the request. */
+static void
+echo(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req), *b = evbuffer_new();
+	size_t n = evbuffer_get_length(in);
+	json_t *q = json_loadb((const char *)evbuffer_pullup(in, (ssize_t)n), n, 0, NULL);
+	json_t *a = json_pack("{s:s, s:I, s:{s:O, s:O}}", "jsonrpc", "2.0", "id", 1,
+	    "result", "method", json_object_get(q, "method"), "params",
+	    json_object_get(q, "params"));
+	char *out = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(a);
+	evbuffer_add(b, out, strlen(out));
+	evhttp_send_reply(req, 200, "OK", b);
+	free(out);
+	json_decref(q);
+	evbuffer_free(b);
+}
+
+T_TEST(broadcast_and_tx_helpers)
+{
+	struct http_client *cl;
+	struct rpc *r;
+	char u[64], *urls[1] = { u };
+	uint8_t hash[32];
+
+	base = event_base_new();
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/", server(echo, NULL));
+	cl = http_client_new(base);
+	r = rpc_new(cl, urls, 1, 2000);
+	T_EQ_INT(rpc_broadcast_tx_sync(r, (const uint8_t *)"\x0a\x01\xff", 3, done, NULL), 0);
+	event_base_dispatch(base);
+	T_EQ_INT(st, RPC_OK);
+	T_EQ_STR(res, "{\"method\":\"broadcast_tx_sync\",\"params\":{\"tx\":\"CgH/\"}}");
+	T_EQ_INT(rpc_broadcast_tx_sync(r, NULL, 0, done, NULL), -1);
+	memset(hash, 0xab, sizeof(hash));
+	T_EQ_INT(rpc_tx(r, hash, done, NULL), 0);
+	event_base_dispatch(base);
+	T_EQ_INT(st, RPC_OK);
+	T_EQ_STR(res, "{\"method\":\"tx\",\"params\":{\"hash\":"
+	    "\"q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\",\"prove\":false}}");
+	T_ASSERT(rpc_tx_not_found("Internal error: tx (AB) not found"));
+	T_ASSERT(!rpc_tx_not_found("Internal error: timeout"));
+	T_ASSERT(!rpc_tx_not_found(NULL));
+	rpc_free(r);
+	http_client_free(cl);
+}
+
+static int freed_cb_runs;
+
+static void
+count_done(enum rpc_status s, json_t *result, const char *err, void *arg)
+{
+	freed_cb_runs++;
+	st = s;
+	event_base_loopexit(base, NULL);
+}
+
+/* rpc_free() with a call in flight (a configuration reload): the call still completes. */
+T_TEST(free_with_call_in_flight)
+{
+	struct http_client *cl;
+	struct rpc *r;
+	char u1[64], u2[64], *urls[2] = { u1, u2 };
+
+	base = event_base_new();
+	freed_cb_runs = 0;
+	snprintf(u1, sizeof(u1), "http://127.0.0.1:%d/", server(bad, (void *)500L));
+	snprintf(u2, sizeof(u2), "http://127.0.0.1:%d/", server(good, NULL));
+	cl = http_client_new(base);
+	r = rpc_new(cl, urls, 2, 2000);
+	T_EQ_INT(rpc_call(r, "status", NULL, count_done, NULL), 0);
+	rpc_free(r);	/* before the first endpoint answered 500 and the call moved on */
+	event_base_dispatch(base);
+	T_EQ_INT(freed_cb_runs, 1);
+	T_EQ_INT(st, RPC_OK);
+	http_client_free(cl);
+}
+
 int
 main(void)
 {
@@ -180,5 +260,7 @@ main(void)
 	T_RUN(jsonrpc_error_is_not_failed_over);
 	T_RUN(abci_query_value_decoded);
 	T_RUN(all_dead);
+	T_RUN(broadcast_and_tx_helpers);
+	T_RUN(free_with_call_in_flight);
 	return t_done();
 }
