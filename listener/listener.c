@@ -304,6 +304,12 @@ detect_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 }
 
 static void
+exit_config_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	exit(AW_EX_CONFIG);
+}
+
+static void
 status_reply(enum rpc_status st, json_t *result, const char *error, void *arg)
 {
 	const char *net;
@@ -320,7 +326,11 @@ status_reply(enum rpc_status st, json_t *result, const char *error, void *arg)
 		    "reason", "chain_id_mismatch", "expected", L.conf->chain_id, "node", net),
 		    "chain id mismatch: the configuration says %s, the node %s says %s",
 		    L.conf->chain_id, rpc_endpoint(L.rpc), net ? net : "(nothing)");
-		exit(AW_EX_CONFIG);
+		/* Exit from the loop a moment later so that the frame above is written. */
+		tv.tv_sec = 0;
+		tv.tv_usec = 200000;
+		event_base_once(L.base, -1, EV_TIMEOUT, exit_config_cb, NULL, &tv);
+		return;
 	}
 	L.chain_checked = 1;
 	if (strcmp(L.conf->emissions, "auto") != 0) {
