@@ -111,16 +111,19 @@ check_response(const char *src, const char *body, size_t len, long status, int *
 	json_t *j;
 	char detail[256];
 	size_t i = 0;
+	int bare_error;
 
 	while (i < len && isspace((unsigned char)body[i]))
 		i++;
+	/* The body is not NUL-terminated: compare within len only. */
+	bare_error = len - i >= 6 && memcmp(body + i, "Error:", 6) == 0;
 	j = json_loadb(body, len, 0, &je);
 	if (status == 429 || status < 200 || status > 299 || j == NULL || !json_is_array(j) ||
-	    (len - i >= 6 && strncmp(body + i, "Error:", 6) == 0)) {
+	    bare_error) {
 		body_detail(body, len, j, detail, sizeof(detail));
 		*rc = status == 429 || is_quota_text(detail) ? MD_QUOTA : MD_ERROR;
 		if (j == NULL && status >= 200 && status <= 299 && *rc == MD_ERROR &&
-		    strncmp(body + i, "Error:", 6) != 0)
+		    !bare_error)
 			snprintf(err, errlen, "%s: HTTP %ld: not JSON (%s at %d)", src, status,
 			    je.text, je.position);
 		else
