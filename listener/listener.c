@@ -48,9 +48,63 @@ static struct {
 	struct { uint32_t topic; int64_t nonce; } seen[SEEN_MAX];
 	size_t			 nseen, seen_next;
 	long			 reported;
+	char			**ws_urls;	/* the websocket, or one per RPC endpoint */
+	size_t			 nws, ws_at;
 } L;
 
 static void	start_watching(void);
+
+/* The websocket of an RPC endpoint: ws(s)://host[:port][/path]/websocket. */
+static char *
+ws_of_rpc(const char *r)
+{
+	size_t n = strlen(r);
+
+	while (n > 0 && r[n - 1] == '/')
+		n--;
+	if (strncmp(r, "https://", 8) == 0)
+		return xasprintf("wss://%.*s/websocket", (int)(n - 8), r + 8);
+	if (strncmp(r, "http://", 7) == 0)
+		return xasprintf("ws://%.*s/websocket", (int)(n - 7), r + 7);
+	return xstrdup(r);
+}
+
+/*
+ * A websocket configured explicitly is the only one.  One derived from the first RPC
+ * endpoint fails over like the RPC: the next endpoint's websocket after a failed connection.
+ */
+static void
+set_ws_urls(const struct config *c)
+{
+	char *first;
+	size_t i;
+
+	for (i = 0; i < L.nws; i++)
+		free(L.ws_urls[i]);
+	free(L.ws_urls);
+	L.ws_urls = NULL;
+	L.nws = L.ws_at = 0;
+	if (c->websocket == NULL)
+		return;
+	first = c->nrpc > 0 ? ws_of_rpc(c->rpc[0]) : NULL;
+	if (first != NULL && strcmp(first, c->websocket) == 0 && c->nrpc > 1) {
+		L.ws_urls = xcalloc(c->nrpc, sizeof(char *));
+		for (i = 0; i < c->nrpc; i++)
+			L.ws_urls[i] = ws_of_rpc(c->rpc[i]);
+		L.nws = c->nrpc;
+	} else {
+		L.ws_urls = xcalloc(1, sizeof(char *));
+		L.ws_urls[0] = xstrdup(c->websocket);
+		L.nws = 1;
+	}
+	free(first);
+}
+
+static const char *
+ws_url(void)
+{
+	return L.nws > 0 ? L.ws_urls[L.ws_at % L.nws] : "(none)";
+}
 static void	ws_start(void);
 
 static int
@@ -199,7 +253,7 @@ schedule_reconnect(const char *why)
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = 0;
 	ms = L.backoff_ms / 2 + (long)(r % (uint32_t)(L.backoff_ms / 2 + 1));	/* jitter */
-	log_warnx("websocket %s: %s; reconnecting in %ld ms", L.conf->websocket, why, ms);
+	log_warnx("websocket %s: %s; reconnecting in %ld ms", ws_url(), why, ms);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(L.reconnect_ev, &tv);
@@ -208,9 +262,13 @@ schedule_reconnect(const char *why)
 static void
 ws_closed(struct ws *w, const char *why, void *arg)
 {
+	int was_up = L.ws_up;
+
 	L.ws_up = 0;
 	L.ws_dead = w;
 	L.ws = NULL;
+	if (!was_up && L.nws > 1)
+		L.ws_at = (L.ws_at + 1) % L.nws;	/* never connected: the next endpoint */
 	schedule_reconnect(why);
 }
 
@@ -230,7 +288,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		L.last_event = mono_s();
 		ws_send_text(w, "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"id\":\"aw-blocks\","
 		    "\"params\":{\"query\":\"tm.event='NewBlockEvents'\"}}");
-		log_info("websocket %s connected; subscribed to NewBlockEvents", L.conf->websocket);
+		log_info("websocket %s connected; subscribed to NewBlockEvents", ws_url());
 		/* A window opened while we were away is found by a poll now. */
 		poll_now();
 		return;
@@ -251,9 +309,9 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 static void
 ws_start(void)
 {
-	if (L.ws != NULL || L.conf->websocket == NULL)
+	if (L.ws != NULL || L.nws == 0)
 		return;
-	L.ws = ws_connect(L.base, L.conf->websocket, L.conf->request_timeout_ms, ws_msg,
+	L.ws = ws_connect(L.base, ws_url(), L.conf->request_timeout_ms, ws_msg,
 	    ws_closed, NULL);
 	if (L.ws == NULL)
 		schedule_reconnect("cannot connect (bad URL?)");
@@ -274,6 +332,8 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		L.ws = NULL;
 		L.ws_up = 0;
 		ws_free(w);
+		if (L.nws > 1)
+			L.ws_at = (L.ws_at + 1) % L.nws;	/* a stuck node: try the next one */
 		schedule_reconnect("silent");
 	}
 }
@@ -372,6 +432,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		L.conf = c;
 		L.http = http_client_new(L.base);
 		L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
+		set_ws_urls(c);
 		L.poll_ev = event_new(L.base, -1, EV_PERSIST, poll_cb, NULL);
 		L.tick_ev = event_new(L.base, -1, EV_PERSIST, tick_cb, NULL);
 		L.reconnect_ev = evtimer_new(L.base, reconnect_cb, NULL);
@@ -384,6 +445,20 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	L.conf = c;
 	rpc_free(L.rpc);
 	L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
+	{
+		char *was = xstrdup(ws_url());
+
+		set_ws_urls(c);
+		if (L.ws != NULL && strcmp(was, ws_url()) != 0) {
+			/* Another websocket: leave the old one now. */
+			log_info("websocket: now %s", ws_url());
+			ws_free(L.ws);
+			L.ws = NULL;
+			L.ws_up = 0;
+			ws_start();
+		}
+		free(was);
+	}
 	if (L.started) {
 		tv.tv_sec = c->polling_interval;
 		tv.tv_usec = 0;

@@ -6,7 +6,9 @@
 #   drops       - the devnet drops every websocket every 2 s;
 #   failover    - the first RPC endpoint is dead, the second answers 500 to everything;
 #                 the third is the devnet;
-#   malformed   - 30% of the websocket frames are malformed: no crash, still every window.
+#   malformed   - 30% of the websocket frames are malformed: no crash, still every window;
+#   wsfailover  - no websocket configured and the first RPC endpoint is dead: the websocket
+#                 fails over to the second endpoint's like the RPC calls.
 source "$(dirname "$0")/lib.sh"
 EPOCHS=20
 
@@ -36,8 +38,11 @@ check "devnet for failover" run failover
 FP=$(cat "$T/failover/devnet_port")
 sed -i "s|^rpc = .*|rpc = http://127.0.0.1:$(dead_port), http://127.0.0.1:$BAD500, http://127.0.0.1:$FP\nwebsocket = ws://127.0.0.1:$FP/websocket|" \
 	"$T/failover/w.conf"
+check "devnet for websocket failover" run wsfailover
+WP=$(cat "$T/wsfailover/devnet_port")
+sed -i "s|^rpc = .*|rpc = http://127.0.0.1:$(dead_port), http://127.0.0.1:$WP|" "$T/wsfailover/w.conf"
 
-for n in plain drops malformed failover; do
+for n in plain drops malformed failover wsfailover; do
 	check "$n: start" "$CTL" -c "$T/$n/w.conf" start
 done
 
@@ -89,15 +94,17 @@ for topic in (67, 68):
 PY
 }
 
-for n in plain drops malformed failover; do
+for n in plain drops malformed failover wsfailover; do
 	check "$n: $EPOCHS windows of each topic" wait_for 120 enough "$n"
 	check "$n: every window exactly once, in order, with its end" verify "$n"
 done
 check "drops: the listener reconnected" grep -q 'reconnecting in' "$T/drops/state/logs/"*.log
 check "failover: the chain checks went through the third endpoint" \
 	grep -q 'emissions version v10 (detected)' "$T/failover/state/logs/worker_continuous.log"
+check "wsfailover: the websocket moved to the second endpoint" \
+	grep -q "websocket ws://127.0.0.1:$WP/websocket connected" "$T/wsfailover/state/logs/worker_continuous.log"
 check "malformed: the listener dropped malformed frames" grep -rq 'malformed frame' "$T/malformed/state/logs/"
-for n in plain drops malformed failover; do
+for n in plain drops malformed failover wsfailover; do
 	check "$n: status shows no listener restart" python3 -c "
 import json, subprocess, sys
 d = json.loads(subprocess.check_output(['$CTL', '-c', '$T/$n/w.conf', 'status', '--json']))
