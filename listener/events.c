@@ -107,7 +107,7 @@ events_parse(const char *text, size_t len, struct window_ev *out, int max, int64
 			continue;
 		out[n].topic = (uint32_t)topic;
 		out[n].nonce = nonce;
-		out[n].window_end = end > 0 ? end : -1;
+		out[n].window_end = end > nonce ? end : -1;	/* an end before the nonce is nonsense */
 		n++;
 	}
 	json_decref(doc);
