@@ -21,6 +21,8 @@
 #include "log.h"
 #include "model.h"
 #include "trainer.h"
+#include "fetch.h"
+#include "http.h"
 #include "proc.h"
 #include "roles.h"
 #include "util.h"
@@ -125,9 +127,22 @@ from_cache(const struct config *c, const struct config_topic *t, double now,
  * One prediction for topic t.  csv: a file overriding the data source (its newest bar is
  * "now" for staleness); use_cache: answer from the cache when fresh.
  */
+static void predict_topic1(const struct config *, const struct config_topic *, const char *,
+    int, struct prediction *, char **);
+
 void
 predict_topic(const struct config *c, const struct config_topic *t, const char *csv,
     int use_cache, struct prediction *p)
+{
+	char *cache_bars = NULL;
+
+	predict_topic1(c, t, csv, use_cache, p, &cache_bars);
+	free(cache_bars);
+}
+
+static void
+predict_topic1(const struct config *c, const struct config_topic *t, const char *csv,
+    int use_cache, struct prediction *p, char **cache_bars)
 {
 	struct bars b;
 	struct ridge m;
@@ -150,6 +165,9 @@ predict_topic(const struct config *c, const struct config_topic *t, const char *
 		path = csv;
 	else if (strncmp(t->data_source, "csv:", 4) == 0)
 		path = t->data_source + 4;
+	else if (strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") ==
+	    0)
+		path = *cache_bars = bar_cache_path(c, t);	/* kept up to date by fetch.c */
 	else {
 		char why[160];
 
@@ -245,7 +263,113 @@ predict_topic(const struct config *c, const struct config_topic *t, const char *
 static struct {
 	struct event_base	*base;
 	const struct config	*conf;
+	struct http_client	*http;
 } TR;
+
+static void
+answer(uint32_t topic, uint32_t seq, int64_t nonce, const char *fetch_err)
+{
+	const struct config_topic *t = config_topic(TR.conf, topic);
+	struct prediction p;
+	json_t *o;
+
+	if (t == NULL)
+		return;
+	predict_topic(TR.conf, t, NULL, 1, &p);
+	if (strcmp(p.source, "fallback") == 0 && fetch_err != NULL) {
+		char why[sizeof(p.reason)];
+
+		/* The failing provider is the reason the data are missing or stale. */
+		snprintf(why, sizeof(why), "%s (%.120s)", fetch_err, p.reason);
+		snprintf(p.reason, sizeof(p.reason), "%s", why);
+	}
+	if (strcmp(p.source, "fallback") == 0)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
+		    "nonce", (json_int_t)nonce, "reason", p.reason), "Prediction function failed: %s",
+		    p.reason);
+	else if (strcmp(p.source, "fresh") == 0)
+		log_info("topic %u: model trained on %zu rows in %.0f ms and prediction generated "
+		    "(%s)", topic, p.rows, p.train_ms, p.value);
+	if (nonce == -2)	/* a refresh ahead of time: nobody to answer */
+		return;
+	o = prediction_json(topic, &p);
+	json_object_set_new(o, "nonce", json_integer(nonce));
+	if (p.train_ms > 0)
+		json_object_set_new(o, "train_ms", json_real(p.train_ms));
+	child_send(MSG_PREDICTION, topic, seq, o);
+}
+
+/* PREDICTs waiting for a market data refresh of their topic (one refresh per topic). */
+struct waiter {
+	uint32_t	 topic, seq;
+	int64_t		 nonce;
+	struct waiter	*next;
+};
+struct inflight {
+	uint32_t	 topic;
+	struct waiter	*w;
+	struct inflight	*next;
+};
+static struct inflight *INFLIGHT;
+
+static void
+on_refreshed(int ok, const char *err, long retry_after_s, void *arg)
+{
+	struct inflight *in = arg, **pp;
+	struct waiter *w, *nw;
+
+	if (ok != 0)
+		log_warnx("topic %u: market data refresh failed: %s%s", in->topic, err,
+		    retry_after_s > 0 ? " (the server asks to retry later)" : "");
+	for (pp = &INFLIGHT; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == in) {
+			*pp = in->next;
+			break;
+		}
+	for (w = in->w; w != NULL; w = nw) {
+		nw = w->next;
+		answer(w->topic, w->seq, w->nonce, ok == 0 ? NULL : err);
+		free(w);
+	}
+	free(in);
+}
+
+static int
+fetchable(const struct config_topic *t)
+{
+	return strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") == 0;
+}
+
+/* Queues an answer behind a refresh of the topic's bars; 0 when queued. */
+static int
+refresh_then_answer(const struct config_topic *t, uint32_t seq, int64_t nonce, char *err,
+    size_t errlen)
+{
+	struct inflight *in;
+	struct waiter *w = xcalloc(1, sizeof(*w));
+
+	w->topic = t->id;
+	w->seq = seq;
+	w->nonce = nonce;
+	for (in = INFLIGHT; in != NULL; in = in->next)
+		if (in->topic == t->id) {
+			w->next = in->w;
+			in->w = w;
+			return 0;
+		}
+	in = xcalloc(1, sizeof(*in));
+	in->topic = t->id;
+	in->w = w;
+	in->next = INFLIGHT;
+	INFLIGHT = in;
+	if (fetch_refresh(TR.http, TR.conf, t, wall_s(), on_refreshed, in, err, errlen) == -1) {
+		INFLIGHT = in->next;
+		free(w);
+		free(in);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 on_predict(struct frame *f)
@@ -254,25 +378,44 @@ on_predict(struct frame *f)
 	int64_t nonce = frame_int(f, "nonce", -1);
 	const struct config_topic *t = config_topic(TR.conf, topic);
 	struct prediction p;
-	json_t *o;
+	char err[256];
 
 	if (t == NULL) {
 		log_warnx("PREDICT for topic %u, which is not configured", topic);
 		return;
 	}
-	predict_topic(TR.conf, t, NULL, 1, &p);
-	if (strcmp(p.source, "fallback") == 0)
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
-		    "nonce", (json_int_t)nonce, "reason", p.reason), "Prediction function failed: %s",
-		    p.reason);
-	else if (strcmp(p.source, "fresh") == 0)
-		log_info("topic %u: model trained on %zu rows in %.0f ms and prediction generated "
-		    "(%s)", topic, p.rows, p.train_ms, p.value);
-	o = prediction_json(topic, &p);
-	json_object_set_new(o, "nonce", json_integer(nonce));
-	if (p.train_ms > 0)
-		json_object_set_new(o, "train_ms", json_real(p.train_ms));
-	child_send(MSG_PREDICTION, topic, f->seq, o);
+	memset(&p, 0, sizeof(p));
+	if (fetchable(t) && from_cache(TR.conf, t, wall_s(), &p) == -1) {
+		if (refresh_then_answer(t, f->seq, nonce, err, sizeof(err)) == 0)
+			return;
+		answer(topic, f->seq, nonce, err);
+		return;
+	}
+	answer(topic, f->seq, nonce, NULL);
+}
+
+/* Ahead of time: a minute past every hour, refresh the bars and retrain each topic. */
+static void
+on_hourly(evutil_socket_t fd, short ev, void *arg)
+{
+	struct event *self = arg;
+	struct timeval tv;
+	double now = wall_s();
+	size_t i;
+	char err[256];
+
+	for (i = 0; TR.conf != NULL && i < TR.conf->ntopics; i++) {
+		const struct config_topic *t = &TR.conf->topics[i];
+
+		if (fetchable(t)) {
+			if (refresh_then_answer(t, 0, -2, err, sizeof(err)) == -1)
+				log_warnx("topic %u: %s", t->id, err);
+		} else
+			answer(t->id, 0, -2, NULL);
+	}
+	tv.tv_sec = 3600 - ((long)now % 3600) + 60;
+	tv.tv_usec = 0;
+	evtimer_add(self, &tv);
 }
 
 static void
@@ -299,8 +442,14 @@ trainer_main(void)
 {
 	struct child_ops ops = { "trainer", on_config, dispatch, NULL, NULL };
 
+	struct event *hourly;
+	struct timeval tv = { 3600 - ((long)wall_s() % 3600) + 60, 0 };
+
 	TR.base = event_base_new();
+	TR.http = http_client_new(TR.base);
 	child_start(TR.base, &ops);
+	hourly = evtimer_new(TR.base, on_hourly, event_self_cbarg());
+	evtimer_add(hourly, &tv);
 	event_base_dispatch(TR.base);
 	return 0;
 }
