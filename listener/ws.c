@@ -43,6 +43,7 @@ struct ws {
 	ws_close_fn		 on_close;
 	void			*arg;
 	int			 closed;
+	struct timeval		 timeout;
 };
 
 static void
@@ -161,6 +162,8 @@ handshake(struct ws *w)
 		return -1;
 	}
 	w->upgraded = 1;
+	/* Upgraded: silence is the owner's watchdog's business; writes still time out. */
+	bufferevent_set_timeouts(w->bev, NULL, &w->timeout);
 	return 1;
 }
 
@@ -308,7 +311,9 @@ ws_connect(struct event_base *base, const char *url, long timeout_ms, ws_msg_fn 
 	wslay_event_context_client_init(&w->ctx, &cbs, w);
 	wslay_event_config_set_max_recv_msg_length(w->ctx, WS_MAX_MSG);
 	bufferevent_setcb(w->bev, read_cb, NULL, event_cb, w);
-	bufferevent_set_timeouts(w->bev, NULL, &tv);
+	/* Until the upgrade, a server that says nothing is a timeout. */
+	w->timeout = tv;
+	bufferevent_set_timeouts(w->bev, &w->timeout, &w->timeout);
 	bufferevent_enable(w->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect_hostname(w->bev, w->dns, AF_UNSPEC, w->host,
 	    w->port) != 0) {
