@@ -120,6 +120,8 @@ report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
 
 	if (!serve_topic(topic) || nonce <= 0)
 		return;
+	if (end <= nonce)
+		end = -1;	/* unknown rather than nonsense (a node's answer is untrusted) */
 	for (i = 0; i < L.nseen; i++)
 		if (L.seen[i].topic == topic && L.seen[i].nonce == nonce)
 			return;
