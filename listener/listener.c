@@ -50,6 +50,9 @@ static struct {
 	long			 reported;
 	char			**ws_urls;	/* the websocket, or one per RPC endpoint */
 	size_t			 nws, ws_at;
+	int64_t			 ws_height;	/* last block height seen on the websocket */
+	long			 ws_gen;	/* counts connections */
+	int			 silence_asking;
 } L;
 
 static void	start_watching(void);
@@ -287,6 +290,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		L.ws_up = 1;
 		L.backoff_ms = 0;
 		L.connected_at = mono_s();
+		L.ws_gen++;
 		L.last_event = mono_s();
 		ws_send_text(w, "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"id\":\"aw-blocks\","
 		    "\"params\":{\"query\":\"tm.event='NewBlockEvents'\"}}");
@@ -302,8 +306,10 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 			    L.bad_frames);
 		return;
 	}
-	if (height > 0)
+	if (height > 0) {
 		L.last_event = mono_s();
+		L.ws_height = height;
+	}
 	for (i = 0; i < n; i++)
 		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");
 }
@@ -319,6 +325,45 @@ ws_start(void)
 		schedule_reconnect("cannot connect (bad URL?)");
 }
 
+static void
+silence_reconnect(void)
+{
+	struct ws *w = L.ws;
+
+	L.ws = NULL;
+	L.ws_up = 0;
+	ws_free(w);
+	if (L.nws > 1)
+		L.ws_at = (L.ws_at + 1) % L.nws;	/* a stuck node: try the next one */
+	schedule_reconnect("silent");
+}
+
+/* The websocket is silent: reconnect if the chain made blocks meanwhile (else it halted). */
+static void
+silence_status(enum rpc_status st, json_t *result, const char *error, void *arg)
+{
+	long gen = (long)(intptr_t)arg;
+	const char *hs;
+	int64_t h = -1;
+
+	L.silence_asking = 0;
+	if (!L.ws_up || gen != L.ws_gen)
+		return;		/* that connection is gone already */
+	hs = json_string_value(json_object_get(json_object_get(result, "sync_info"),
+	    "latest_block_height"));
+	if (st == RPC_OK && hs != NULL)
+		h = strtoll(hs, NULL, 10);
+	if (h > 0 && h <= L.ws_height) {
+		log_debug("websocket silent, but the chain is at height %lld as well: waiting",
+		    (long long)h);
+		L.last_event = mono_s();
+		return;
+	}
+	log_warnx("websocket: no block event for %ld s while the chain is at height %lld (seen "
+	    "%lld); reconnecting", L.conf->ws_silence_s, (long long)h, (long long)L.ws_height);
+	silence_reconnect();
+}
+
 /* Every second: free dead connections, the silence watchdog. */
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
@@ -327,16 +372,14 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		ws_free(L.ws_dead);
 		L.ws_dead = NULL;
 	}
-	if (L.ws_up && mono_s() - L.last_event > (double)L.conf->ws_silence_s) {
-		struct ws *w = L.ws;
-
-		log_warnx("websocket: no block event for %ld s; reconnecting", L.conf->ws_silence_s);
-		L.ws = NULL;
-		L.ws_up = 0;
-		ws_free(w);
-		if (L.nws > 1)
-			L.ws_at = (L.ws_at + 1) % L.nws;	/* a stuck node: try the next one */
-		schedule_reconnect("silent");
+	if (L.ws_up && !L.silence_asking &&
+	    mono_s() - L.last_event > (double)L.conf->ws_silence_s) {
+		L.silence_asking = 1;
+		if (rpc_call(L.rpc, "status", NULL, silence_status,
+		    (void *)(intptr_t)L.ws_gen) != 0) {
+			L.silence_asking = 0;
+			silence_reconnect();
+		}
 	}
 }
 
