@@ -29,6 +29,8 @@
 
 #define DEFAULT_SHRINK	0.0	/* chosen by the backtest: see trainer/README.md */
 #define DEFAULT_LAMBDA	1.0
+#define REFERENCE_SPAN	672	/* 28 days */
+#define REFERENCE_LAMBDA	1e-6
 
 
 static char *
@@ -148,7 +150,9 @@ predict_topic1(const struct config *c, const struct config_topic *t, const char 
 	struct ridge m;
 	char err[512];
 	const char *path;
-	double now = wall_s(), f[NFEAT], pred, lim, shrink, t0 = mono_s();
+	double now = wall_s(), f[NFEAT], pred, lim, shrink, lambda, t0 = mono_s();
+	long span;
+	int ref;
 	size_t n, from, need;
 	long h = t->target_hours;
 
@@ -156,9 +160,10 @@ predict_topic1(const struct config *c, const struct config_topic *t, const char 
 	snprintf(p->model, sizeof(p->model), "%s", t->model);
 	if (use_cache && from_cache(c, t, now, p) == 0)
 		return;
-	if (strcmp(t->model, "default") != 0 && strcmp(t->model, "ridge") != 0) {
-		fallback(t, p, "this build's trainer only has the ridge model (model = default "
-		    "or ridge)");
+	ref = strcmp(t->model, "reference") == 0;
+	if (strcmp(t->model, "default") != 0 && strcmp(t->model, "ridge") != 0 && !ref) {
+		fallback(t, p, "this build's trainer has the models default, ridge and "
+		    "reference");
 		return;
 	}
 	if (csv != NULL)
@@ -209,18 +214,23 @@ predict_topic1(const struct config *c, const struct config_topic *t, const char 
 		fallback(t, p, why);
 		return;
 	}
-	from = n > (size_t)t->train_span_hours + (size_t)h ? n - (size_t)t->train_span_hours -
-	    (size_t)h : 0;
-	if (ridge_fit(&b, from, n, n - 1, h, t->ridge_lambda > 0 ? t->ridge_lambda :
-	    DEFAULT_LAMBDA, (size_t)t->min_train_hours / 2, &m) == -1 ||
+	/*
+	 * reference: the Python worker's recipe as far as this build has it: the last 28 days,
+	 * unregularised, unshrunk, unclipped (a linear stand-in for its GBR).
+	 */
+	span = ref ? REFERENCE_SPAN : t->train_span_hours;
+	lambda = ref ? REFERENCE_LAMBDA : t->ridge_lambda > 0 ? t->ridge_lambda : DEFAULT_LAMBDA;
+	from = n > (size_t)span + (size_t)h ? n - (size_t)span - (size_t)h : 0;
+	if (ridge_fit(&b, from, n, n - 1, h, lambda, ref ? 2 * NFEAT :
+	    (size_t)t->min_train_hours / 2, &m) == -1 ||
 	    features_at(&b, n - 1, f) == -1) {
 		bars_free(&b);
 		fallback(t, p, "training failed: too few usable rows");
 		return;
 	}
-	shrink = t->shrink >= 0 ? t->shrink : DEFAULT_SHRINK;
+	shrink = t->shrink >= 0 ? t->shrink : ref ? 1 : DEFAULT_SHRINK;
 	pred = shrink * ridge_predict(&m, f);
-	lim = t->clip_sigma * m.target_sd;
+	lim = ref ? 0 : t->clip_sigma * m.target_sd;
 	if (lim > 0 && pred > lim)
 		pred = lim;
 	if (lim > 0 && pred < -lim)
@@ -238,8 +248,8 @@ predict_topic1(const struct config *c, const struct config_topic *t, const char 
 	p->data_from = (double)b.t[from];
 	p->data_to = (double)b.t[n - 1];
 	p->rows = m.rows;
-	p->have_val = validate(&b, n - 1, h, t->validation_span_hours, t->train_span_hours,
-	    t->ridge_lambda > 0 ? t->ridge_lambda : DEFAULT_LAMBDA, shrink, &p->val) == 0;
+	p->have_val = validate(&b, n - 1, h, t->validation_span_hours, span, lambda, shrink,
+	    &p->val) == 0;
 	p->train_ms = (mono_s() - t0) * 1000;
 	bars_free(&b);
 	if (csv == NULL) {

@@ -216,6 +216,30 @@ T_TEST(fallback_failing_provider)
 	T_ASSERT(strstr(p.reason, "Insufficient data") != NULL);
 }
 
+T_TEST(models_default_and_reference)
+{
+	struct config c;
+	struct config_topic t;
+	struct prediction p;
+
+	setup(&c, &t, 2000, 0);
+	t.shrink = -1;		/* the tuned default: k = 0 (trainer/README.md) */
+	t.model = "default";
+	predict_topic(&c, &t, NULL, 0, &p);
+	T_EQ_STR(p.source, "fresh");
+	T_EQ_STR(p.value, "0");
+	T_ASSERT(p.have_val);
+	t.model = "reference";
+	predict_topic(&c, &t, NULL, 0, &p);
+	T_EQ_STR(p.source, "fresh");
+	T_EQ_STR(p.model, "reference");
+	T_ASSERT(strcmp(p.value, "0") != 0);
+	T_ASSERT(p.rows <= 672);
+	t.model = "exec:/bin/true";
+	predict_topic(&c, &t, NULL, 0, &p);
+	T_EQ_STR(p.source, "fallback");
+}
+
 T_TEST(fallback_skip)
 {
 	struct config c;
@@ -246,6 +270,7 @@ main(void)
 	T_RUN(fallback_too_few_rows);
 	T_RUN(fallback_stale_data);
 	T_RUN(fallback_failing_provider);
+	T_RUN(models_default_and_reference);
 	T_RUN(fallback_skip);
 	rc = t_done();
 	cmd = xasprintf("rm -rf '%s'", top);
