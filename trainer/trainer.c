@@ -293,6 +293,14 @@ answer(uint32_t topic, uint32_t seq, int64_t nonce, const char *fetch_err)
 		snprintf(why, sizeof(why), "%s (%.120s)", fetch_err, p.reason);
 		snprintf(p.reason, sizeof(p.reason), "%s", why);
 	}
+	if (nonce == -2) {	/* a refresh ahead of time: nobody to answer */
+		if (strcmp(p.source, "fallback") == 0)
+			log_warnx("topic %u: refresh ahead of time: %s", topic, p.reason);
+		else if (strcmp(p.source, "fresh") == 0)
+			log_info("topic %u: retrained ahead of time on %zu rows in %.0f ms (%s)",
+			    topic, p.rows, p.train_ms, p.value);
+		return;
+	}
 	if (strcmp(p.source, "fallback") == 0)
 		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
 		    "nonce", (json_int_t)nonce, "reason", p.reason), "Prediction function failed: %s",
@@ -300,8 +308,6 @@ answer(uint32_t topic, uint32_t seq, int64_t nonce, const char *fetch_err)
 	else if (strcmp(p.source, "fresh") == 0)
 		log_info("topic %u: model trained on %zu rows in %.0f ms and prediction generated "
 		    "(%s)", topic, p.rows, p.train_ms, p.value);
-	if (nonce == -2)	/* a refresh ahead of time: nobody to answer */
-		return;
 	o = prediction_json(topic, &p);
 	json_object_set_new(o, "nonce", json_integer(nonce));
 	if (p.train_ms > 0)
