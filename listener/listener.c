@@ -288,7 +288,6 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 	if (msg == NULL) {
 		/* Upgraded: subscribe once for every topic, filter here. */
 		L.ws_up = 1;
-		L.backoff_ms = 0;
 		L.connected_at = mono_s();
 		L.ws_gen++;
 		L.last_event = mono_s();
@@ -309,6 +308,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 	if (height > 0) {
 		L.last_event = mono_s();
 		L.ws_height = height;
+		L.backoff_ms = 0;	/* a working connection, not just an upgrade */
 	}
 	for (i = 0; i < n; i++)
 		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");
