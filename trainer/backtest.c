@@ -73,8 +73,9 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
     long start_window, const struct bt_model *models, size_t nm, struct bt_result *r,
     char *err, size_t errlen)
 {
-	double *X, *Y, *xs, *ys, f[NFEAT], y, p, lim;
-	char *ok;
+	double *XA, *XB = NULL, *X, *Y, *xs, *ys, f[NFMAX], y, p, lim;
+	char *okA, *okB = NULL, *ok;
+	int nf, anyb = 0;
 	struct acc acc[BT_MAXMODELS];
 	struct ridge m;
 	long wmax = 0;
@@ -94,24 +95,31 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 		}
 		if (models[k].window > wmax)
 			wmax = models[k].window;
+		anyb |= models[k].features_b;
 	}
 	if (start_window > wmax)
 		wmax = start_window;
-	start = 336 + (size_t)wmax + (size_t)h;
+	start = (anyb ? 721 : 336) + (size_t)wmax + (size_t)h;
 	if (n < start + (size_t)h + 1) {
 		snprintf(err, errlen, "%zu hourly bars; at least %zu are needed for one decision "
 		    "(336 warm-up + window %ld + 2 x horizon %ld)", n, start + (size_t)h + 1, wmax,
 		    h);
 		return -1;
 	}
-	X = xcalloc(n, NFEAT * sizeof(double));
+	XA = xcalloc(n, NFEAT * sizeof(double));
 	Y = xcalloc(n, sizeof(double));
-	ok = xcalloc(n, 1);
-	xs = xcalloc((size_t)wmax, NFEAT * sizeof(double));
+	okA = xcalloc(n, 1);
+	xs = xcalloc((size_t)wmax, NFMAX * sizeof(double));
 	ys = xcalloc((size_t)wmax, sizeof(double));
 	for (i = 0; i < n; i++) {
-		ok[i] = features_at(b, i, X + i * NFEAT) == 0;
+		okA[i] = features_at(b, i, XA + i * NFEAT) == 0;
 		Y[i] = target_at(b, i, h);
+	}
+	if (anyb) {
+		XB = xcalloc(n, NFEAT_B * sizeof(double));
+		okB = xcalloc(n, 1);
+		for (i = 0; i < n; i++)
+			okB[i] = features_b_at(b, i, XB + i * NFEAT_B) == 0;
 	}
 	r->nmodels = nm + 1;
 	r->names[0] = "zero";
@@ -120,18 +128,22 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 	for (T = start; T + (size_t)h < n; T += (size_t)step) {
 		if ((half == BT_FIRST && T >= mid) || (half == BT_SECOND && T < mid))
 			continue;
-		if (!ok[T] || isnan(y = Y[T]))
+		if (!okA[T] || (anyb && !okB[T]) || isnan(y = Y[T]))
 			continue;
-		memcpy(f, X + T * NFEAT, sizeof(f));
 		acc_add(&acc[0], 0, y);
 		for (k = 0; k < nm; k++) {
 			size_t from = T - (size_t)h - (size_t)models[k].window + 1;
 
+			X = models[k].features_b ? XB : XA;
+			ok = models[k].features_b ? okB : okA;
+			nf = models[k].features_b ? NFEAT_B : NFEAT;
+			memcpy(f, X + T * (size_t)nf, (size_t)nf * sizeof(double));
 			/* Training rows end at T - h: their targets end by T (purge). */
 			for (rows = 0, i = from; i <= T - (size_t)h; i++) {
 				if (!ok[i] || isnan(Y[i]))
 					continue;
-				memcpy(xs + rows * NFEAT, X + i * NFEAT, NFEAT * sizeof(double));
+				memcpy(xs + rows * (size_t)nf, X + i * (size_t)nf, (size_t)nf *
+				    sizeof(double));
 				ys[rows++] = Y[i];
 			}
 			if (models[k].xgb) {
@@ -145,7 +157,7 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 					s1 += ys[i];
 					s2 += ys[i] * ys[i];
 				}
-				xm = rows > 0 ? xgb_train(xs, ys, rows, NFEAT, &xp, xe, sizeof(xe)) :
+				xm = rows > 0 ? xgb_train(xs, ys, rows, nf, &xp, xe, sizeof(xe)) :
 				    NULL;
 				if (xm == NULL || xgb_predict(xm, f, &p) == -1)
 					p = 0;
@@ -156,7 +168,7 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 				    (double)rows - s1 * s1)) : 0;
 				if (lim > 0)
 					p = p > lim ? lim : p < -lim ? -lim : p;
-			} else if (ridge_fit_xy(xs, ys, rows, models[k].lambda, &m) == -1)
+			} else if (ridge_fit_xy(xs, ys, rows, nf, models[k].lambda, &m) == -1)
 				p = 0;
 			else {
 				p = models[k].shrink * ridge_predict(&m, f);
@@ -168,9 +180,11 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 		}
 		r->decisions++;
 	}
-	free(X);
+	free(XA);
+	free(XB);
 	free(Y);
-	free(ok);
+	free(okA);
+	free(okB);
 	free(xs);
 	free(ys);
 	if (r->decisions == 0) {

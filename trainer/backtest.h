@@ -18,6 +18,7 @@ struct bt_model {
 	double		 shrink;	/* k */
 	double		 clip_sigma;	/* <= 0: no clip */
 	int		 xgb;		/* 1: XGBoost (MODEL.md §5.2 settings), 0: ridge */
+	int		 features_b;	/* 1: feature set B (features_b_at), 0: features_at */
 };
 
 struct bt_score {

@@ -37,7 +37,7 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: alloractl backtest --csv F [--model default|ridge|xgb|reference] "
 	    "[--window H] [--step H]\n\t[--shrink K] [--lambda L] [--horizon H] "
-	    "[--half first|second|all] [--json]\n");
+	    "[--half first|second|all] [--features default|b] [--json]\n");
 }
 
 int
@@ -53,6 +53,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		{ "horizon", required_argument, NULL, 'H' },
 		{ "half", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "features", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,7 +65,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 	char err[1024];
 	long window = BT_DEFAULT_WINDOW, step = 24, horizon = 168;
 	double shrink = BT_DEFAULT_SHRINK, lambda = BT_DEFAULT_LAMBDA;
-	int ch, json = 0, with_ref;
+	int ch, json = 0, with_ref, fb = 0;
 	size_t nm = 0, k;
 
 	(void)o;
@@ -74,6 +75,14 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		case 'f': csv = optarg; break;
 		case 'm': model = optarg; break;
 		case 'j': json = 1; break;
+		case 'F':
+			if (strcmp(optarg, "b") == 0)
+				fb = 1;
+			else if (strcmp(optarg, "default") == 0)
+				fb = 0;
+			else
+				goto bad;
+			break;
 		case 'w':
 			if (parse_long(optarg, 2 * NFEAT, 24L * 365 * 20, &window) == -1)
 				goto bad;
@@ -132,6 +141,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		m[nm].shrink = shrink;
 		m[nm].clip_sigma = BT_DEFAULT_CLIP;
 		m[nm].xgb = strcmp(model, "xgb") == 0;
+		m[nm].features_b = fb;
 		nm++;
 	}
 	if (with_ref || strcmp(model, "reference") == 0) {
@@ -141,6 +151,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 		m[nm].shrink = 1;
 		m[nm].clip_sigma = 0;
 		m[nm].xgb = 0;
+		m[nm].features_b = 0;
 		nm++;
 	}
 	if (bars_read_csv(csv, &b, err, sizeof(err)) == -1) {

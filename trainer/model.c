@@ -137,6 +137,45 @@ features_at(const struct bars *b, size_t i, double f[NFEAT])
 	return 0;
 }
 
+int
+features_b_at(const struct bars *b, size_t i, double f[NFEAT_B])
+{
+	static const size_t K[3] = { 24, 168, 720 };
+	double sd[3], lc = log(b->close[i < b->n ? i : 0]), mx = lc, mn = lc, l;
+	size_t w, k;
+
+	if (i < 721 || i >= b->n)
+		return -1;
+	for (w = 0; w < 3; w++) {
+		double s = 0, ss = 0, sl = 0, r;
+
+		for (k = 0; k < K[w]; k++) {
+			r = lr(b, i - k, 1);
+			s += r;
+			ss += r * r;
+			sl += log(b->close[i - k]);
+		}
+		s /= (double)K[w];
+		sd[w] = sqrt(fmax(0, ss / (double)K[w] - s * s));
+		f[w] = sd[w];
+		f[6 + w] = lc - sl / (double)K[w];
+	}
+	if (sd[2] < 1e-12)
+		return -1;
+	for (w = 0; w < 3; w++)
+		f[3 + w] = lr(b, i, K[w]) / (sd[2] * sqrt((double)K[w]));
+	f[9] = sd[0] / sd[2];
+	f[10] = sd[1] / sd[2];
+	for (k = 0; k < 720; k++) {
+		l = log(b->close[i - k]);
+		mx = l > mx ? l : mx;
+		mn = l < mn ? l : mn;
+	}
+	f[11] = lc - mx;
+	f[12] = lc - mn;
+	return 0;
+}
+
 double
 target_at(const struct bars *b, size_t i, long h)
 {
@@ -213,31 +252,33 @@ ridge_fit(const struct bars *b, size_t from, size_t to, size_t to_limit, long h,
 		free(Y);
 		return -1;
 	}
-	a = ridge_fit_xy(X, Y, r, lambda, m);
+	a = ridge_fit_xy(X, Y, r, NFEAT, lambda, m);
 	free(X);
 	free(Y);
 	return a;
 }
 
 int
-ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct ridge *m)
+ridge_fit_xy(const double *X, const double *Y, size_t r, int nf, double lambda,
+    struct ridge *m)
 {
-	double A[NFEAT * NFEAT], y[NFEAT], ymean = 0, yss = 0;
+	double A[NFMAX * NFMAX], y[NFMAX], ymean = 0, yss = 0;
 	size_t i;
 	int a, c;
 
 	memset(m, 0, sizeof(*m));
 	m->lambda = lambda;
-	if (r < 2 * NFEAT)
+	if (nf <= 0 || nf > NFMAX || r < 2 * (size_t)nf)
 		return -1;
-	for (a = 0; a < NFEAT; a++) {
+	m->nf = nf;
+	for (a = 0; a < nf; a++) {
 		double s = 0, ss = 0;
 
 		for (i = 0; i < r; i++)
-			s += X[i * NFEAT + a];
+			s += X[i * nf + a];
 		m->mean[a] = s / (double)r;
 		for (i = 0; i < r; i++)
-			ss += (X[i * NFEAT + a] - m->mean[a]) * (X[i * NFEAT + a] - m->mean[a]);
+			ss += (X[i * nf + a] - m->mean[a]) * (X[i * nf + a] - m->mean[a]);
 		m->sd[a] = sqrt(ss / (double)r);
 		if (m->sd[a] < 1e-12)
 			m->sd[a] = 1;
@@ -251,33 +292,33 @@ ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct r
 	memset(A, 0, sizeof(A));
 	memset(y, 0, sizeof(y));
 	for (i = 0; i < r; i++) {
-		double z[NFEAT];
+		double z[NFMAX];
 
-		for (a = 0; a < NFEAT; a++)
-			z[a] = (X[i * NFEAT + a] - m->mean[a]) / m->sd[a];
-		for (a = 0; a < NFEAT; a++) {
+		for (a = 0; a < nf; a++)
+			z[a] = (X[i * nf + a] - m->mean[a]) / m->sd[a];
+		for (a = 0; a < nf; a++) {
 			y[a] += z[a] * (Y[i] - ymean);
-			for (c = 0; c < NFEAT; c++)
-				A[a * NFEAT + c] += z[a] * z[c];
+			for (c = 0; c < nf; c++)
+				A[a * nf + c] += z[a] * z[c];
 		}
 	}
-	for (a = 0; a < NFEAT; a++)
-		A[a * NFEAT + a] += lambda * (double)r;
-	if (cholesky_solve(A, y, NFEAT) == -1)
+	for (a = 0; a < nf; a++)
+		A[a * nf + a] += lambda * (double)r;
+	if (cholesky_solve(A, y, nf) == -1)
 		return -1;
-	memcpy(m->w, y, sizeof(y));
+	memcpy(m->w, y, (size_t)nf * sizeof(double));
 	m->b = ymean;
 	m->rows = r;
 	return 0;
 }
 
 double
-ridge_predict(const struct ridge *m, const double f[NFEAT])
+ridge_predict(const struct ridge *m, const double *f)
 {
 	double p = m->b;
 	int a;
 
-	for (a = 0; a < NFEAT; a++)
+	for (a = 0; a < m->nf; a++)
 		p += m->w[a] * (f[a] - m->mean[a]) / m->sd[a];
 	return p;
 }

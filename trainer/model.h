@@ -23,6 +23,8 @@ int	 bars_parse_csv(const char *text, size_t len, const char *name, struct bars 
 void	 bars_free(struct bars *);
 
 #define NFEAT	10
+#define NFEAT_B	13
+#define NFMAX	16
 
 /*
  * Features at index i, from closes at or before i only (never a row from the future):
@@ -31,14 +33,22 @@ void	 bars_free(struct bars *);
  * Returns -1 when i has too little history (168 h).
  */
 int	 features_at(const struct bars *, size_t i, double f[NFEAT]);
+/*
+ * Feature set B of MODEL.md §5.2 at index i (closes at or before i only): std of hourly log
+ * returns over 24, 168 and 720 h; momentum ln(c_i / c_{i-k}) / (σ720 √k) for k = 24, 168,
+ * 720; ln c_i − mean(ln c) over 24, 168 and 720 h; σ24/σ720 and σ168/σ720; ln c_i − max and
+ * ln c_i − min of ln c over 720 h.  -1 with less than 721 h of history or a flat σ720.
+ */
+int	 features_b_at(const struct bars *, size_t i, double f[NFEAT_B]);
 /* ln(close[i + h] / close[i]); NAN when i + h is past the end. */
 double	 target_at(const struct bars *, size_t i, long h);
 
 struct ridge {
-	double	 w[NFEAT];
+	int	 nf;		/* number of features */
+	double	 w[NFMAX];
 	double	 b;
-	double	 mean[NFEAT];
-	double	 sd[NFEAT];
+	double	 mean[NFMAX];
+	double	 sd[NFMAX];
 	double	 target_sd;	/* of the training targets, for the clip */
 	double	 lambda;
 	size_t	 rows;
@@ -51,9 +61,10 @@ struct ridge {
  */
 int	 ridge_fit(const struct bars *, size_t from, size_t to, size_t to_limit, long horizon,
 	    double lambda, size_t min_rows, struct ridge *);
-/* The same on a row-major matrix X (r x NFEAT) and targets Y. */
-int	 ridge_fit_xy(const double *X, const double *Y, size_t r, double lambda, struct ridge *);
-double	 ridge_predict(const struct ridge *, const double f[NFEAT]);
+/* The same on a row-major matrix X (r x ncol, ncol <= NFMAX) and targets Y. */
+int	 ridge_fit_xy(const double *X, const double *Y, size_t r, int ncol, double lambda,
+	    struct ridge *);
+double	 ridge_predict(const struct ridge *, const double *f);
 
 /* Gradient boosting (XGBoost C API; deterministic: seed, nthread 1, base_score 0). */
 struct xgb_params {

@@ -164,6 +164,43 @@ T_TEST(features_hand_checked)
 	bars_free(&b);
 }
 
+/* ln c alternates 0, a, 0, a...: hourly returns are +-a, their std is a on even windows. */
+T_TEST(features_b_hand_checked)
+{
+	struct bars b;
+	double f[NFEAT_B], a = 0.01;
+	size_t n = 800, i;
+
+	b.t = xcalloc(n, sizeof(*b.t));
+	b.close = xcalloc(n, sizeof(*b.close));
+	b.n = n;
+	b.gaps = 0;
+	for (i = 0; i < n; i++) {
+		b.t[i] = 1600000000 + (int64_t)i * 3600;
+		b.close[i] = 100 * exp(a * (double)(i % 2));
+	}
+	T_ASSERT(features_b_at(&b, 720, f) == -1);	/* needs 721 h of history */
+	T_ASSERT(features_b_at(&b, 798, f) == 0);	/* even: ln c = ln 100 */
+	for (i = 0; i < 3; i++)
+		T_CHECK(near(f[i], a, 1e-12));		/* std 24, 168, 720 */
+	for (i = 3; i < 6; i++)
+		T_CHECK(near(f[i], 0, 1e-12));		/* momentum over even spans */
+	for (i = 6; i < 9; i++)
+		T_CHECK(near(f[i], -a / 2, 1e-12));	/* below the mean by a/2 */
+	T_CHECK(near(f[9], 1, 1e-9) && near(f[10], 1, 1e-9));
+	T_CHECK(near(f[11], -a, 1e-12));		/* below the max */
+	T_CHECK(near(f[12], 0, 1e-12));			/* at the min */
+	/* The newest row: the odd one sits at the max. */
+	T_ASSERT(features_b_at(&b, 799, f) == 0);
+	T_CHECK(near(f[11], 0, 1e-12) && near(f[12], a, 1e-12));
+	T_CHECK(near(f[6], a / 2, 1e-12));
+	/* A flat series has no sigma: refused. */
+	for (i = 0; i < n; i++)
+		b.close[i] = 100;
+	T_ASSERT(features_b_at(&b, 799, f) == -1);
+	bars_free(&b);
+}
+
 T_TEST(target_alignment)
 {
 	struct bars b;
@@ -374,6 +411,20 @@ T_TEST(backtest_planted_signal_xgb)
 	bars_free(&b);
 }
 
+T_TEST(backtest_planted_signal_features_b)
+{
+	struct bars b;
+	struct bt_model m[1] = { { "ridge", 2000, 0.01, 1.0, 3.0, 0, 1 } };
+	struct bt_result r;
+	char err[256];
+
+	synth(&b, 7000, 0.05, 1000, 0.001, 5);
+	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
+	if (!(r.s[1].skill > 0.1))
+		T_FAIL("feature set B skill %f with a planted signal", r.s[1].skill);
+	bars_free(&b);
+}
+
 T_TEST(backtest_too_short)
 {
 	struct bars b;
@@ -448,6 +499,7 @@ main(void)
 	T_RUN(csv_parse);
 	T_RUN(csv_errors);
 	T_RUN(features_hand_checked);
+	T_RUN(features_b_hand_checked);
 	T_RUN(target_alignment);
 	T_RUN(purge);
 	T_RUN(ridge_deterministic_and_planted_signal);
@@ -455,6 +507,7 @@ main(void)
 	T_RUN(backtest_zero_optimal);
 	T_RUN(backtest_planted_signal);
 	T_RUN(backtest_planted_signal_xgb);
+	T_RUN(backtest_planted_signal_features_b);
 	T_RUN(backtest_too_short);
 	T_RUN(ctl_backtest_json);
 	return t_done();
