@@ -1276,15 +1276,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < npending; i++) {
-		char *cp = xstrdup(pending[i].spec), *f[4], *save = NULL;
+		char *cp = xstrdup(pending[i].spec), *f[5], *save = NULL, *tok;
 		int nf = 0;
 		char hrp[16], e[64];
 		uint8_t data[64];
 		size_t dl;
 
-		for (f[nf] = strtok_r(cp, ":", &save); f[nf] && nf < 4; f[++nf] = strtok_r(NULL, ":",
-		    &save))
-			;
+		for (tok = strtok_r(cp, ":", &save); tok != NULL && nf < 5;
+		    tok = strtok_r(NULL, ":", &save))
+			f[nf++] = tok;
 		if (nf < 2 || bech32_decode(f[0], hrp, sizeof(hrp), data, &dl, e, sizeof(e)) == -1)
 			return bad_arg(pending[i].kind == 'a' ? "--account" : pending[i].kind == 'u' ?
 			    "--unregistered" : "--not-whitelisted", pending[i].spec);
