@@ -405,7 +405,7 @@ T_TEST(backtest_planted_signal_xgb)
 	char err[256];
 
 	synth(&b, 7000, 0.05, 1000, 0.001, 5);
-	T_ASSERT(backtest_run(&b, 168, 72, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
+	T_ASSERT(backtest_run(&b, 168, 120, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
 	if (!(r.s[1].skill > 0.1))
 		T_FAIL("xgb skill %f with a planted signal", r.s[1].skill);
 	bars_free(&b);
