@@ -174,6 +174,8 @@ peer_flush(struct peer *p)
 	if (p == NULL || p->freed)
 		return;
 	out = bufferevent_get_output(p->bev);
+	/* A socket bufferevent keeps the front of its output frozen. */
+	evbuffer_unfreeze(out, 1);
 	set_nonblock(p->fd, 0);
 	while ((n = evbuffer_remove(out, buf, sizeof(buf))) > 0) {
 		unsigned char *q = buf;

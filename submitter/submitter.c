@@ -772,8 +772,10 @@ confirm_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 			child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:I}",
 			    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash,
 			    "outcome", "included", "height", (json_int_t)height));
-			job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);
-			query_balance(j->w);
+			struct wallet *w = j->w;
+
+			job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);	/* frees j */
+			query_balance(w);
 			return;
 		}
 		if (!final_error(j, code, cs, log, height))
