@@ -96,7 +96,7 @@ grep '"stage":"deliver"' "$DIR/record.jsonl" | python3 -c '
 import json, sys
 for l in sys.stdin:
     r = json.loads(l)
-    print(f"height {r[\"height\"]}  topic {r[\"topic\"]}  nonce {r[\"nonce\"]}  value {r[\"value\"]}  code {r[\"code\"]}  {r[\"log\"][:40]}")'
+    print("height %s  topic %s  nonce %s  value %s  code %s  %s" % (r["height"], r["topic"], r["nonce"], r["value"], r["code"], r["log"][:40]))'
 if [ "${accepted:-0}" -ge "$DEMO_WINDOWS" ]; then
 	say "done: $accepted windows submitted and accepted"
 	exit 0
