@@ -98,6 +98,10 @@ canon(const char *in, char *out, size_t outlen, char *err, size_t errlen, int bo
 			long left = -e - (long)nd;
 
 			if (left >= 0) {
+				/* A zero such as 0E-2000 pads many zeros: refuse text that
+				 * cannot fit rather than overrun buf. */
+				if ((size_t)left + nd + 4 > sizeof(buf) - len)
+					return fail(err, errlen, "value text too long");
 				memcpy(buf + len, "0.", 2);
 				len += 2;
 				for (i = 0; i < (size_t)left; i++)

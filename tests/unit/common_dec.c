@@ -46,6 +46,10 @@ T_TEST(refused)
 	T_EQ_INT(dec_value("1e41", out, sizeof(out), err, sizeof(err)), -1);
 	T_ASSERT(strstr(err, "bounds") != NULL);
 	T_EQ_INT(dec_canonical("1e41", out, sizeof(out), err, sizeof(err)), 0);
+	/* A zero with a large negative exponent (found by fuzz_txdecode): refused, no overrun. */
+	T_EQ_INT(dec_value("0E-2000", out, sizeof(out), err, sizeof(err)), -1);
+	T_ASSERT(strstr(err, "too long") != NULL);
+	T_EQ_INT(dec_canonical("-0e-1999", out, sizeof(out), err, sizeof(err)), -1);
 }
 
 T_TEST(text_kept_as_text)
