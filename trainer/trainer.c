@@ -21,8 +21,10 @@
 #include "log.h"
 #include "model.h"
 #include "trainer.h"
+#include "extpred.h"
 #include "fetch.h"
 #include "http.h"
+#include "job.h"
 #include "proc.h"
 #include "roles.h"
 #include "util.h"
@@ -76,16 +78,71 @@ fallback(const struct config_topic *t, struct prediction *p, const char *why)
 		p->have_value = 1;
 }
 
+static const char *
+source_name(const char *s)
+{
+	if (s != NULL && strcmp(s, "cache") == 0)
+		return "cache";
+	if (s != NULL && strcmp(s, "fresh") == 0)
+		return "fresh";
+	return "fallback";
+}
+
+/* The inverse of prediction_json (the cache file, the training helper's answer). */
+static int
+prediction_from_json(json_t *d, struct prediction *p)
+{
+	const char *val, *model, *reason;
+	json_t *v;
+
+	memset(p, 0, sizeof(*p));
+	val = json_string_value(json_object_get(d, "value"));
+	model = json_string_value(json_object_get(d, "model"));
+	reason = json_string_value(json_object_get(d, "reason"));
+	if (model == NULL || !json_is_string(json_object_get(d, "source")))
+		return -1;
+	if (val != NULL) {
+		if (dec_value(val, p->value, sizeof(p->value), NULL, 0) == -1)
+			return -1;
+		p->have_value = 1;
+	}
+	p->source = source_name(json_string_value(json_object_get(d, "source")));
+	snprintf(p->model, sizeof(p->model), "%s", model);
+	snprintf(p->reason, sizeof(p->reason), "%s", reason != NULL ? reason : "");
+	parse_iso8601(json_string_value(json_object_get(d, "trained_at")) ?: "", &p->trained_at);
+	parse_iso8601(json_string_value(json_object_get(d, "data_from")) ?: "", &p->data_from);
+	parse_iso8601(json_string_value(json_object_get(d, "data_to")) ?: "", &p->data_to);
+	p->rows = (size_t)json_integer_value(json_object_get(d, "rows"));
+	p->train_ms = json_number_value(json_object_get(d, "train_ms"));
+	v = json_object_get(d, "validation");
+	if (json_is_object(v)) {
+		p->have_val = 1;
+		p->val.mse = json_number_value(json_object_get(v, "mse"));
+		p->val.mse_zero = json_number_value(json_object_get(v, "mse_zero"));
+		p->val.da = json_number_value(json_object_get(v, "da"));
+		p->val.log_aspect = json_is_number(json_object_get(v, "log_aspect")) ?
+		    json_number_value(json_object_get(v, "log_aspect")) : NAN;
+	}
+	return 0;
+}
+
+/* A fallback without a topic (it was removed): no value. */
+static void
+fallback_plain(struct prediction *p, const char *why)
+{
+	p->source = "fallback";
+	p->have_value = 0;
+	snprintf(p->reason, sizeof(p->reason), "%s", why);
+}
+
 /* The cached prediction, when younger than cache_ttl. */
 static int
 from_cache(const struct config *c, const struct config_topic *t, double now,
     struct prediction *p)
 {
 	char *path = cache_path(c, t->id);
-	json_t *d, *v;
+	json_t *d;
 	json_error_t je;
-	double at;
-	const char *val, *model;
 
 	d = json_load_file(path, 0, &je);
 	if (d == NULL) {
@@ -96,33 +153,35 @@ from_cache(const struct config *c, const struct config_topic *t, double now,
 		return -1;
 	}
 	free(path);
-	val = json_string_value(json_object_get(d, "value"));
-	model = json_string_value(json_object_get(d, "model"));
-	if (val == NULL || model == NULL || parse_iso8601(json_string_value(json_object_get(d,
-	    "trained_at")) ?: "", &at) == -1 || strcmp(model, t->model) != 0 ||
-	    dec_value(val, p->value, sizeof(p->value), NULL, 0) == -1 || now - at >= t->cache_ttl ||
-	    now < at - 60) {
+	if (prediction_from_json(d, p) == -1 || !p->have_value || strcmp(p->model,
+	    t->model) != 0 || p->trained_at <= 0 || now - p->trained_at >= t->cache_ttl ||
+	    now < p->trained_at - 60) {
 		json_decref(d);
+		memset(p, 0, sizeof(*p));
 		return -1;
 	}
-	p->have_value = 1;
 	p->source = "cache";
-	snprintf(p->model, sizeof(p->model), "%s", model);
-	p->trained_at = at;
-	parse_iso8601(json_string_value(json_object_get(d, "data_from")) ?: "", &p->data_from);
-	parse_iso8601(json_string_value(json_object_get(d, "data_to")) ?: "", &p->data_to);
-	p->rows = (size_t)json_integer_value(json_object_get(d, "rows"));
-	v = json_object_get(d, "validation");
-	if (json_is_object(v)) {
-		p->have_val = 1;
-		p->val.mse = json_number_value(json_object_get(v, "mse"));
-		p->val.mse_zero = json_number_value(json_object_get(v, "mse_zero"));
-		p->val.da = json_number_value(json_object_get(v, "da"));
-		p->val.log_aspect = json_is_number(json_object_get(v, "log_aspect")) ?
-		    json_number_value(json_object_get(v, "log_aspect")) : NAN;
-	}
+	p->reason[0] = '\0';
+	p->train_ms = 0;
 	json_decref(d);
 	return 0;
+}
+
+/* Writes the topic's prediction.json (temporary name, then rename). */
+static void
+cache_write(const struct config *c, const struct config_topic *t, const struct prediction *p)
+{
+	char *cp = cache_path(c, t->id), *dir = path_dirname(cp), *s;
+	json_t *j = prediction_json(t->id, p);
+
+	json_object_set_new(j, "source", json_string("fresh"));
+	s = json_dumps(j, JSON_INDENT(1));
+	if (mkdir_p(dir, 0750) == -1 || write_file_atomic(cp, s, strlen(s), 0640) == -1)
+		log_warn("topic %u: writing %s", t->id, cp);
+	free(s);
+	json_decref(j);
+	free(cp);
+	free(dir);
 }
 
 /*
@@ -252,20 +311,382 @@ predict_topic1(const struct config *c, const struct config_topic *t, const char 
 	    &p->val) == 0;
 	p->train_ms = (mono_s() - t0) * 1000;
 	bars_free(&b);
-	if (csv == NULL) {
-		/* Cache it (temporary name, then rename). */
-		char *cp = cache_path(c, t->id), *dir = path_dirname(cp), *s;
-		json_t *j = prediction_json(t->id, p);
+	if (csv == NULL)
+		cache_write(c, t, p);
+}
 
-		json_object_set_new(j, "source", json_string("fresh"));
-		s = json_dumps(j, JSON_INDENT(1));
-		if (mkdir_p(dir, 0750) == -1 || write_file_atomic(cp, s, strlen(s), 0640) == -1)
-			log_warn("topic %u: writing %s", t->id, cp);
-		free(s);
-		json_decref(j);
-		free(cp);
-		free(dir);
+/* ---- external predictors and the training helper ---- */
+
+enum pkind { PK_BUILTIN, PK_EXEC, PK_HTTP };
+
+static enum pkind
+pkind(const struct config_topic *t)
+{
+	if (strncmp(t->model, "exec:", 5) == 0)
+		return PK_EXEC;
+	if (strncmp(t->model, "http://", 7) == 0 || strncmp(t->model, "https://", 8) == 0)
+		return PK_HTTP;
+	return PK_BUILTIN;
+}
+
+static int
+fetchable(const struct config_topic *t)
+{
+	return strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") == 0 ||
+	    strcmp(t->data_source, "binance") == 0;
+}
+
+/* The bars an external predictor gets (BARS_CSV): whatever there is, stale or not. */
+static char *
+bars_file(const struct config *c, const struct config_topic *t, const char *csv)
+{
+	if (csv != NULL)
+		return xstrdup(csv);
+	if (strncmp(t->data_source, "csv:", 4) == 0)
+		return xstrdup(t->data_source + 4);
+	return bar_cache_path(c, t);
+}
+
+/*
+ * One computation of a topic's prediction, asynchronous: a built-in model trained in a
+ * forked helper, a predictor program, or a model server.  done() is called exactly once.
+ */
+struct compute;
+typedef void (*compute_fn)(struct compute *, const struct prediction *, void *arg);
+
+struct compute {
+	struct event_base	*base;
+	struct http_client	*http;
+	const struct config	*conf;
+	uint32_t		 topic;
+	int64_t			 nonce;
+	char			*csv;		/* alloractl predict --csv */
+	int			 use_cache;
+	struct job		*job;
+	long			 http_id;
+	char			*what;		/* "predictor" | "model server" */
+	double			 t0;
+	compute_fn		 done;
+	void			*arg;
+};
+
+static void
+compute_free(struct compute *k)
+{
+	if (k->job != NULL)
+		job_cancel(k->job);
+	if (k->http_id > 0)
+		http_cancel(k->http, k->http_id);
+	free(k->csv);
+	free(k->what);
+	free(k);
+}
+
+/* An external value: checked, cached, handed over. */
+static void
+compute_value(struct compute *k, const char *text, size_t len, int body)
+{
+	const struct config_topic *t = config_topic(k->conf, k->topic);
+	struct prediction p;
+	char err[400], why[512];
+
+	memset(&p, 0, sizeof(p));
+	if (t == NULL) {
+		fallback_plain(&p, "the topic is no longer configured");
+		k->done(k, &p, k->arg);
+		return;
 	}
+	snprintf(p.model, sizeof(p.model), "%s", t->model);
+	if ((body ? extpred_parse_body(text, len, p.value, sizeof(p.value), err, sizeof(err)) :
+	    extpred_parse_output(text, len, p.value, sizeof(p.value), err, sizeof(err))) == -1) {
+		snprintf(why, sizeof(why), "%s %s%s", k->what, body ? "answered " : "", err);
+		fallback(t, &p, why);
+	} else {
+		p.have_value = 1;
+		p.source = "fresh";
+		p.trained_at = wall_s();
+		p.train_ms = (mono_s() - k->t0) * 1000;
+		if (k->csv == NULL && k->use_cache)
+			cache_write(k->conf, t, &p);
+	}
+	k->done(k, &p, k->arg);
+}
+
+static void
+compute_fail(struct compute *k, const char *why)
+{
+	const struct config_topic *t = config_topic(k->conf, k->topic);
+	struct prediction p;
+
+	memset(&p, 0, sizeof(p));
+	if (t == NULL)
+		fallback_plain(&p, why);
+	else {
+		snprintf(p.model, sizeof(p.model), "%s", t->model);
+		fallback(t, &p, why);
+	}
+	k->done(k, &p, k->arg);
+}
+
+static void
+on_predictor_stderr(const char *line, size_t len, void *arg)
+{
+	struct compute *k = arg;
+	char *e = log_escape(line, len);
+
+	log_warnx("topic %u: predictor: %s", k->topic, e);
+	free(e);
+}
+
+static void
+on_predictor_done(const struct job_result *r, void *arg)
+{
+	struct compute *k = arg;
+	char why[256];
+
+	k->job = NULL;
+	switch (r->end) {
+	case JOB_TIMEOUT:
+		snprintf(why, sizeof(why), "predictor did not answer within %.1f s",
+		    r->elapsed_ms / 1000);
+		break;
+	case JOB_TOO_MUCH:
+		snprintf(why, sizeof(why), "predictor printed more than %d bytes", EXTPRED_MAX_OUT);
+		break;
+	case JOB_SIGNALED:
+		snprintf(why, sizeof(why), "predictor was killed by signal %d", r->status);
+		break;
+	case JOB_EXITED:
+		if (r->status == 0) {
+			compute_value(k, r->out, r->out_len, 0);
+			return;
+		}
+		snprintf(why, sizeof(why), "predictor exited with status %d%s", r->status,
+		    r->status == 127 ? " (it could not be run)" : "");
+		break;
+	default:
+		snprintf(why, sizeof(why), "predictor canceled");
+	}
+	compute_fail(k, why);
+}
+
+static void
+on_server_answer(const struct http_response *r, void *arg)
+{
+	struct compute *k = arg;
+	char why[400];
+
+	k->http_id = 0;
+	if (r->curl_code != 0) {
+		snprintf(why, sizeof(why), "model server unreachable: %s", r->error);
+		compute_fail(k, why);
+	} else if (r->status < 200 || r->status > 299) {
+		snprintf(why, sizeof(why), "model server answered HTTP %ld", r->status);
+		compute_fail(k, why);
+	} else
+		compute_value(k, r->body, r->body_len, 1);
+}
+
+/* The training helper (a forked copy of the trainer): its log lines go to stderr. */
+static void
+helper_sink(enum log_level lvl, const char *event, const char *msg, json_t *data, void *arg)
+{
+	dprintf(2, "%c %s\n", lvl == LOG_LVL_ERROR ? 'E' : lvl == LOG_LVL_WARNING ? 'W' :
+	    lvl == LOG_LVL_DEBUG ? 'D' : 'I', msg);
+}
+
+static int
+helper_main(int fd, void *arg)
+{
+	struct compute *k = arg;
+	const struct config_topic *t = config_topic(k->conf, k->topic);
+	struct prediction p;
+	json_t *j;
+	char *s;
+	int rc;
+
+	log_set_sink(helper_sink, NULL);
+	if (t == NULL)
+		return 2;
+	predict_topic(k->conf, t, k->csv, k->use_cache, &p);
+	j = prediction_json(t->id, &p);
+	if (p.train_ms > 0)
+		json_object_set_new(j, "train_ms", json_real(p.train_ms));
+	s = json_dumps(j, JSON_COMPACT);
+	rc = s != NULL && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : 1;
+	free(s);
+	json_decref(j);
+	return rc;
+}
+
+static void
+on_helper_stderr(const char *line, size_t len, void *arg)
+{
+	char *e = log_escape(len > 2 ? line + 2 : line, len > 2 ? len - 2 : len);
+
+	if (len > 2 && line[1] == ' ' && (line[0] == 'E' || line[0] == 'W'))
+		log_warnx("%s", e);
+	else if (len > 2 && line[1] == ' ' && line[0] == 'D')
+		log_debug("%s", e);
+	else
+		log_info("%s", e);
+	free(e);
+}
+
+static void
+on_helper_done(const struct job_result *r, void *arg)
+{
+	struct compute *k = arg;
+	struct prediction p;
+	json_t *j;
+	char why[256];
+
+	k->job = NULL;
+	if (r->end == JOB_EXITED && r->status == 0) {
+		j = json_loadb(r->out, r->out_len, 0, NULL);
+		if (j != NULL && prediction_from_json(j, &p) == 0) {
+			json_decref(j);
+			k->done(k, &p, k->arg);
+			return;
+		}
+		json_decref(j);
+		snprintf(why, sizeof(why), "training failed: the training helper's answer is "
+		    "unreadable");
+	} else if (r->end == JOB_TIMEOUT)
+		snprintf(why, sizeof(why), "training failed: not done after %.0f s",
+		    r->elapsed_ms / 1000);
+	else if (r->end == JOB_SIGNALED)
+		snprintf(why, sizeof(why), "training failed: the training helper was killed by "
+		    "signal %d", r->status);
+	else
+		snprintf(why, sizeof(why), "training failed: the training helper exited with "
+		    "status %d", r->status);
+	compute_fail(k, why);
+}
+
+/* The environment of a predictor program: nothing of ours but what it needs. */
+static char **
+predictor_env(const struct compute *k, const struct config_topic *t)
+{
+	char **env = xcalloc(9, sizeof(*env)), *bars = bars_file(k->conf, t, k->csv);
+	const char *v;
+	size_t n = 0;
+
+	v = getenv("PATH");
+	env[n++] = xasprintf("PATH=%s", v != NULL && *v != '\0' ? v :
+	    "/usr/local/bin:/usr/bin:/bin");
+	v = getenv("HOME");
+	env[n++] = xasprintf("HOME=%s", v != NULL && *v != '\0' ? v : "/");
+	v = getenv("LANG");
+	env[n++] = xasprintf("LANG=%s", v != NULL && *v != '\0' ? v : "C.UTF-8");
+	env[n++] = xasprintf("TOPIC_ID=%u", t->id);
+	env[n++] = xasprintf("NONCE=%lld", (long long)k->nonce);
+	env[n++] = xasprintf("TICKER=%s", t->ticker);
+	env[n++] = xasprintf("TARGET_HOURS=%ld", t->target_hours);
+	env[n++] = xasprintf("BARS_CSV=%s", access(bars, R_OK) == 0 ? bars : "");
+	free(bars);
+	return env;
+}
+
+#define TRAIN_TIMEOUT_MS	(20 * 60 * 1000L)
+
+/*
+ * Starts a computation for topic `topic` (nonce: the window's, for NONCE and {BlockHeight};
+ * deadline_ms: how long an external predictor may take at most, <= 0 for its
+ * predict_timeout_s).  builtin_inline: train in this process (alloractl predict).
+ */
+static struct compute *
+compute_start(struct event_base *base, struct http_client *http, const struct config *c,
+    uint32_t topic, int64_t nonce, long deadline_ms, const char *csv, int use_cache,
+    int builtin_inline, compute_fn done, void *arg)
+{
+	const struct config_topic *t = config_topic(c, topic);
+	struct compute *k = xcalloc(1, sizeof(*k));
+	struct job_spec s;
+	struct prediction p;
+	char err[256], why[400], **argv = NULL, **envp = NULL;
+	long tmo;
+
+	k->base = base;
+	k->http = http;
+	k->conf = c;
+	k->topic = topic;
+	k->nonce = nonce;
+	k->csv = csv != NULL ? xstrdup(csv) : NULL;
+	k->use_cache = use_cache;
+	k->done = done;
+	k->arg = arg;
+	k->t0 = mono_s();
+	tmo = t->predict_timeout_s * 1000;
+	if (deadline_ms > 0 && deadline_ms < tmo)
+		tmo = deadline_ms;
+	if (tmo < 100)
+		tmo = 100;
+	memset(&s, 0, sizeof(s));
+	switch (pkind(t)) {
+	case PK_BUILTIN:
+		if (builtin_inline) {
+			predict_topic(c, t, csv, use_cache, &p);
+			done(k, &p, arg);
+			return NULL;
+		}
+		s.fn = helper_main;
+		s.fn_arg = k;
+		s.timeout_ms = TRAIN_TIMEOUT_MS;
+		s.on_stderr = on_helper_stderr;
+		s.line_arg = k;
+		k->job = job_start(base, &s, on_helper_done, k, err, sizeof(err));
+		if (k->job == NULL) {
+			snprintf(why, sizeof(why), "training failed: %s", err);
+			compute_fail(k, why);
+			return NULL;
+		}
+		return k;
+	case PK_EXEC:
+		k->what = xstrdup("predictor");
+		argv = job_split(t->model + 5, err, sizeof(err));
+		if (argv == NULL) {
+			snprintf(why, sizeof(why), "predictor command line: %s", err);
+			compute_fail(k, why);
+			return NULL;
+		}
+		envp = predictor_env(k, t);
+		s.path = argv[0];
+		s.argv = argv;
+		s.envp = envp;
+		s.timeout_ms = tmo;
+		s.max_out = EXTPRED_MAX_OUT;
+		s.on_stderr = on_predictor_stderr;
+		s.line_arg = k;
+		k->job = job_start(base, &s, on_predictor_done, k, err, sizeof(err));
+		job_argv_free(argv);
+		job_argv_free(envp);
+		if (k->job == NULL) {
+			snprintf(why, sizeof(why), "predictor: %s", err);
+			compute_fail(k, why);
+			return NULL;
+		}
+		return k;
+	case PK_HTTP: {
+		struct http_request_opts o;
+		char *url = extpred_url(t->model, t->ticker, t->id, nonce);
+
+		k->what = xstrdup("model server");
+		memset(&o, 0, sizeof(o));
+		o.url = url;
+		o.timeout_ms = tmo;
+		o.max_body = EXTPRED_MAX_BODY;
+		k->http_id = http_request(http, &o, on_server_answer, k);
+		free(url);
+		if (k->http_id == -1) {
+			k->http_id = 0;
+			compute_fail(k, "model server: the request could not be started");
+			return NULL;
+		}
+		return k;
+	}
+	}
+	return NULL;
 }
 
 /* ---- the trainer process ---- */
@@ -277,114 +698,160 @@ static struct {
 } TR;
 
 static void
-answer(uint32_t topic, uint32_t seq, int64_t nonce, const char *fetch_err)
+send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct prediction *p)
 {
-	const struct config_topic *t = config_topic(TR.conf, topic);
-	struct prediction p;
 	json_t *o;
 
-	if (t == NULL)
-		return;
-	predict_topic(TR.conf, t, NULL, 1, &p);
-	if (strcmp(p.source, "fallback") == 0 && fetch_err != NULL) {
-		char why[sizeof(p.reason)];
-
-		/* The failing provider is the reason the data are missing or stale. */
-		snprintf(why, sizeof(why), "%s (%.120s)", fetch_err, p.reason);
-		snprintf(p.reason, sizeof(p.reason), "%s", why);
-	}
-	if (nonce == -2) {	/* a refresh ahead of time: nobody to answer */
-		if (strcmp(p.source, "fallback") == 0)
-			log_warnx("topic %u: refresh ahead of time: %s", topic, p.reason);
-		else if (strcmp(p.source, "fresh") == 0)
-			log_info("topic %u: retrained ahead of time on %zu rows in %.0f ms (%s)",
-			    topic, p.rows, p.train_ms, p.value);
-		return;
-	}
-	if (strcmp(p.source, "fallback") == 0)
+	if (strcmp(p->source, "fallback") == 0)
 		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
-		    "nonce", (json_int_t)nonce, "reason", p.reason), "Prediction function failed: %s",
-		    p.reason);
-	else if (strcmp(p.source, "fresh") == 0)
+		    "nonce", (json_int_t)nonce, "reason", p->reason), "Prediction function failed: "
+		    "%s", p->reason);
+	else if (strcmp(p->source, "fresh") == 0 && pkind(config_topic(TR.conf, topic)) ==
+	    PK_BUILTIN)
 		log_info("topic %u: model trained on %zu rows in %.0f ms and prediction generated "
-		    "(%s)", topic, p.rows, p.train_ms, p.value);
-	o = prediction_json(topic, &p);
+		    "(%s)", topic, p->rows, p->train_ms, p->value);
+	else if (strcmp(p->source, "fresh") == 0)
+		log_info("topic %u: %s answered %s in %.0f ms", topic, p->model, p->value,
+		    p->train_ms);
+	o = prediction_json(topic, p);
 	json_object_set_new(o, "nonce", json_integer(nonce));
-	if (p.train_ms > 0)
-		json_object_set_new(o, "train_ms", json_real(p.train_ms));
+	if (p->train_ms > 0)
+		json_object_set_new(o, "train_ms", json_real(p->train_ms));
 	child_send(MSG_PREDICTION, topic, seq, o);
 }
 
-/* PREDICTs waiting for a market data refresh of their topic (one refresh per topic). */
+/*
+ * One piece of work per topic at a time: a market data refresh, then the computation.
+ * PREDICTs arriving meanwhile wait for its result.  nonce -2: a refresh ahead of time.
+ */
 struct waiter {
-	uint32_t	 topic, seq;
+	uint32_t	 seq;
 	int64_t		 nonce;
 	struct waiter	*next;
 };
 struct inflight {
 	uint32_t	 topic;
+	int64_t		 nonce;		/* the first waiter's */
+	int64_t		 deadline;	/* mono_ms, of the first waiter; 0 = none */
+	char		 fetch_err[256];
+	struct compute	*k;
 	struct waiter	*w;
 	struct inflight	*next;
 };
 static struct inflight *INFLIGHT;
 
 static void
-on_refreshed(int ok, const char *err, long retry_after_s, void *arg)
+inflight_done(struct compute *k, const struct prediction *pp, void *arg)
 {
-	struct inflight *in = arg, **pp;
+	struct inflight *in = arg, **ip;
 	struct waiter *w, *nw;
+	struct prediction p = *pp;
 
-	if (ok != 0)
-		log_warnx("topic %u: market data refresh failed: %s%s", in->topic, err,
-		    retry_after_s > 0 ? " (the server asks to retry later)" : "");
-	for (pp = &INFLIGHT; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == in) {
-			*pp = in->next;
+	in->k = NULL;
+	if (k != NULL)
+		compute_free(k);
+	for (ip = &INFLIGHT; *ip != NULL; ip = &(*ip)->next)
+		if (*ip == in) {
+			*ip = in->next;
 			break;
 		}
+	if (strcmp(p.source, "fallback") == 0 && in->fetch_err[0] != '\0') {
+		char why[sizeof(p.reason)];
+
+		/* The failing provider is the reason the data are missing or stale. */
+		snprintf(why, sizeof(why), "%s (%.120s)", in->fetch_err, p.reason);
+		snprintf(p.reason, sizeof(p.reason), "%s", why);
+	}
+	if (in->w == NULL) {	/* ahead of time: nobody to answer */
+		if (strcmp(p.source, "fallback") == 0)
+			log_warnx("topic %u: refresh ahead of time: %s", in->topic, p.reason);
+		else if (strcmp(p.source, "fresh") == 0)
+			log_info("topic %u: retrained ahead of time on %zu rows in %.0f ms (%s)",
+			    in->topic, p.rows, p.train_ms, p.value);
+	}
 	for (w = in->w; w != NULL; w = nw) {
 		nw = w->next;
-		answer(w->topic, w->seq, w->nonce, ok == 0 ? NULL : err);
+		if (config_topic(TR.conf, in->topic) != NULL)
+			send_prediction(in->topic, w->seq, w->nonce, &p);
 		free(w);
 	}
 	free(in);
 }
 
-static int
-fetchable(const struct config_topic *t)
+static void
+inflight_compute(struct inflight *in)
 {
-	return strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") == 0;
+	const struct config_topic *t = config_topic(TR.conf, in->topic);
+	struct prediction p;
+	long left = in->deadline > 0 ? (long)(in->deadline - mono_ms()) : 0;
+
+	if (t == NULL) {
+		memset(&p, 0, sizeof(p));
+		fallback_plain(&p, "the topic is no longer configured");
+		inflight_done(NULL, &p, in);
+		return;
+	}
+	if (in->w == NULL && pkind(t) != PK_BUILTIN) {
+		/* External predictors are asked per window, not ahead of time. */
+		memset(&p, 0, sizeof(p));
+		p.source = "cache";
+		inflight_done(NULL, &p, in);
+		return;
+	}
+	in->k = compute_start(TR.base, TR.http, TR.conf, in->topic, in->nonce, left > 0 ?
+	    left : in->deadline > 0 ? 1 : 0, NULL, 1, 0, inflight_done, in);
 }
 
-/* Queues an answer behind a refresh of the topic's bars; 0 when queued. */
-static int
-refresh_then_answer(const struct config_topic *t, uint32_t seq, int64_t nonce, char *err,
-    size_t errlen)
+static void
+on_refreshed(int ok, const char *err, long retry_after_s, void *arg)
+{
+	struct inflight *in = arg;
+
+	if (ok != 0) {
+		log_warnx("topic %u: market data refresh failed: %s%s", in->topic, err,
+		    retry_after_s > 0 ? " (the server asks to retry later)" : "");
+		snprintf(in->fetch_err, sizeof(in->fetch_err), "%s", err);
+	}
+	inflight_compute(in);
+}
+
+/* Queues (topic, seq, nonce) behind the topic's work, starting it when there is none. */
+static void
+enqueue(const struct config_topic *t, uint32_t seq, int64_t nonce, long deadline_ms)
 {
 	struct inflight *in;
-	struct waiter *w = xcalloc(1, sizeof(*w));
+	struct waiter *w = NULL;
+	char err[256];
 
-	w->topic = t->id;
-	w->seq = seq;
-	w->nonce = nonce;
+	if (nonce != -2) {
+		w = xcalloc(1, sizeof(*w));
+		w->seq = seq;
+		w->nonce = nonce;
+	}
 	for (in = INFLIGHT; in != NULL; in = in->next)
 		if (in->topic == t->id) {
-			w->next = in->w;
-			in->w = w;
-			return 0;
+			if (w != NULL) {
+				w->next = in->w;
+				in->w = w;
+				if (in->nonce == -2)
+					in->nonce = nonce;
+			}
+			return;
 		}
 	in = xcalloc(1, sizeof(*in));
 	in->topic = t->id;
+	in->nonce = nonce;
+	in->deadline = deadline_ms > 0 ? mono_ms() + deadline_ms : 0;
 	in->w = w;
 	in->next = INFLIGHT;
 	INFLIGHT = in;
-	if (fetch_refresh(TR.http, TR.conf, t, wall_s(), on_refreshed, in, err, errlen) == -1) {
-		INFLIGHT = in->next;
-		free(w);
-		free(in);
-		return -1;
+	if (fetchable(t)) {
+		if (fetch_refresh(TR.http, TR.conf, t, wall_s(), on_refreshed, in, err,
+		    sizeof(err)) == 0)
+			return;
+		snprintf(in->fetch_err, sizeof(in->fetch_err), "%s", err);
 	}
-	return 0;
+	inflight_compute(in);
 }
 
 static void
@@ -392,22 +859,20 @@ on_predict(struct frame *f)
 {
 	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
 	int64_t nonce = frame_int(f, "nonce", -1);
+	long deadline_ms = (long)frame_int(f, "deadline_ms", 0);
 	const struct config_topic *t = config_topic(TR.conf, topic);
 	struct prediction p;
-	char err[256];
 
 	if (t == NULL) {
 		log_warnx("PREDICT for topic %u, which is not configured", topic);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
-	if (fetchable(t) && from_cache(TR.conf, t, wall_s(), &p) == -1) {
-		if (refresh_then_answer(t, f->seq, nonce, err, sizeof(err)) == 0)
-			return;
-		answer(topic, f->seq, nonce, err);
+	if (from_cache(TR.conf, t, wall_s(), &p) == 0) {
+		send_prediction(topic, f->seq, nonce, &p);
 		return;
 	}
-	answer(topic, f->seq, nonce, NULL);
+	enqueue(t, f->seq, nonce, deadline_ms);
 }
 
 /* Ahead of time: a minute past every hour, refresh the bars and retrain each topic. */
@@ -418,17 +883,9 @@ on_hourly(evutil_socket_t fd, short ev, void *arg)
 	struct timeval tv;
 	double now = wall_s();
 	size_t i;
-	char err[256];
 
-	for (i = 0; TR.conf != NULL && i < TR.conf->ntopics; i++) {
-		const struct config_topic *t = &TR.conf->topics[i];
-
-		if (fetchable(t)) {
-			if (refresh_then_answer(t, 0, -2, err, sizeof(err)) == -1)
-				log_warnx("topic %u: %s", t->id, err);
-		} else
-			answer(t->id, 0, -2, NULL);
-	}
+	for (i = 0; TR.conf != NULL && i < TR.conf->ntopics; i++)
+		enqueue(&TR.conf->topics[i], 0, -2, 0);
 	tv.tv_sec = 3600 - ((long)now % 3600) + 60;
 	tv.tv_usec = 0;
 	evtimer_add(self, &tv);
@@ -453,11 +910,17 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		child_ready(NULL);
 }
 
+static void
+on_shutdown(void *arg)
+{
+	job_cancel_all();
+	event_base_loopexit(TR.base, NULL);
+}
+
 int
 trainer_main(void)
 {
-	struct child_ops ops = { "trainer", on_config, dispatch, NULL, NULL };
-
+	struct child_ops ops = { "trainer", on_config, dispatch, on_shutdown, NULL };
 	struct event *hourly;
 	struct timeval tv = { 3600 - ((long)wall_s() % 3600) + 60, 0 };
 
@@ -467,10 +930,48 @@ trainer_main(void)
 	hourly = evtimer_new(TR.base, on_hourly, event_self_cbarg());
 	evtimer_add(hourly, &tv);
 	event_base_dispatch(TR.base);
+	job_cancel_all();
 	return 0;
 }
 
 /* ---- alloractl predict ---- */
+
+struct ctl_wait {
+	struct event_base	*base;
+	struct prediction	*p;
+	int			 done;
+};
+
+static void
+ctl_done(struct compute *k, const struct prediction *p, void *arg)
+{
+	struct ctl_wait *cw = arg;
+
+	*cw->p = *p;
+	cw->done = 1;
+	if (k != NULL)
+		compute_free(k);
+	event_base_loopbreak(cw->base);
+}
+
+/* One prediction now, as the trainer would compute it (nonce 0: no window). */
+static void
+ctl_compute(const struct config *c, const struct config_topic *t, const char *csv,
+    struct prediction *p)
+{
+	struct ctl_wait cw;
+	struct http_client *http;
+
+	memset(&cw, 0, sizeof(cw));
+	cw.base = event_base_new();
+	cw.p = p;
+	http = http_client_new(cw.base);
+	compute_start(cw.base, http, c, t->id, 0, 0, csv, 0, 1, ctl_done, &cw);
+	while (!cw.done)
+		event_base_loop(cw.base, EVLOOP_ONCE);
+	http_client_free(http);
+	event_base_free(cw.base);
+}
 
 int
 ctl_predict(const struct ctl_opts *o, int argc, char **argv)
@@ -530,7 +1031,7 @@ ctl_predict(const struct ctl_opts *o, int argc, char **argv)
 		config_free(c);
 		return 2;
 	}
-	predict_topic(c, t, csv, 0, &p);
+	ctl_compute(c, t, csv, &p);
 	j = prediction_json(t->id, &p);
 	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);

@@ -1,0 +1,40 @@
+/*
+ * External predictors (model = exec:... or http(s)://...): what they print or answer,
+ * turned into the chain's canonical decimal text as text (never through a double), and the
+ * URL templates of the official Go worker's API adapter.  Pure functions.
+ */
+#ifndef AW_EXTPRED_H
+#define AW_EXTPRED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define EXTPRED_MAX_OUT		4096	/* bytes a predictor program may print */
+#define EXTPRED_MAX_BODY	65536	/* bytes of a model server's answer */
+
+/*
+ * A predictor program's standard output: one decimal number, with blanks and newlines
+ * around it at most.  0 with the canonical text in out (within the chain's bounds), -1 with
+ * the reason in err.
+ */
+int	 extpred_parse_output(const char *text, size_t len, char *out, size_t outlen,
+	    char *err, size_t errlen);
+
+/*
+ * A model server's body: a bare number (0.0421), a quoted number ("0.0421"), a JSON array
+ * holding exactly one number or quoted number ([0.0421]), or a JSON object whose member
+ * "value", "prediction" or "inference" (first found, in that order) or, failing those, whose
+ * only member is a number or a quoted number ({"value": 0.0421}).  Nothing else.
+ */
+int	 extpred_parse_body(const char *body, size_t len, char *out, size_t outlen,
+	    char *err, size_t errlen);
+
+/*
+ * Expands {Token} (the topic's ticker), {TopicId} and {BlockHeight} (the window's nonce) in
+ * a URL template; the values are percent-encoded.  Malloc'd.
+ */
+char	*extpred_url(const char *tmpl, const char *ticker, uint32_t topic, int64_t nonce);
+
+#endif
