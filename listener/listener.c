@@ -51,6 +51,8 @@ static struct {
 	char			**ws_urls;	/* the websocket, or one per RPC endpoint */
 	size_t			 nws, ws_at;
 	int64_t			 ws_height;	/* last block height seen on the websocket */
+	double			 ws_height_at;	/* mono, when it was seen */
+	double			 block_ms;	/* estimated block interval, 0 = unknown */
 	long			 ws_gen;	/* counts connections */
 	int			 silence_asking;
 } L;
@@ -134,9 +136,11 @@ report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
 	if (L.nseen < SEEN_MAX)
 		L.nseen++;
 	L.reported++;
-	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s}", "topic",
-	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
-	    json_integer(end) : json_null(), "source", source));
+	/* height and block_ms let the supervisor keep the prediction inside the window. */
+	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s, s:I, s:i}",
+	    "topic", (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
+	    json_integer(end) : json_null(), "source", source, "height",
+	    (json_int_t)L.ws_height, "block_ms", (int)L.block_ms));
 	log_event(LOG_LVL_INFO, "window_open", json_pack("{s:i, s:I, s:o, s:s}", "topic",
 	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
 	    json_null(), "source", source), "Submission window opened (nonce=%lld)",
@@ -307,6 +311,15 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 	}
 	if (height > 0) {
 		L.last_event = mono_s();
+		if (L.ws_height > 0 && height > L.ws_height && height - L.ws_height < 100) {
+			/* The block interval, smoothed: bounds the prediction's deadline. */
+			double ms = (L.last_event - L.ws_height_at) * 1000 /
+			    (double)(height - L.ws_height);
+
+			L.block_ms = L.block_ms > 0 ? 0.8 * L.block_ms + 0.2 * ms : ms;
+		}
+		if (height != L.ws_height)
+			L.ws_height_at = L.last_event;
 		L.ws_height = height;
 		L.backoff_ms = 0;	/* a working connection, not just an upgrade */
 	}

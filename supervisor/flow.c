@@ -16,6 +16,7 @@
 	    (var) = (tvar))
 #endif
 
+#include "dec.h"
 #include "flow.h"
 #include "ledger.h"
 #include "metrics.h"
@@ -304,6 +305,23 @@ on_window_open(struct frame *f)
 	w->seen_ms = mono_ms();
 	w->sequence = -1;
 	w->predict_deadline_ms = w->seen_ms + (ct != NULL ? ct->predict_timeout_s : 30) * 1000;
+	{
+		/*
+		 * Never past the window: with the current height and the block interval known,
+		 * the prediction must arrive a block before the window's end (a fallback then
+		 * still makes it).
+		 */
+		int64_t height = frame_int(f, "height", 0), block_ms = frame_int(f, "block_ms", 0);
+		int64_t left;
+
+		if (w->window_end > 0 && height > 0 && block_ms > 0 && w->window_end >= height) {
+			left = (w->window_end - height) * block_ms - block_ms;
+			if (left < 300)
+				left = 300;
+			if (w->seen_ms + left < w->predict_deadline_ms)
+				w->predict_deadline_ms = w->seen_ms + left;
+		}
+	}
 	TAILQ_INSERT_TAIL(&works, w, entry);
 	mcount("allora_worker_windows_seen_total", topic, "source", source ? source : "?");
 	record(w, "seen", json_pack("{s:s?, s:I?}", "source", source, "window_end",
@@ -320,6 +338,7 @@ on_prediction(struct frame *f)
 	const char *model = frame_str(f, "model"), *reason = frame_str(f, "reason");
 	const struct config_topic *ct = config_topic(sup->conf, topic);
 	struct work *w = work_find(topic, nonce);
+	char canon[DEC_MAX_TEXT + 1], derr[160];
 	double d;
 
 	if (w == NULL || w->st != W_PREDICTING) {
@@ -332,11 +351,19 @@ on_prediction(struct frame *f)
 		finish_missed(w, "no_prediction", reason ? reason : "the trainer had no value");
 		return;
 	}
-	if (parse_double(value, &d) == -1 || (ct != NULL && ct->max_abs_value > 0 &&
-	    fabs(d) > ct->max_abs_value)) {
-		char *why = xasprintf("value %s refused: %s", value,
-		    parse_double(value, &d) == -1 ? "not a finite number" : "over max_abs_value");
+	/* The same checks whatever the source: finite, in bounds, canonical, max_abs_value. */
+	canon[0] = '\0';
+	if (dec_value(value, canon, sizeof(canon), derr, sizeof(derr)) == -1 ||
+	    strcmp(canon, value) != 0 || parse_double(value, &d) == -1 ||
+	    (ct != NULL && ct->max_abs_value > 0 && fabs(d) > ct->max_abs_value)) {
+		const char *kind = canon[0] == '\0' ? "invalid" : strcmp(canon, value) != 0 ?
+		    "not_canonical" : "max_abs_value";
+		char *why = canon[0] == '\0' ? xasprintf("value %s refused: %s", value, derr) :
+		    strcmp(canon, value) != 0 ? xasprintf("value %s refused: not the chain's "
+		    "canonical text (%s)", value, canon) : xasprintf("value %s refused: over "
+		    "max_abs_value %g", value, ct->max_abs_value);
 
+		mcount("allora_worker_values_refused_total", topic, "reason", kind);
 		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic",
 		    (int)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
 		use_fallback(w, why);

@@ -617,9 +617,14 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 	k->done = done;
 	k->arg = arg;
 	k->t0 = mono_s();
+	/*
+	 * The supervisor's deadline less a margin, so that the fallback carries our reason
+	 * (and still arrives in time) rather than the supervisor's "did not answer".
+	 */
 	tmo = t->predict_timeout_s * 1000;
-	if (deadline_ms > 0 && deadline_ms < tmo)
-		tmo = deadline_ms;
+	if (deadline_ms > 0 && deadline_ms - (deadline_ms / 10 < 500 ? deadline_ms / 10 : 500) <
+	    tmo)
+		tmo = deadline_ms - (deadline_ms / 10 < 500 ? deadline_ms / 10 : 500);
 	if (tmo < 100)
 		tmo = 100;
 	memset(&s, 0, sizeof(s));
