@@ -16,6 +16,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "dec.h"
 #include "util.h"
 
 enum sect { S_GLOBAL, S_CHAIN, S_WALLET, S_TOPIC };
@@ -672,11 +673,17 @@ finish(struct parse *p, const struct config_overrides *ov)
 			return;
 		}
 		if (strcmp(t->fallback, "skip") != 0) {
-			double d;
+			char canon[DEC_MAX_TEXT + 1], why[160];
 
-			if (parse_double(t->fallback, &d) == -1) {
-				perr(p, t->line, "[topic %u] fallback \"%s\" is neither a number nor "
-				    "skip", t->id, t->fallback);
+			/* Submitted as written: it must be the chain's canonical text already. */
+			if (dec_value(t->fallback, canon, sizeof(canon), why, sizeof(why)) == -1) {
+				perr(p, t->line, "[topic %u] fallback \"%s\" is neither a number the "
+				    "chain accepts nor skip (%s)", t->id, t->fallback, why);
+				return;
+			}
+			if (strcmp(canon, t->fallback) != 0) {
+				perr(p, t->line, "[topic %u] fallback \"%s\": write it as %s, the "
+				    "chain's canonical text", t->id, t->fallback, canon);
 				return;
 			}
 		}
