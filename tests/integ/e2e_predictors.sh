@@ -36,7 +36,8 @@ MS=http://127.0.0.1:$(cat "$D/ms.port")
 BAD=http://127.0.0.1:$(cat "$D/bad.port")
 printf '#!/bin/sh\necho "about to fail" >&2\nexit 1\n' >"$D/fail.sh"
 printf '#!/bin/sh\nsleep 30\necho 0.5\n' >"$D/slow.sh"
-chmod 755 "$D/fail.sh" "$D/slow.sh"
+printf '#!/bin/sh\nenv >%s/env.txt\necho garbage\n' "$D" >"$D/garbage.sh"
+chmod 755 "$D/fail.sh" "$D/slow.sh" "$D/garbage.sh"
 topic() {
 	printf '[topic %s]\nwallet = main\ndata_source = csv:%s/bars.csv\npredict_timeout_s = 3\nticker = btcusd\nmodel = %s\n' \
 		"$1" "$D" "$2" >>"$D/w.conf"
@@ -45,7 +46,7 @@ topic() {
 sed -i '/^\[topic 11\]/,$d' "$D/w.conf"
 topic 11 "exec:$EX/predictor.py --scale 0.1"
 topic 12 "exec:$D/slow.sh"
-topic 13 "exec:/bin/echo garbage"
+topic 13 "exec:$D/garbage.sh"
 topic 14 "exec:$D/fail.sh"
 topic 15 "exec:/bin/echo 1e50"
 topic 16 "$MS/inference/{Token}/bare"
@@ -74,7 +75,9 @@ assert out.returncode == 1, out
 assert d["source"] == "fallback" and "garbage" in d["reason"], d
 PY
 
-check "start" "$CTL" -c "$D/w.conf" start
+# Secrets in the daemon's environment must not reach a predictor.
+check "start" env MNEMONIC="$TEST_MNEMONIC_1" TIINGO_API_KEY=tiingo-secret-42 \
+	"$CTL" -c "$D/w.conf" start
 every_topic_done() {
 	python3 - "$D/state/ledger" <<'PY'
 import json, os, sys
@@ -131,6 +134,16 @@ import json, sys
 paths = open(sys.argv[1]).read().split()
 nonces = {json.loads(l)["nonce"] for l in open(sys.argv[2])}
 assert any(p in ["/fail/btcusd/18/%d" % n for n in nonces] for p in paths), (paths, nonces)
+PY
+check "a predictor's environment is exactly the documented one" python3 - "$D/env.txt" <<'PY'
+import sys
+env = dict(l.split("=", 1) for l in open(sys.argv[1]).read().splitlines() if "=" in l)
+names = set(env) - {"PWD", "SHLVL", "_"}	# added by /bin/sh itself
+assert names == {"PATH", "HOME", "LANG", "TOPIC_ID", "NONCE", "TICKER", "TARGET_HOURS",
+                 "BARS_CSV"}, names
+assert env["TOPIC_ID"] == "13" and env["TICKER"] == "btcusd" and env["TARGET_HOURS"] == "168"
+assert env["BARS_CSV"].endswith("/bars.csv") and int(env["NONCE"]) > 0, env
+assert "tiingo-secret-42" not in open(sys.argv[1]).read()
 PY
 check "the external value was cached" test -s "$D/state/cache/topic-11/prediction.json"
 no_slow() { ! pgrep -f "$D/slow.sh" >/dev/null; }
