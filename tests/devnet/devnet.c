@@ -81,6 +81,8 @@ static struct {
 	int64_t			 start_height;
 	uint32_t		 topics[MAXT];
 	size_t			 ntopics;
+	uint32_t		 inactive[MAXT];	/* exist, but open no windows */
+	size_t			 ninactive;
 	long			 epoch;
 	long			 window;
 	char			 em[8];
@@ -147,6 +149,12 @@ static int
 topic_known(uint32_t t)
 {
 	return in_list(D.topics, D.ntopics, t);
+}
+
+static int
+topic_active(uint32_t t)
+{
+	return topic_known(t) && !in_list(D.inactive, D.ninactive, t);
 }
 
 static int
@@ -362,7 +370,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			struct window *w = open_window(id, -1);
 			struct account *a = q ? account(q->address) : NULL;
 
-			r.is_topic_active = topic_known(id);
+			r.is_topic_active = topic_active(id);
 			if (w != NULL) {
 				r.is_open = 1;
 				r.current_nonce_block_height = w->nonce;
@@ -438,13 +446,28 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		return NULL;
 	}
 	if (strstr(url, "RegisterRequest") != NULL) {
+		size_t i, k;
+
 		topic = (uint32_t)json_integer_value(json_object_get(m, "topic_id"));
 		if (!topic_known(topic)) {
 			*code = 23;
 			*log = xstrdup("topic does not exist");
 			*codespace = "emissions";
-		} else if (!simulate && a != NULL)
-			a->nunreg = 0;	/* registered now (in every listed topic, simply) */
+		} else if (a == NULL || registered(a, topic)) {
+			/* Already registered: nothing to do, nothing charged. */
+		} else if (a->balance < D.registration_fee) {
+			*code = 5;
+			*log = xasprintf("%" PRIu64 "uallo is smaller than %" PRIu64 "uallo: "
+			    "insufficient funds for the registration fee", a->balance,
+			    D.registration_fee);
+			*codespace = "sdk";
+		} else if (!simulate) {
+			a->balance -= D.registration_fee;
+			for (i = 0, k = 0; i < a->nunreg; i++)
+				if (a->unregistered[i] != topic)
+					a->unregistered[k++] = a->unregistered[i];
+			a->nunreg = k;
+		}
 		return NULL;
 	}
 	b = json_object_get(m, "worker_data_bundle");
@@ -839,6 +862,8 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 	    attrs));
 	if ((D.height - D.start_height) % D.epoch == 0) {
 		for (i = 0; i < D.ntopics; i++) {
+			if (!topic_active(D.topics[i]))
+				continue;
 			D.wins = xrealloc(D.wins, (D.nwins + 1) * sizeof(*D.wins));
 			D.wins[D.nwins].topic = D.topics[i];
 			D.wins[D.nwins].nonce = D.height;
@@ -1100,7 +1125,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: allora-devnet [--port N] [--port-file F] [--chain-id ID] [--block-ms N]\n"
-	    "                     [--start-height H] [--topics 67,68] [--epoch N] [--window N]\n"
+	    "                     [--start-height H] [--topics 67,68] [--inactive-topics 68]\n"
+	    "                     [--epoch N] [--window N]\n"
 	    "                     [--emissions v9|v10]\n"
 	    "                     [--account ADDRESS:UALLO[:ACCOUNT_NUMBER[:SEQUENCE]]]...\n"
 	    "                     [--unregistered ADDRESS:TOPIC]... [--not-whitelisted ADDRESS:TOPIC]...\n"
@@ -1131,6 +1157,7 @@ main(int argc, char **argv)
 		{ "block-ms", required_argument, NULL, 'b' },
 		{ "start-height", required_argument, NULL, 'H' },
 		{ "topics", required_argument, NULL, 't' },
+		{ "inactive-topics", required_argument, NULL, 'i' },
 		{ "epoch", required_argument, NULL, 'e' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "emissions", required_argument, NULL, 'E' },
@@ -1192,14 +1219,17 @@ main(int argc, char **argv)
 				return bad_arg("--start-height", optarg);
 			D.start_height = v;
 			break;
-		case 't': {
+		case 't': case 'i': {
 			char *cp = xstrdup(optarg), *tok, *save = NULL;
+			uint32_t *l = ch == 't' ? D.topics : D.inactive;
+			size_t *n = ch == 't' ? &D.ntopics : &D.ninactive;
 
-			D.ntopics = 0;
+			*n = 0;
 			for (tok = strtok_r(cp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (parse_long(tok, 1, UINT32_MAX, &v) == -1 || D.ntopics >= MAXT)
-					return bad_arg("--topics", optarg);
-				D.topics[D.ntopics++] = (uint32_t)v;
+				if (parse_long(tok, 1, UINT32_MAX, &v) == -1 || *n >= MAXT)
+					return bad_arg(ch == 't' ? "--topics" : "--inactive-topics",
+					    optarg);
+				l[(*n)++] = (uint32_t)v;
 			}
 			free(cp);
 			break;
