@@ -148,6 +148,39 @@ free_list(char **l, size_t n)
 	free(l);
 }
 
+/* UTF-8 text without control characters (tabs allowed): what a value may hold. */
+static int
+text_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int n, i;
+
+	while (*u != '\0') {
+		if (*u < 0x80) {
+			if ((*u < 0x20 && *u != '\t') || *u == 0x7f)
+				return 0;
+			u++;
+			continue;
+		}
+		if (*u >= 0xc2 && *u <= 0xdf)
+			n = 1;
+		else if (*u >= 0xe0 && *u <= 0xef)
+			n = 2;
+		else if (*u >= 0xf0 && *u <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		if ((*u == 0xe0 && u[1] < 0xa0) || (*u == 0xed && u[1] > 0x9f) ||
+		    (*u == 0xf0 && u[1] < 0x90) || (*u == 0xf4 && u[1] > 0x8f))
+			return 0;	/* overlong, surrogate, past U+10FFFF */
+		for (i = 1; i <= n; i++)
+			if ((u[i] & 0xc0) != 0x80)
+				return 0;
+		u += n + 1;
+	}
+	return 1;
+}
+
 /* Sets one key on obj from text; returns NULL or an error text (static). */
 static const char *
 set_key(const struct kdef *k, void *obj, const char *val, const char *dir, char *why,
@@ -156,6 +189,12 @@ set_key(const struct kdef *k, void *obj, const char *val, const char *dir, char 
 	char *base = obj;
 	long lv;
 	double dv;
+
+	if (!text_ok(val)) {
+		snprintf(why, whylen, "%s: the value is not UTF-8 text (or holds control "
+		    "characters)", k->name);
+		return why;
+	}
 
 	switch (k->type) {
 	case K_STR:

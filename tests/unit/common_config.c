@@ -146,6 +146,12 @@ T_TEST(errors_name_file_and_line)
 		{ "[topic 1]\ndata_source = ftp\n", "bad.conf:1: [topic 1] data_source" },
 		{ "[topic 1]\nfallback = maybe\n", "bad.conf:1: [topic 1] fallback" },
 		{ "[topic 1]\ncache_ttl = 1\ncache_ttl = 2\n", "bad.conf:3: \"cache_ttl\" is set twice" },
+		/* Found by fuzz_config: a value that is not UTF-8 could not reach the children. */
+		{ "[chain]\nrpc = https://a\xa0" "b.example\n[topic 1]\n",
+		    "bad.conf:2: rpc: the value is not UTF-8 text" },
+		{ "[topic 1]\nticker = btc\x01" "usd\n", "bad.conf:2: ticker: the value is not UTF-8" },
+		{ "[topic 1]\nfallback = 1e50\n", "bad.conf:1: [topic 1] fallback \"1e50\" is neither" },
+		{ "[topic 1]\nfallback = 1.50e-07\n", "write it as 1.50E-7" },
 	};
 	char err[512];
 	size_t i;
