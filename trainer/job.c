@@ -55,6 +55,16 @@ static struct event *sigchld_ev;
 static void job_free(struct job *);
 static void job_maybe_finish(struct job *);
 
+/* SIGCHLD is watched while jobs run (so that a caller may free its event base after). */
+static void
+sigchld_release(void)
+{
+	if (TAILQ_EMPTY(&jobs) && sigchld_ev != NULL) {
+		event_free(sigchld_ev);
+		sigchld_ev = NULL;
+	}
+}
+
 static void
 close_out(struct job *j)
 {
@@ -238,6 +248,7 @@ job_maybe_finish(struct job *j)
 	TAILQ_REMOVE(&jobs, j, entry);
 	j->done(&r, j->arg);
 	job_free(j);
+	sigchld_release();
 }
 
 static void
@@ -340,6 +351,7 @@ job_start(struct event_base *base, const struct job_spec *s, job_done_fn done, v
 	TAILQ_INSERT_TAIL(&jobs, j, entry);
 	return j;
 fail:
+	sigchld_release();
 	if (po[0] != -1) {
 		close(po[0]);
 		close(po[1]);
@@ -374,6 +386,7 @@ job_cancel(struct job *j)
 			;
 	}
 	job_free(j);
+	sigchld_release();
 }
 
 void
