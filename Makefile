@@ -129,11 +129,15 @@ demo: deps-ok $(PROGS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd
+		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/examples
 	install -m 0755 $(BUILD)/allora-workerd $(BUILD)/alloractl $(DESTDIR)$(PREFIX)/bin/
 	for f in man/*.[158]; do [ -f "$$f" ] || continue; \
 		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man$${f##*.}/; done
-	install -m 0644 etc/allora-worker.conf $(DESTDIR)$(PREFIX)/share/doc/allora-workerd/
+	install -m 0644 etc/allora-worker.conf etc/allora-worker.env.example \
+		etc/allora-workerd.service etc/allora-workerd@.service \
+		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/
+	install -m 0755 etc/examples/predictor.py etc/examples/model_server.py \
+		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/examples/
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
