@@ -40,28 +40,69 @@ static const char *hist_names[2] = { "allora_worker_window_to_broadcast_seconds"
 static struct evhttp *http;
 static char *bound;
 
+/* HELP text of every metric we emit (others get a generic one). */
+static const struct {
+	const char	*name;
+	const char	*help;
+} helps[] = {
+	{ "allora_worker_up", "1 while the supervisor answers" },
+	{ "allora_worker_ready", "1 when every child is ready" },
+	{ "allora_worker_windows_seen_total", "Worker windows seen, by topic and source (ws, poll)" },
+	{ "allora_worker_predictions_total", "Predictions made, by topic and source (fresh, cache, fallback)" },
+	{ "allora_worker_values_refused_total", "Values refused before signing, by topic and reason" },
+	{ "allora_worker_submissions_total", "Submissions that reached an outcome, by topic and outcome" },
+	{ "allora_worker_windows_missed_total", "Windows missed, by topic and reason" },
+	{ "allora_worker_window_to_broadcast_seconds", "Seconds from a window being seen to its transaction's broadcast" },
+	{ "allora_worker_window_to_inclusion_seconds", "Seconds from a window being seen to its accepted inclusion" },
+	{ "allora_worker_seconds_since_accepted", "Seconds since the topic's last accepted submission" },
+	{ "allora_worker_accepted", "Accepted submissions of the topic since the daemon started" },
+	{ "allora_worker_last_prediction", "The topic's last predicted value" },
+	{ "allora_worker_topic_state", "1 for the topic's current state (waiting, serving, stopped, failed)" },
+	{ "allora_worker_child_restarts", "Restarts of the child process, by role" },
+	{ "allora_worker_child_running", "1 while the child process of the role is running" },
+	{ "allora_worker_training_duration_seconds", "Duration of the topic's last model training" },
+	{ "allora_worker_wallet_balance_uallo", "The wallet's last known balance in uallo" },
+};
+
+static const char *
+help_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].name, name) == 0)
+			return helps[i].help;
+	return "allora-workerd metric";
+}
+
+static void
+map_add(json_t **map, const char *name, const char *labels, json_t *v, int add)
+{
+	char *k = xasprintf("%s\t%s", name, labels ? labels : "");
+	json_t *old;
+
+	if (*map == NULL)
+		*map = json_object();
+	old = json_object_get(*map, k);
+	if (add && old != NULL)
+		json_object_set_new(*map, k, json_integer(json_integer_value(old) +
+		    json_integer_value(v)));
+	else
+		json_object_set(*map, k, v);
+	json_decref(v);
+	free(k);
+}
+
 void
 metrics_count(const char *name, const char *labels, long n)
 {
-	char *k = xasprintf("%s\t%s", name, labels ? labels : "");
-	json_t *v;
-
-	if (counters == NULL)
-		counters = json_object();
-	v = json_object_get(counters, k);
-	json_object_set_new(counters, k, json_integer((v ? json_integer_value(v) : 0) + n));
-	free(k);
+	map_add(&counters, name, labels, json_integer(n), 1);
 }
 
 void
 metrics_gauge(const char *name, const char *labels, double value)
 {
-	char *k = xasprintf("%s\t%s", name, labels ? labels : "");
-
-	if (gauges == NULL)
-		gauges = json_object();
-	json_object_set_new(gauges, k, json_real(value));
-	free(k);
+	map_add(&gauges, name, labels, json_real(value), 0);
 }
 
 void
@@ -70,6 +111,8 @@ metrics_observe(enum metrics_hist which, const char *labels, double seconds)
 	struct hist *h = NULL;
 	size_t i;
 
+	if (labels == NULL)
+		labels = "";
 	for (i = 0; i < nhists[which]; i++)
 		if (strcmp(hists[which][i].labels, labels) == 0)
 			h = &hists[which][i];
@@ -79,6 +122,8 @@ metrics_observe(enum metrics_hist which, const char *labels, double seconds)
 		memset(h, 0, sizeof(*h));
 		h->labels = xstrdup(labels);
 	}
+	if (!(seconds >= 0))
+		seconds = 0;
 	for (i = 0; i < NBUCKETS; i++)
 		if (seconds <= buckets[i])
 			h->counts[i]++;
@@ -86,43 +131,64 @@ metrics_observe(enum metrics_hist which, const char *labels, double seconds)
 	h->sum += seconds;
 }
 
+/* A Prometheus sample value: integers as such, reals with +Inf/-Inf/NaN spelled out. */
 static void
-emit_map(struct evbuffer *b, json_t *map, const char *type, const char *help_prefix)
+emit_value(struct evbuffer *b, json_t *v)
 {
-	const char *k;
+	double d;
+
+	if (json_is_integer(v)) {
+		evbuffer_add_printf(b, "%lld\n", (long long)json_integer_value(v));
+		return;
+	}
+	d = json_real_value(v);
+	if (isnan(d))
+		evbuffer_add_printf(b, "NaN\n");
+	else if (isinf(d))
+		evbuffer_add_printf(b, "%sInf\n", d > 0 ? "+" : "-");
+	else
+		evbuffer_add_printf(b, "%.17g\n", d);
+}
+
+static void
+emit_family_head(struct evbuffer *b, const char *name, const char *type)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help_of(name), name, type);
+}
+
+static void
+emit_map(struct evbuffer *b, json_t *map, const char *type)
+{
+	const char *k, **keys;
 	json_t *v;
 	char name[128], last[128] = "";
+	size_t n, i = 0;
 
 	if (map == NULL)
 		return;
-	/* Keys sorted so that each metric's samples are together. */
-	{
-		size_t n = json_object_size(map), i = 0;
-		const char **keys = xcalloc(n, sizeof(char *));
+	/* Keys sorted so that each metric's samples are together ('\t' sorts first). */
+	n = json_object_size(map);
+	keys = xcalloc(n ? n : 1, sizeof(char *));
+	json_object_foreach(map, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(char *), strcmp_ptr);
+	for (i = 0; i < n; i++) {
+		const char *tab = strchr(keys[i], '\t');
+		size_t nl = (size_t)(tab - keys[i]);
 
-		json_object_foreach(map, k, v)
-			keys[i++] = k;
-		qsort(keys, n, sizeof(char *), strcmp_ptr);
-		for (i = 0; i < n; i++) {
-			const char *tab = strchr(keys[i], '\t');
-			size_t nl = (size_t)(tab - keys[i]);
-
-			v = json_object_get(map, keys[i]);
-			snprintf(name, sizeof(name), "%.*s", (int)nl, keys[i]);
-			if (strcmp(last, name) != 0) {
-				evbuffer_add_printf(b, "# TYPE %s %s\n", name, type);
-				snprintf(last, sizeof(last), "%s", name);
-			}
-			if (json_is_integer(v))
-				evbuffer_add_printf(b, "%s%s%s%s %lld\n", name, tab[1] ? "{" : "",
-				    tab + 1, tab[1] ? "}" : "", (long long)json_integer_value(v));
-			else
-				evbuffer_add_printf(b, "%s%s%s%s %.17g\n", name, tab[1] ? "{" : "",
-				    tab + 1, tab[1] ? "}" : "", json_real_value(v));
+		v = json_object_get(map, keys[i]);
+		snprintf(name, sizeof(name), "%.*s", (int)nl, keys[i]);
+		if (strcmp(last, name) != 0) {
+			emit_family_head(b, name, type);
+			snprintf(last, sizeof(last), "%s", name);
 		}
-		free(keys);
+		if (tab[1] != '\0')
+			evbuffer_add_printf(b, "%s{%s} ", name, tab + 1);
+		else
+			evbuffer_add_printf(b, "%s ", name);
+		emit_value(b, v);
 	}
-	(void)help_prefix;
+	free(keys);
 }
 
 int
@@ -133,20 +199,73 @@ strcmp_ptr(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
+/* A label value with \, " and newline escaped as the text format wants. */
+static void
+label_escape(char *out, size_t outlen, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 3 < outlen; in++) {
+		if (*in == '\\' || *in == '"') {
+			out[o++] = '\\';
+			out[o++] = *in;
+		} else if (*in == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+static int
+topic_served(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < sup->ntopics; i++)
+		if (sup->topics[i].id == id)
+			return 1;
+	return 0;
+}
+
+static void
+gset(json_t **map, const char *name, const char *labels, double value)
+{
+	map_add(map, name, labels, json_real(value), 0);
+}
+
 static void
 render(struct evbuffer *b)
 {
 	double now = wall_s();
 	size_t i, j, w;
-	char lab[256];
+	char lab[256], esc[160];
+	json_t *g;
 
-	/* Gauges read from the state at scrape time. */
-	metrics_gauge("allora_worker_up", NULL, 1);
-	metrics_gauge("allora_worker_ready", NULL, sup->ready);
+	/*
+	 * Gauges of the supervisor's state, computed at scrape time into a fresh map (so a
+	 * topic removed by a reload disappears), with the gauges set by events.
+	 */
+	g = gauges != NULL ? json_copy(gauges) : json_object();
+	{
+		const char *k, *tp;
+		json_t *v;
+		void *tmp;
+
+		/* Event gauges of topics a reload removed are dropped. */
+		json_object_foreach_safe(g, tmp, k, v) {
+			if ((tp = strstr(k, "\ttopic=\"")) != NULL &&
+			    !topic_served((uint32_t)strtoul(tp + 8, NULL, 10)))
+				json_object_del(g, k);
+		}
+	}
+	gset(&g, "allora_worker_up", NULL, 1);
+	gset(&g, "allora_worker_ready", NULL, sup->ready);
 	for (i = 0; i < NROLES; i++) {
 		snprintf(lab, sizeof(lab), "role=\"%s\"", child_role_name(i));
-		metrics_gauge("allora_worker_child_restarts", lab, (double)sup->children[i].restarts);
-		metrics_gauge("allora_worker_child_running", lab,
+		gset(&g, "allora_worker_child_restarts", lab, (double)sup->children[i].restarts);
+		gset(&g, "allora_worker_child_running", lab,
 		    sup->children[i].state == CHILD_RUNNING);
 	}
 	for (i = 0; i < sup->ntopics; i++) {
@@ -154,41 +273,50 @@ render(struct evbuffer *b)
 
 		snprintf(lab, sizeof(lab), "topic=\"%u\"", t->id);
 		if (t->last_accepted_wall > 0)
-			metrics_gauge("allora_worker_seconds_since_accepted", lab,
+			gset(&g, "allora_worker_seconds_since_accepted", lab,
 			    now - t->last_accepted_wall);
-		metrics_gauge("allora_worker_accepted", lab, (double)t->accepted);
+		gset(&g, "allora_worker_accepted", lab, (double)t->accepted);
 		if (t->last_value != NULL)
-			metrics_gauge("allora_worker_last_prediction", lab, atof(t->last_value));
+			gset(&g, "allora_worker_last_prediction", lab, strtod(t->last_value, NULL));
 		for (j = 0; j < 4; j++) {
 			static const char *st[] = { "waiting", "serving", "stopped", "failed" };
 
 			snprintf(lab, sizeof(lab), "topic=\"%u\",state=\"%s\"", t->id, st[j]);
-			metrics_gauge("allora_worker_topic_state", lab,
+			gset(&g, "allora_worker_topic_state", lab,
 			    strcmp(topic_state(t), st[j]) == 0);
 		}
 	}
 	for (w = 0; w < sup->nwallets; w++)
 		if (sup->wallets[w].balance != NULL) {
-			snprintf(lab, sizeof(lab), "wallet=\"%s\"", sup->wallets[w].name);
-			metrics_gauge("allora_worker_wallet_balance_uallo", lab,
-			    atof(sup->wallets[w].balance));
+			label_escape(esc, sizeof(esc), sup->wallets[w].name);
+			snprintf(lab, sizeof(lab), "wallet=\"%s\"", esc);
+			gset(&g, "allora_worker_wallet_balance_uallo", lab,
+			    strtod(sup->wallets[w].balance, NULL));
 		}
-	emit_map(b, counters, "counter", NULL);
-	emit_map(b, gauges, "gauge", NULL);
+	emit_map(b, counters, "counter");
+	emit_map(b, g, "gauge");
+	json_decref(g);
 	for (w = 0; w < 2; w++) {
 		if (nhists[w] > 0)
-			evbuffer_add_printf(b, "# TYPE %s histogram\n", hist_names[w]);
+			emit_family_head(b, hist_names[w], "histogram");
 		for (i = 0; i < nhists[w]; i++) {
 			struct hist *h = &hists[w][i];
+			const char *comma = h->labels[0] != '\0' ? "," : "";
 
 			for (j = 0; j < NBUCKETS; j++)
-				evbuffer_add_printf(b, "%s_bucket{%s,le=\"%g\"} %lu\n", hist_names[w],
-				    h->labels, buckets[j], h->counts[j]);
-			evbuffer_add_printf(b, "%s_bucket{%s,le=\"+Inf\"} %lu\n", hist_names[w],
-			    h->labels, h->count);
-			evbuffer_add_printf(b, "%s_sum{%s} %.9g\n", hist_names[w], h->labels, h->sum);
-			evbuffer_add_printf(b, "%s_count{%s} %lu\n", hist_names[w], h->labels,
-			    h->count);
+				evbuffer_add_printf(b, "%s_bucket{%s%sle=\"%g\"} %lu\n",
+				    hist_names[w], h->labels, comma, buckets[j], h->counts[j]);
+			evbuffer_add_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %lu\n", hist_names[w],
+			    h->labels, comma, h->count);
+			if (h->labels[0] != '\0') {
+				evbuffer_add_printf(b, "%s_sum{%s} %.9g\n", hist_names[w], h->labels,
+				    h->sum);
+				evbuffer_add_printf(b, "%s_count{%s} %lu\n", hist_names[w],
+				    h->labels, h->count);
+			} else {
+				evbuffer_add_printf(b, "%s_sum %.9g\n", hist_names[w], h->sum);
+				evbuffer_add_printf(b, "%s_count %lu\n", hist_names[w], h->count);
+			}
 		}
 	}
 }
