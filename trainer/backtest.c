@@ -8,9 +8,20 @@
 #include "util.h"
 
 struct acc {
-	double	 se, ae, sp, spp, sy, syy, spy;
-	size_t	 n, agree, n_da;
+	double	 se, ae, sp, spp, sy, syy, spy, zl;
+	size_t	 n, agree, n_da, nz;
 };
+
+double
+zptae(double y, double p, double sigma)
+{
+	const double alpha = 0.25, beta = 2;
+	double zt = y / sigma, zp = p / sigma, d;
+
+	d = 0.01 * fabs(zp - zt);
+	return fabs(zt / pow(1 + pow(fabs(zt), beta), (1 - alpha) / beta) -
+	    zp / pow(1 + pow(fabs(zp), beta), (1 - alpha) / beta)) + d * d * d * d;
+}
 
 static void
 acc_add(struct acc *a, double p, double y)
@@ -48,9 +59,10 @@ wilson(double phat, double n, double *lo, double *hi)
 }
 
 static void
-acc_score(const struct acc *a, double mse_zero, double neff_per_decision, struct bt_score *s)
+acc_score(const struct acc *a, const struct acc *zero, double neff_per_decision,
+    struct bt_score *s)
 {
-	double n = (double)a->n, vp, vy, cov;
+	double n = (double)a->n, vp, vy, cov, mse_zero = zero->se / (double)zero->n;
 
 	s->mse = a->se / n;
 	s->skill = mse_zero > 0 ? 1 - s->mse / mse_zero : NAN;
@@ -66,20 +78,40 @@ acc_score(const struct acc *a, double mse_zero, double neff_per_decision, struct
 	cov = a->spy / n - (a->sp / n) * (a->sy / n);
 	s->corr = vp > 1e-300 && vy > 0 ? cov / sqrt(vp * vy) : NAN;
 	s->log_aspect = vp > 1e-300 && vy > 0 ? 0.5 * log10(vp / vy) : NAN;
+	s->zptae_rel = a->nz > 0 && zero->zl > 0 ? (a->zl / (double)a->nz) /
+	    (zero->zl / (double)zero->nz) : NAN;
+}
+
+/* The same model but for k: its f(x) can be reused. */
+static int
+same_but_shrink(const struct model_spec *a, const struct model_spec *b)
+{
+	const struct xgb_params *x = &a->xp, *y = &b->xp;
+
+	return a->kind == b->kind && a->fs == b->fs && a->horizon == b->horizon &&
+	    a->window == b->window && a->min_rows == b->min_rows && a->lambda == b->lambda &&
+	    a->clip_sigma == b->clip_sigma && (a->kind == MK_RIDGE || (x->n_trees ==
+	    y->n_trees && x->max_depth == y->max_depth && x->eta == y->eta && x->subsample ==
+	    y->subsample && x->colsample == y->colsample && x->min_child_weight ==
+	    y->min_child_weight && x->lambda == y->lambda && x->seed == y->seed &&
+	    x->exact == y->exact && x->base_mean == y->base_mean));
 }
 
 int
 backtest_run(const struct bars *b, long h, long step, enum bt_half half,
-    long start_window, const struct bt_model *models, size_t nm, struct bt_result *r,
+    long start_window, const struct model_spec *models, size_t nm, struct bt_result *r,
     char *err, size_t errlen)
 {
-	double *XA, *XB = NULL, *X, *Y, *xs, *ys, f[NFMAX], y, p, lim;
-	char *okA, *okB = NULL, *ok;
-	int nf, anyb = 0;
+	struct model_spec ms[BT_MAXMODELS];
+	struct fmat fm[3];
 	struct acc acc[BT_MAXMODELS];
-	struct ridge m;
-	long wmax = 0;
-	size_t i, k, n = b->n, start, T, mid = b->n / 2, rows;
+	struct fit fit[BT_MAXMODELS];
+	int rc[BT_MAXMODELS], used[3] = { 0, 0, 0 };
+	double *cs, *cs2, y, p, sg, lim;
+	size_t *cn;
+	long wmax = 0, warm = 336, ws;
+	size_t i, j, k, n = b->n, start, T, mid = b->n / 2, lo, hi;
+	char e[256];
 
 	memset(r, 0, sizeof(*r));
 	memset(acc, 0, sizeof(acc));
@@ -88,38 +120,41 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 		return -1;
 	}
 	for (k = 0; k < nm; k++) {
-		if (models[k].window < 2 * NFEAT) {
+		ms[k] = models[k];
+		ms[k].horizon = h;
+		if (ms[k].window < 2 * fset_nf(ms[k].fs)) {
 			snprintf(err, errlen, "model %s: window of %ld hours is too short",
-			    models[k].name, models[k].window);
+			    ms[k].name, ms[k].window);
 			return -1;
 		}
-		if (models[k].window > wmax)
-			wmax = models[k].window;
-		anyb |= models[k].features_b;
+		if (ms[k].window > wmax)
+			wmax = ms[k].window;
+		if (fset_lookback(ms[k].fs) > warm)
+			warm = fset_lookback(ms[k].fs);
+		used[ms[k].fs] = 1;
 	}
 	if (start_window > wmax)
 		wmax = start_window;
-	start = (anyb ? 721 : 336) + (size_t)wmax + (size_t)h;
+	start = (size_t)warm + (size_t)wmax + (size_t)h;
 	if (n < start + (size_t)h + 1) {
 		snprintf(err, errlen, "%zu hourly bars; at least %zu are needed for one decision "
-		    "(336 warm-up + window %ld + 2 x horizon %ld)", n, start + (size_t)h + 1, wmax,
-		    h);
+		    "(%ld warm-up + window %ld + 2 x horizon %ld)", n, start + (size_t)h + 1,
+		    warm, wmax, h);
 		return -1;
 	}
-	XA = xcalloc(n, NFEAT * sizeof(double));
-	Y = xcalloc(n, sizeof(double));
-	okA = xcalloc(n, 1);
-	xs = xcalloc((size_t)wmax, NFMAX * sizeof(double));
-	ys = xcalloc((size_t)wmax, sizeof(double));
+	for (j = 0; j < 3; j++)
+		if (used[j])
+			fmat_build(b, (enum fset)j, h, 0, &fm[j]);
+	/* Running sums of the realised targets, for the ZPTAE scale. */
+	ws = wmax > 720 ? wmax : 720;
+	cs = xcalloc(n + 1, sizeof(double));
+	cs2 = xcalloc(n + 1, sizeof(double));
+	cn = xcalloc(n + 1, sizeof(size_t));
 	for (i = 0; i < n; i++) {
-		okA[i] = features_at(b, i, XA + i * NFEAT) == 0;
-		Y[i] = target_at(b, i, h);
-	}
-	if (anyb) {
-		XB = xcalloc(n, NFEAT_B * sizeof(double));
-		okB = xcalloc(n, 1);
-		for (i = 0; i < n; i++)
-			okB[i] = features_b_at(b, i, XB + i * NFEAT_B) == 0;
+		y = target_at(b, i, h);
+		cs[i + 1] = cs[i] + (isnan(y) ? 0 : y);
+		cs2[i + 1] = cs2[i] + (isnan(y) ? 0 : y * y);
+		cn[i + 1] = cn[i] + !isnan(y);
 	}
 	r->nmodels = nm + 1;
 	r->names[0] = "zero";
@@ -128,65 +163,58 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 	for (T = start; T + (size_t)h < n; T += (size_t)step) {
 		if ((half == BT_FIRST && T >= mid) || (half == BT_SECOND && T < mid))
 			continue;
-		if (!okA[T] || (anyb && !okB[T]) || isnan(y = Y[T]))
+		if (isnan(y = target_at(b, T, h)))
 			continue;
+		for (j = 0; j < 3; j++)
+			if (used[j] && !fm[j].ok[T])
+				break;
+		if (j < 3)
+			continue;
+		hi = T - (size_t)h + 1;
+		lo = hi > (size_t)ws ? hi - (size_t)ws : 0;
+		sg = NAN;
+		if (cn[hi] - cn[lo] > 1) {
+			double m = (cs[hi] - cs[lo]) / (double)(cn[hi] - cn[lo]);
+
+			sg = sqrt(fmax(0, (cs2[hi] - cs2[lo]) / (double)(cn[hi] - cn[lo]) - m * m));
+		}
 		acc_add(&acc[0], 0, y);
+		if (isfinite(sg) && sg > 0) {
+			acc[0].zl += zptae(y, 0, sg);
+			acc[0].nz++;
+		}
 		for (k = 0; k < nm; k++) {
-			size_t from = T - (size_t)h - (size_t)models[k].window + 1;
-
-			X = models[k].features_b ? XB : XA;
-			ok = models[k].features_b ? okB : okA;
-			nf = models[k].features_b ? NFEAT_B : NFEAT;
-			memcpy(f, X + T * (size_t)nf, (size_t)nf * sizeof(double));
-			/* Training rows end at T - h: their targets end by T (purge). */
-			for (rows = 0, i = from; i <= T - (size_t)h; i++) {
-				if (!ok[i] || isnan(Y[i]))
-					continue;
-				memcpy(xs + rows * (size_t)nf, X + i * (size_t)nf, (size_t)nf *
-				    sizeof(double));
-				ys[rows++] = Y[i];
-			}
-			if (models[k].xgb) {
-				struct xgb_params xp;
-				struct xgb *xm;
-				char xe[256];
-				double s1 = 0, s2 = 0;
-
-				xgb_params_default(&xp);
-				for (i = 0; i < rows; i++) {
-					s1 += ys[i];
-					s2 += ys[i] * ys[i];
-				}
-				xm = rows > 0 ? xgb_train(xs, ys, rows, nf, &xp, xe, sizeof(xe)) :
-				    NULL;
-				if (xm == NULL || xgb_predict(xm, f, &p) == -1)
-					p = 0;
-				xgb_free(xm);
-				p *= models[k].shrink;
-				s1 /= rows > 0 ? (double)rows : 1;
-				lim = rows > 0 ? models[k].clip_sigma * sqrt(fmax(0, s2 /
-				    (double)rows - s1 * s1)) : 0;
-				if (lim > 0)
-					p = p > lim ? lim : p < -lim ? -lim : p;
-			} else if (ridge_fit_xy(xs, ys, rows, nf, models[k].lambda, &m) == -1)
+			for (j = 0; j < k; j++)
+				if (same_but_shrink(&ms[j], &ms[k]))
+					break;
+			if (j < k) {
+				fit[k] = fit[j];
+				rc[k] = rc[j];
+			} else
+				rc[k] = model_fit(b, &fm[ms[k].fs], T, &ms[k], 0, &fit[k], NULL, e,
+				    sizeof(e));
+			if (rc[k] != 0)
 				p = 0;
 			else {
-				p = models[k].shrink * ridge_predict(&m, f);
-				lim = models[k].clip_sigma * m.target_sd;
+				p = ms[k].shrink * fit[k].raw;
+				lim = fit[k].clip;
 				if (lim > 0)
 					p = p > lim ? lim : p < -lim ? -lim : p;
 			}
 			acc_add(&acc[k + 1], p, y);
+			if (isfinite(sg) && sg > 0) {
+				acc[k + 1].zl += zptae(y, p, sg);
+				acc[k + 1].nz++;
+			}
 		}
 		r->decisions++;
 	}
-	free(XA);
-	free(XB);
-	free(Y);
-	free(okA);
-	free(okB);
-	free(xs);
-	free(ys);
+	for (j = 0; j < 3; j++)
+		if (used[j])
+			fmat_free(&fm[j]);
+	free(cs);
+	free(cs2);
+	free(cn);
 	if (r->decisions == 0) {
 		snprintf(err, errlen, "no decision time in this half of the series");
 		return -1;
@@ -195,7 +223,6 @@ backtest_run(const struct bars *b, long h, long step, enum bt_half half,
 	if (r->weeks > (double)r->decisions)
 		r->weeks = (double)r->decisions;
 	for (k = 0; k <= nm; k++)
-		acc_score(&acc[k], acc[0].se / (double)acc[0].n, r->weeks / (double)r->decisions,
-		    &r->s[k]);
+		acc_score(&acc[k], &acc[0], r->weeks / (double)r->decisions, &r->s[k]);
 	return 0;
 }

@@ -2,7 +2,8 @@
  * Walk-forward backtest (MODEL.md §5.3): at each decision time T (every `step` hours) a
  * model is trained on rows t in [T - h - W + 1, T - h] (the purge: every training target
  * ends by T), features come from bars <= T only, and its prediction of ln(c[T+h]/c[T]) is
- * scored against the zero baseline.
+ * scored against the zero baseline.  The training and the output rule are the daemon's
+ * (model_fit), so the backtest scores what the daemon would have submitted.
  */
 #ifndef AW_BACKTEST_H
 #define AW_BACKTEST_H
@@ -11,24 +12,15 @@
 
 #include "model.h"
 
-struct bt_model {
-	const char	*name;
-	long		 window;	/* training rows W (hours) */
-	double		 lambda;
-	double		 shrink;	/* k */
-	double		 clip_sigma;	/* <= 0: no clip */
-	int		 xgb;		/* 1: XGBoost (MODEL.md §5.2 settings), 0: ridge */
-	int		 features_b;	/* 1: feature set B (features_b_at), 0: features_at */
-};
-
 struct bt_score {
 	double	 mse, skill, mae, da, da_low, da_high, corr, log_aspect;
-	size_t	 n_da;			/* decisions with y != 0 and a non-zero prediction */
+	double	 zptae_rel;	/* mean ZPTAE / the zero baseline's */
+	size_t	 n_da;		/* decisions with y != 0 and a non-zero prediction */
 };
 
 enum bt_half { BT_ALL, BT_FIRST, BT_SECOND };
 
-#define BT_MAXMODELS	4
+#define BT_MAXMODELS	6
 
 struct bt_result {
 	size_t		 decisions;
@@ -39,12 +31,22 @@ struct bt_result {
 };
 
 /*
- * Runs the models (at most BT_MAXMODELS - 1) and zero on b.  Decisions start after a
- * 336 h feature warm-up, max(start_window, the longest model window) and one horizon, so
- * runs with different windows are scored on the same decisions.  -1 with err when the
+ * ZPTAE of MODEL.md §2.3 (α 0.25, β 2, the 0.01 term to the 4th power), returns as
+ * z-scores around 0 with scale sigma: |pt(y/σ) - pt(p/σ)| + (0.01 |p/σ - y/σ|)^4,
+ * pt(x) = x / (1 + |x|^β)^((1 - α)/β).
+ */
+double	 zptae(double y, double p, double sigma);
+
+/*
+ * Runs the models (at most BT_MAXMODELS - 1; their horizon is set to `horizon`) and zero
+ * on b.  Decisions start after the feature warm-up (at least 336 h), max(start_window, the
+ * longest model window) and one horizon, so runs with different windows are scored on the
+ * same decisions.  The ZPTAE scale at T is the standard deviation of the realised targets
+ * of the rows [T - h - Ws + 1, T - h], Ws = max(720, that window).  -1 with err when the
  * series is too short for one decision.
  */
 int	 backtest_run(const struct bars *, long horizon, long step, enum bt_half,
-	    long start_window, const struct bt_model *, size_t nmodels, struct bt_result *, char *err, size_t errlen);
+	    long start_window, const struct model_spec *, size_t nmodels, struct bt_result *,
+	    char *err, size_t errlen);
 
 #endif

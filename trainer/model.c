@@ -1,4 +1,4 @@
-/* Bars, features and ridge regression (see model.h). */
+/* Bars, features, ridge regression, models and one training of a topic (see model.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "fetch.h"
+#include "log.h"
 #include "model.h"
 #include "util.h"
 
@@ -14,6 +21,7 @@ bars_free(struct bars *b)
 {
 	free(b->t);
 	free(b->close);
+	free(b->bad);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -60,7 +68,7 @@ bars_parse_csv(const char *text, size_t len, const char *name, struct bars *b, c
 		t = strtoll(line, &e1, 10);
 		c = strtod(comma + 1, &e2);
 		if (errno != 0 || *e1 != '\0' || (*e2 != '\0' && *e2 != ',') || !isfinite(c) ||
-		    c <= 0 || t <= 0) {
+		    c <= 0 || t <= 0 || t > BARS_MAX_TIME) {
 			snprintf(err, errlen, "%s:%zu: bad time or price", name, lineno);
 			goto fail;
 		}
@@ -101,6 +109,100 @@ bars_read_csv(const char *path, struct bars *b, char *err, size_t errlen)
 	return rc;
 }
 
+size_t
+bars_drop_partial(struct bars *b, double now)
+{
+	size_t k = 0;
+
+	while (b->n > 0 && (double)b->t[b->n - 1] + 3600 > now) {
+		b->n--;
+		k++;
+	}
+	return k;
+}
+
+/* Whole hours from t0 to t (t >= t0), rounded. */
+static size_t
+hours(int64_t t, int64_t t0)
+{
+	return (size_t)(((uint64_t)t - (uint64_t)t0 + 1800) / 3600);
+}
+
+size_t
+bars_regularize(struct bars *b, long max_fill, size_t max_hours, size_t *nbad)
+{
+	int64_t *t, t0, hlast;
+	double *c;
+	char *real;
+	uint32_t *bad = NULL;
+	size_t i, k, m, pos, run, inserted = 0, nb = 0;
+
+	if (nbad != NULL)
+		*nbad = 0;
+	if (b->n == 0)
+		return 0;
+	if (max_hours == 0)
+		max_hours = 1;
+	free(b->bad);
+	b->bad = NULL;
+	/* Hours since the first bar, rounded; the oldest bars go when the span is too long. */
+	t0 = b->t[0];
+	hlast = (int64_t)hours(b->t[b->n - 1], t0);
+	for (k = 0; k < b->n; k++)
+		if ((uint64_t)(hlast - (int64_t)hours(b->t[k], t0)) < max_hours)
+			break;
+	t0 = b->t[k];
+	m = hours(b->t[b->n - 1], t0) + 1;
+	t = xcalloc(m, sizeof(*t));
+	c = xcalloc(m, sizeof(*c));
+	real = xcalloc(m, 1);
+	for (i = k; i < b->n; i++) {
+		pos = hours(b->t[i], t0);
+		c[pos] = b->close[i];	/* a later bar of the same hour replaces */
+		real[pos] = 1;
+	}
+	for (pos = 0; pos < m; pos++)
+		t[pos] = t0 + (int64_t)pos * 3600;
+	for (pos = 1; pos < m; pos += run) {
+		run = 1;
+		if (real[pos])
+			continue;
+		while (pos + run < m && !real[pos + run])
+			run++;
+		for (i = pos; i < pos + run; i++)
+			c[i] = c[pos - 1];
+		inserted += run;
+		if ((long)run > max_fill) {
+			if (bad == NULL)
+				bad = xcalloc(m + 1, sizeof(*bad));
+			for (i = pos; i < pos + run; i++)
+				real[i] = 2;
+			nb += run;
+		}
+	}
+	if (bad != NULL)
+		for (i = 0; i < m; i++)
+			bad[i + 1] = bad[i] + (real[i] == 2);
+	free(real);
+	free(b->t);
+	free(b->close);
+	b->t = t;
+	b->close = c;
+	b->n = m;
+	b->gaps = inserted;
+	b->bad = bad;
+	if (nbad != NULL)
+		*nbad = nb;
+	return inserted;
+}
+
+/* Hours [from, to] are all real bars. */
+static int
+span_ok(const struct bars *b, size_t from, size_t to)
+{
+	return b->bad == NULL || b->bad[to + 1] == b->bad[from];
+}
+
 static double
 lr(const struct bars *b, size_t i, size_t k)
 {
@@ -113,7 +215,7 @@ features_at(const struct bars *b, size_t i, double f[NFEAT])
 	double s24 = 0, s168 = 0, v24 = 0, v168 = 0, r;
 	size_t k;
 
-	if (i < 336 || i >= b->n)
+	if (i < 336 || i >= b->n || !span_ok(b, i - 168, i))
 		return -1;
 	f[0] = lr(b, i, 1);
 	f[1] = lr(b, i, 6);
@@ -141,11 +243,13 @@ int
 features_b_at(const struct bars *b, size_t i, double f[NFEAT_B])
 {
 	static const size_t K[3] = { 24, 168, 720 };
-	double sd[3], lc = log(b->close[i < b->n ? i : 0]), mx = lc, mn = lc, l;
+	static const size_t M[7] = { 1, 6, 24, 72, 168, 336, 720 };
+	double sd[3], lc, mx, mn, l;
 	size_t w, k;
 
-	if (i < 721 || i >= b->n)
+	if (i < 721 || i >= b->n || !span_ok(b, i - 720, i))
 		return -1;
+	lc = mx = mn = log(b->close[i]);
 	for (w = 0; w < 3; w++) {
 		double s = 0, ss = 0, sl = 0, r;
 
@@ -173,15 +277,89 @@ features_b_at(const struct bars *b, size_t i, double f[NFEAT_B])
 	}
 	f[11] = lc - mx;
 	f[12] = lc - mn;
+	for (k = 0; k < 7; k++)
+		f[13 + k] = lr(b, i, M[k]);
 	return 0;
+}
+
+int
+features_ref_at(const struct bars *b, size_t i, double f[NFEAT_REF])
+{
+	static const size_t LAG[8] = { 1, 2, 3, 6, 12, 24, 48, 72 };
+	static const size_t WIN[5] = { 6, 12, 24, 48, 72 };
+	double r[73], mean, ss;
+	size_t k, w;
+
+	if (i < 73 || i >= b->n || !span_ok(b, i - 73, i))
+		return -1;
+	for (k = 0; k <= 72; k++)	/* r[k] = log return of row i - k */
+		r[k] = lr(b, i - k, 1);
+	for (k = 0; k < 8; k++)
+		f[k] = r[LAG[k]];
+	for (w = 0; w < 5; w++) {
+		mean = 0;
+		for (k = 0; k < WIN[w]; k++)
+			mean += r[k];
+		mean /= (double)WIN[w];
+		ss = 0;
+		for (k = 0; k < WIN[w]; k++)
+			ss += (r[k] - mean) * (r[k] - mean);
+		f[8 + w] = mean;
+		f[13 + w] = sqrt(ss / (double)(WIN[w] - 1));
+	}
+	return 0;
+}
+
+int
+fset_nf(enum fset fs)
+{
+	return fs == FS_B ? NFEAT_B : fs == FS_REF ? NFEAT_REF : NFEAT;
+}
+
+long
+fset_lookback(enum fset fs)
+{
+	return fs == FS_B ? 721 : fs == FS_REF ? 73 : 336;
+}
+
+int
+fset_at(const struct bars *b, enum fset fs, size_t i, double *f)
+{
+	return fs == FS_B ? features_b_at(b, i, f) : fs == FS_REF ? features_ref_at(b, i, f) :
+	    features_at(b, i, f);
+}
+
+const char *
+fset_name(enum fset fs)
+{
+	return fs == FS_B ? "b" : fs == FS_REF ? "reference" : "default";
 }
 
 double
 target_at(const struct bars *b, size_t i, long h)
 {
-	if (h <= 0 || i + (size_t)h >= b->n)
+	if (h <= 0 || i >= b->n || (size_t)h >= b->n - i)
+		return NAN;
+	if (!span_ok(b, i, i) || !span_ok(b, i + (size_t)h, i + (size_t)h))
 		return NAN;
 	return log(b->close[i + (size_t)h] / b->close[i]);
+}
+
+double
+sigma168(const struct bars *b, size_t T)
+{
+	double s = 0, ss = 0, r, m;
+	size_t k;
+
+	if (T < 168 || T >= b->n)
+		return NAN;
+	for (k = 0; k < 168; k++) {
+		r = lr(b, T - k, 1);
+		s += r;
+		ss += r * r;
+	}
+	m = s / 168;
+	return sqrt(fmax(0, (ss - 168 * m * m) / 167));
 }
 
 /* Solves A x = y for symmetric positive definite A (n x n) by Cholesky; -1 if singular. */
@@ -365,6 +543,608 @@ validate(const struct bars *b, size_t end, long h, long holdout, long span, doub
 		double vy = syy / (double)n - (sy / (double)n) * (sy / (double)n);
 
 		v->log_aspect = vp > 0 && vy > 0 ? 0.5 * log10(vp / vy) : NAN;
+	}
+	return 0;
+}
+
+/* ---- model specs ---- */
+
+int
+model_spec_named(const char *name, struct model_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (name == NULL || strlen(name) >= sizeof(s->name))
+		return -1;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->kind = MK_RIDGE;
+	s->fs = FS_A;
+	s->horizon = 168;
+	s->window = MODEL_DEFAULT_WINDOW;
+	s->min_rows = 336;
+	s->purge = 168;
+	s->holdout = 168;
+	s->lambda = MODEL_DEFAULT_LAMBDA;
+	s->shrink = MODEL_DEFAULT_SHRINK;
+	s->clip_sigma = MODEL_DEFAULT_CLIP;
+	xgb_params_default(&s->xp);
+	if (strcmp(name, "default") == 0 || strcmp(name, "ridge") == 0)
+		return 0;
+	if (strcmp(name, "xgboost") == 0 || strcmp(name, "xgb") == 0) {
+		s->kind = MK_XGB;
+		s->fs = FS_B;
+		s->shrink = MODEL_XGB_SHRINK;
+		return 0;
+	}
+	if (strcmp(name, "reference") == 0) {
+		/*
+		 * The Python worker's recipe without its bugs: its 18 features from the newest
+		 * row, GradientBoostingRegressor(100 trees, depth 3, lr 0.1) as XGBoost settings,
+		 * 14 days of training rows, unshrunk, unclipped.
+		 */
+		s->kind = MK_XGB;
+		s->fs = FS_REF;
+		s->window = MODEL_REFERENCE_WINDOW;
+		s->shrink = 1;
+		s->clip_sigma = 0;
+		xgb_params_gbr(&s->xp);
+		return 0;
+	}
+	return -1;
+}
+
+int
+model_spec_topic(const struct config_topic *t, struct model_spec *s, char *err,
+    size_t errlen)
+{
+	int ref;
+
+	if (model_spec_named(t->model, s) == -1) {
+		snprintf(err, errlen, "model %.60s is not built in (default, ridge, xgboost, "
+		    "reference)", t->model);
+		return -1;
+	}
+	ref = strcmp(t->model, "reference") == 0;
+	s->horizon = t->target_hours > 0 ? t->target_hours : 168;
+	s->purge = t->purge_hours > s->horizon ? t->purge_hours : s->horizon;
+	s->holdout = t->validation_span_hours > 0 ? t->validation_span_hours : 0;
+	if (!ref && t->train_span_hours > 0)
+		s->window = t->train_span_hours;
+	s->min_rows = t->min_train_hours > 0 ? t->min_train_hours : 336;
+	if (s->min_rows > s->window)
+		s->min_rows = s->window;
+	if (t->shrink >= 0)
+		s->shrink = t->shrink;
+	if (ref)
+		return 0;	/* the recipe is fixed: only shrink may change it */
+	s->clip_sigma = t->clip_sigma;
+	if (t->features != NULL && t->features[0] != '\0') {
+		if (strcmp(t->features, "b") == 0)
+			s->fs = FS_B;
+		else if (strcmp(t->features, "reference") == 0)
+			s->fs = FS_REF;
+		else if (strcmp(t->features, "default") == 0)
+			s->fs = FS_A;
+		else {
+			snprintf(err, errlen, "features %.40s is not one of b, reference",
+			    t->features);
+			return -1;
+		}
+	}
+	if (t->ridge_lambda > 0)
+		s->lambda = t->ridge_lambda;
+	if (t->n_estimators > 0)
+		s->xp.n_trees = (int)(t->n_estimators < 100000 ? t->n_estimators : 100000);
+	if (t->max_depth > 0)
+		s->xp.max_depth = (int)(t->max_depth < 64 ? t->max_depth : 64);
+	if (t->learning_rate > 0)
+		s->xp.eta = t->learning_rate;
+	if (t->subsample > 0)
+		s->xp.subsample = t->subsample;
+	s->xp.seed = t->seed;
+	if (s->kind == MK_XGB && (s->xp.n_trees > XGB_MAX_TREES || s->xp.max_depth >
+	    XGB_MAX_DEPTH)) {
+		snprintf(err, errlen, "xgboost: n_estimators at most %d and max_depth at most %d "
+		    "in this build", XGB_MAX_TREES, XGB_MAX_DEPTH);
+		return -1;
+	}
+	return 0;
+}
+
+void
+model_describe_spec(const struct model_spec *s, char *buf, size_t len)
+{
+	if (s->kind == MK_RIDGE)
+		snprintf(buf, len, "%s: ridge (lambda %g) on the %s features (%d), window %ld h, "
+		    "shrink %g, clip %g", s->name, s->lambda, fset_name(s->fs), fset_nf(s->fs),
+		    s->window, s->shrink, s->clip_sigma);
+	else
+		snprintf(buf, len, "%s: xgboost (%d trees, depth %d, eta %g, subsample %g, "
+		    "colsample %g, min_child_weight %g, lambda %g, seed %ld, %s, base_score %s) "
+		    "on the %s features (%d), window %ld h, shrink %g, clip %g", s->name,
+		    s->xp.n_trees, s->xp.max_depth, s->xp.eta, s->xp.subsample, s->xp.colsample,
+		    s->xp.min_child_weight, s->xp.lambda, s->xp.seed, s->xp.exact ? "exact" :
+		    "hist", s->xp.base_mean ? "mean" : "0", fset_name(s->fs), fset_nf(s->fs),
+		    s->window, s->shrink, s->clip_sigma);
+}
+
+/* ---- trained models ---- */
+
+struct model {
+	enum model_kind	 kind;
+	enum fset	 fs;
+	int		 nf;
+	size_t		 rows;
+	struct ridge	 r;
+	struct xgb	*x;
+	struct xgb_params xp;
+};
+
+struct model *
+model_train(const struct model_spec *s, const double *X, const double *Y, size_t rows,
+    char *err, size_t errlen)
+{
+	struct model *m = xcalloc(1, sizeof(*m));
+
+	m->kind = s->kind;
+	m->fs = s->fs;
+	m->nf = fset_nf(s->fs);
+	m->rows = rows;
+	m->xp = s->xp;
+	if (s->kind == MK_XGB) {
+		m->x = xgb_train(X, Y, rows, m->nf, &s->xp, err, errlen);
+		if (m->x == NULL) {
+			free(m);
+			return NULL;
+		}
+	} else if (ridge_fit_xy(X, Y, rows, m->nf, s->lambda, &m->r) == -1) {
+		snprintf(err, errlen, "ridge: singular system (%zu rows)", rows);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int
+model_predict(const struct model *m, const double *f, double *out)
+{
+	if (m->kind == MK_XGB)
+		return xgb_predict(m->x, f, out);
+	*out = ridge_predict(&m->r, f);
+	return isfinite(*out) ? 0 : -1;
+}
+
+const char *
+model_file_name(const struct model_spec *s)
+{
+	return s->kind == MK_XGB ? "model.ubj" : "model.json";
+}
+
+static json_t *
+jarr(const double *v, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+int
+model_save(const struct model *m, const char *path, char *err, size_t errlen)
+{
+	json_t *j;
+	char *s;
+	int rc;
+
+	if (m->kind == MK_XGB)
+		return xgb_save(m->x, path, err, errlen);
+	j = json_pack("{s:s, s:s, s:i, s:f, s:I, s:f, s:f, s:o, s:o, s:o}", "kind", "ridge",
+	    "features", fset_name(m->fs), "nf", m->nf, "lambda", m->r.lambda, "rows",
+	    (json_int_t)m->rows, "intercept", m->r.b, "target_sd", m->r.target_sd, "w",
+	    jarr(m->r.w, m->nf), "mean", jarr(m->r.mean, m->nf), "sd", jarr(m->r.sd, m->nf));
+	s = j != NULL ? json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(j);
+	if (s == NULL) {
+		snprintf(err, errlen, "%s: a model that is not finite", path);
+		return -1;
+	}
+	rc = write_file_atomic(path, s, strlen(s), 0640);
+	free(s);
+	if (rc == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+static int
+jget(json_t *a, int n, double *out)
+{
+	int i;
+
+	if (!json_is_array(a) || json_array_size(a) != (size_t)n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		json_t *v = json_array_get(a, (size_t)i);
+
+		if (!json_is_number(v) || !isfinite(json_number_value(v)))
+			return -1;
+		out[i] = json_number_value(v);
+	}
+	return 0;
+}
+
+struct model *
+model_load(const struct model_spec *s, const char *path, char *err, size_t errlen)
+{
+	struct model *m;
+	json_error_t je;
+	json_t *j, *v;
+	const char *fs;
+	int a;
+
+	m = xcalloc(1, sizeof(*m));
+	m->kind = s->kind;
+	m->fs = s->fs;
+	m->nf = fset_nf(s->fs);
+	m->xp = s->xp;
+	if (s->kind == MK_XGB) {
+		m->x = xgb_load(path, m->nf, err, errlen);
+		if (m->x == NULL) {
+			free(m);
+			return NULL;
+		}
+		return m;
+	}
+	m->r.nf = m->nf;
+	if ((j = json_load_file(path, 0, &je)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, je.text);
+		free(m);
+		return NULL;
+	}
+	fs = json_string_value(json_object_get(j, "features"));
+	v = json_object_get(j, "rows");
+	if (!json_is_object(j) || json_integer_value(json_object_get(j, "nf")) != m->nf ||
+	    fs == NULL || strcmp(fs, fset_name(s->fs)) != 0 || !json_is_integer(v) ||
+	    json_integer_value(v) < 0 ||
+	    jget(json_object_get(j, "w"), m->nf, m->r.w) == -1 ||
+	    jget(json_object_get(j, "mean"), m->nf, m->r.mean) == -1 ||
+	    jget(json_object_get(j, "sd"), m->nf, m->r.sd) == -1 ||
+	    jget(json_object_get(j, "intercept"), 1, &m->r.b) == -1) {
+		if (json_is_object(j) && json_is_array(json_object_get(j, "w")) &&
+		    json_array_size(json_object_get(j, "w")) != (size_t)m->nf)
+			snprintf(err, errlen, "%s: a model of %zu features, %d expected", path,
+			    json_array_size(json_object_get(j, "w")), m->nf);
+		else
+			snprintf(err, errlen, "%s: not a ridge model of the %s features", path,
+			    fset_name(s->fs));
+		json_decref(j);
+		free(m);
+		return NULL;
+	}
+	for (a = 0; a < m->nf; a++)
+		if (!(m->r.sd[a] > 0)) {
+			snprintf(err, errlen, "%s: a feature scale that is not positive", path);
+			json_decref(j);
+			free(m);
+			return NULL;
+		}
+	m->rows = (size_t)json_integer_value(v);
+	m->r.rows = m->rows;
+	m->r.lambda = json_number_value(json_object_get(j, "lambda"));
+	m->r.target_sd = json_number_value(json_object_get(j, "target_sd"));
+	json_decref(j);
+	return m;
+}
+
+void
+model_describe(const struct model *m, char *buf, size_t len)
+{
+	if (m->kind == MK_RIDGE)
+		snprintf(buf, len, "ridge (lambda %g) on the %s features (%d), %zu rows",
+		    m->r.lambda, fset_name(m->fs), m->nf, m->rows);
+	else
+		snprintf(buf, len, "xgboost (%d trees, depth %d, eta %g, subsample %g, "
+		    "colsample %g, min_child_weight %g, lambda %g, seed %ld, %s) on the %s "
+		    "features (%d), %zu rows", m->xp.n_trees, m->xp.max_depth, m->xp.eta,
+		    m->xp.subsample, m->xp.colsample, m->xp.min_child_weight, m->xp.lambda,
+		    m->xp.seed, m->xp.exact ? "exact" : "hist", fset_name(m->fs), m->nf, m->rows);
+}
+
+void
+model_free(struct model *m)
+{
+	if (m == NULL)
+		return;
+	xgb_free(m->x);
+	free(m);
+}
+
+/* ---- feature matrices and one decision ---- */
+
+void
+fmat_build(const struct bars *b, enum fset fs, long h, size_t from, struct fmat *fm)
+{
+	size_t i;
+
+	memset(fm, 0, sizeof(*fm));
+	fm->fs = fs;
+	fm->nf = fset_nf(fs);
+	fm->h = h;
+	fm->n = b->n;
+	fm->X = xcalloc(b->n ? b->n : 1, (size_t)fm->nf * sizeof(double));
+	fm->Y = xcalloc(b->n ? b->n : 1, sizeof(double));
+	fm->ok = xcalloc(b->n ? b->n : 1, 1);
+	for (i = 0; i < b->n; i++) {
+		fm->Y[i] = i >= from ? target_at(b, i, h) : NAN;
+		fm->ok[i] = i >= from && fset_at(b, fs, i, fm->X + i * (size_t)fm->nf) == 0;
+	}
+}
+
+void
+fmat_free(struct fmat *fm)
+{
+	free(fm->X);
+	free(fm->Y);
+	free(fm->ok);
+	memset(fm, 0, sizeof(*fm));
+}
+
+/* Usable rows of [lo, hi] into X, Y (room for hi - lo + 1 rows); returns the count. */
+static size_t
+gather(const struct fmat *fm, size_t lo, size_t hi, double *X, double *Y, size_t *first)
+{
+	size_t i, r = 0, nf = (size_t)fm->nf;
+
+	*first = 0;
+	for (i = lo; i <= hi && i < fm->n; i++) {
+		if (!fm->ok[i] || isnan(fm->Y[i]))
+			continue;
+		if (r == 0)
+			*first = i;
+		memcpy(X + r * nf, fm->X + i * nf, nf * sizeof(double));
+		Y[r++] = fm->Y[i];
+	}
+	return r;
+}
+
+/* k · f(x), clipped at c σ168 √h; *lim gets the bound (0: none). */
+static double
+output(const struct bars *b, const struct model_spec *s, size_t T, double raw, double *lim)
+{
+	double v = s->shrink * raw, sg;
+
+	*lim = 0;
+	if (s->clip_sigma > 0 && isfinite(sg = sigma168(b, T)) && sg > 0) {
+		*lim = s->clip_sigma * sg * sqrt((double)s->horizon);
+		v = v > *lim ? *lim : v < -*lim ? -*lim : v;
+	}
+	return fabs(v) < 1e-30 ? 0 : v;
+}
+
+static size_t
+min_rows(const struct model_spec *s)
+{
+	size_t need = (size_t)(s->min_rows < s->window ? s->min_rows : s->window);
+
+	if (need < 2 * (size_t)fset_nf(s->fs))
+		need = 2 * (size_t)fset_nf(s->fs);
+	return need;
+}
+
+/* The purged holdout of model_fit. */
+static int
+holdout(const struct bars *b, const struct fmat *fm, size_t T, const struct model_spec *s,
+    double *X, double *Y, struct validation *v)
+{
+	struct model *m;
+	char err[256];
+	size_t h = (size_t)s->horizon, test_from, tl, lo, rows, first, i, n = 0, nda = 0,
+	    agree = 0;
+	double se = 0, sz = 0, sp = 0, spp = 0, sy = 0, syy = 0, p, y, lim;
+
+	memset(v, 0, sizeof(*v));
+	if (s->holdout <= 0 || T + 1 < h + (size_t)s->holdout + (size_t)s->purge + 1)
+		return -1;
+	test_from = T - h - (size_t)s->holdout + 1;
+	tl = test_from - 1 - (size_t)s->purge;
+	lo = tl + 1 > (size_t)s->window ? tl + 1 - (size_t)s->window : 0;
+	rows = gather(fm, lo, tl, X, Y, &first);
+	if (rows < min_rows(s) || (m = model_train(s, X, Y, rows, err, sizeof(err))) == NULL)
+		return -1;
+	for (i = test_from; i <= T - h; i++) {
+		if (!fm->ok[i] || isnan(y = fm->Y[i]) ||
+		    model_predict(m, fm->X + i * (size_t)fm->nf, &p) == -1)
+			continue;
+		p = output(b, s, i, p, &lim);
+		se += (p - y) * (p - y);
+		sz += y * y;
+		if (p != 0 && y != 0) {
+			nda++;
+			agree += (p > 0) == (y > 0);
+		}
+		sp += p;
+		spp += p * p;
+		sy += y;
+		syy += y * y;
+		n++;
+	}
+	model_free(m);
+	if (n == 0)
+		return -1;
+	v->n = n;
+	v->mse = se / (double)n;
+	v->mse_zero = sz / (double)n;
+	v->da = nda > 0 ? (double)agree / (double)nda : NAN;
+	{
+		double vp = spp / (double)n - (sp / (double)n) * (sp / (double)n);
+		double vy = syy / (double)n - (sy / (double)n) * (sy / (double)n);
+
+		v->log_aspect = vp > 1e-300 && vy > 0 ? 0.5 * log10(vp / vy) : NAN;
+	}
+	return 0;
+}
+
+int
+model_fit(const struct bars *b, const struct fmat *fm, size_t T, const struct model_spec *s,
+    int validate_, struct fit *fit, struct model **keep, char *err, size_t errlen)
+{
+	struct model *m;
+	double *X, *Y;
+	size_t h = (size_t)s->horizon, W = (size_t)s->window, lo, rows, need;
+	char e[256];
+
+	memset(fit, 0, sizeof(*fit));
+	if (keep != NULL)
+		*keep = NULL;
+	if (s->horizon <= 0 || s->window <= 0 || fm->fs != s->fs || fm->h != s->horizon) {
+		snprintf(err, errlen, "training failed: the model and its features disagree");
+		return FIT_FAILED;
+	}
+	if (T >= fm->n || !fm->ok[T]) {
+		snprintf(err, errlen, "Insufficient data: no %s features for the newest bar "
+		    "(%zu hourly bars, %ld of history needed)", fset_name(s->fs), fm->n,
+		    fset_lookback(s->fs) + 1);
+		return FIT_SHORT;
+	}
+	need = min_rows(s);
+	if (T < h) {
+		snprintf(err, errlen, "Insufficient data: 0 usable training rows, %zu needed", need);
+		return FIT_SHORT;
+	}
+	lo = T - h + 1 > W ? T - h + 1 - W : 0;
+	X = xcalloc(W, (size_t)fm->nf * sizeof(double));
+	Y = xcalloc(W, sizeof(double));
+	rows = gather(fm, lo, T - h, X, Y, &fit->first);
+	if (rows < need) {
+		snprintf(err, errlen, "Insufficient data: %zu usable training rows, %zu needed",
+		    rows, need);
+		free(X);
+		free(Y);
+		return FIT_SHORT;
+	}
+	if ((m = model_train(s, X, Y, rows, e, sizeof(e))) == NULL ||
+	    model_predict(m, fm->X + T * (size_t)fm->nf, &fit->raw) == -1) {
+		snprintf(err, errlen, "training failed: %s", m == NULL ? e :
+		    "the prediction is not a number");
+		model_free(m);
+		free(X);
+		free(Y);
+		return FIT_FAILED;
+	}
+	fit->rows = rows;
+	fit->value = output(b, s, T, fit->raw, &fit->clip);
+	if (validate_)
+		fit->have_val = holdout(b, fm, T, s, X, Y, &fit->val) == 0;
+	free(X);
+	free(Y);
+	if (keep != NULL)
+		*keep = m;
+	else
+		model_free(m);
+	return 0;
+}
+
+/* ---- one training for a topic (the trainer and alloractl predict) ---- */
+
+int
+topic_fit(const struct config *c, const struct config_topic *t, const char *csv, int save,
+    struct topic_fit *out, char *why, size_t whylen)
+{
+	struct model_spec s;
+	struct model *m = NULL, **keep;
+	struct fmat fm;
+	struct fit fit;
+	struct bars b;
+	char err[512], *cache = NULL, desc[512];
+	const char *path, *ds = t->data_source;
+	double now = wall_s(), age;
+	size_t n, T, nbad, span, from;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (model_spec_topic(t, &s, err, sizeof(err)) == -1) {
+		snprintf(why, whylen, "%s", err);
+		return -1;
+	}
+	if (csv != NULL)
+		path = csv;
+	else if (strncmp(ds, "csv:", 4) == 0)
+		path = ds + 4;
+	else if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||
+	    strcmp(ds, "binance") == 0)
+		path = cache = bar_cache_path(c, t);	/* kept up to date by fetch.c */
+	else {
+		snprintf(why, whylen, "market data source %.60s is not available in this build",
+		    ds);
+		return -1;
+	}
+	rc = bars_read_csv(path, &b, err, sizeof(err));
+	free(cache);
+	if (rc == -1) {
+		snprintf(why, whylen, "Insufficient data: %s", err);
+		return -1;
+	}
+	if (csv != NULL && b.n > 0)
+		now = (double)b.t[b.n - 1] + 3600;	/* the newest bar of the file is now */
+	else
+		bars_drop_partial(&b, now);		/* its hour has not ended */
+	if (b.n == 0) {
+		bars_free(&b);
+		snprintf(why, whylen, "Insufficient data: no complete hourly bar");
+		return -1;
+	}
+	span = (size_t)(s.window + 2 * s.horizon + s.holdout + s.purge + fset_lookback(s.fs)) +
+	    48;
+	if (bars_regularize(&b, BARS_MAX_FILL, span, &nbad) > 0)
+		log_warnx("topic %u: %zu missing hours in the market data, filled forward; %zu "
+		    "in gaps longer than %d h, whose rows are not used", t->id, b.gaps, nbad,
+		    BARS_MAX_FILL);
+	n = b.n;
+	T = n - 1;
+	age = now - ((double)b.t[T] + 3600);
+	if (age > (double)t->stale_after_s) {
+		snprintf(why, whylen, "stale data: the newest bar ended %.1f hours ago (more "
+		    "than stale_after_s = %ld s)", age / 3600, t->stale_after_s);
+		bars_free(&b);
+		return -1;
+	}
+	span = (size_t)(s.window + 2 * s.horizon + s.holdout + s.purge);
+	from = T > span ? T - span : 0;
+	fmat_build(&b, s.fs, s.horizon, from, &fm);
+	keep = save ? &m : NULL;
+	rc = model_fit(&b, &fm, T, &s, 1, &fit, keep, why, whylen);
+	fmat_free(&fm);
+	if (rc != 0) {
+		bars_free(&b);
+		return -1;
+	}
+	out->value = fit.value;
+	out->raw = fit.raw;
+	out->rows = fit.rows;
+	out->data_from = (double)b.t[fit.first];
+	out->data_to = (double)b.t[T];
+	out->have_val = fit.have_val;
+	out->val = fit.val;
+	model_describe_spec(&s, desc, sizeof(desc));
+	log_debug("topic %u: %s; %zu rows, f(x) = %.6g, value %.6g", t->id, desc, fit.rows,
+	    fit.raw, fit.value);
+	bars_free(&b);
+	if (m != NULL) {
+		char *dir = xasprintf("%s/cache/topic-%u", c->state_dir, t->id);
+		char *mp = xasprintf("%s/%s", dir, model_file_name(&s));
+		char *other = xasprintf("%s/%s", dir, s.kind == MK_XGB ? "model.json" :
+		    "model.ubj");
+
+		if (mkdir_p(dir, 0750) == -1)
+			log_warn("topic %u: %s", t->id, dir);
+		else if (model_save(m, mp, err, sizeof(err)) == -1)
+			log_warnx("topic %u: saving the model: %s", t->id, err);
+		else
+			(void)unlink(other);	/* a model of the other kind is out of date */
+		free(dir);
+		free(mp);
+		free(other);
+		model_free(m);
 	}
 	return 0;
 }

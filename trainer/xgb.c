@@ -27,6 +27,29 @@ xgb_params_default(struct xgb_params *p)
 	p->min_child_weight = 50;
 	p->lambda = 10;
 	p->seed = 42;
+	p->exact = 0;
+	p->base_mean = 0;
+}
+
+void
+xgb_params_gbr(struct xgb_params *p)
+{
+	/*
+	 * sklearn's GradientBoostingRegressor(n_estimators=100, max_depth=3,
+	 * learning_rate=0.1): squared error, exact greedy splits, no subsampling, leaves of
+	 * one sample allowed (min_child_weight 1), no leaf penalty (lambda 0, so a leaf's
+	 * value is the mean residual), and the first guess the mean of the targets.
+	 */
+	p->n_trees = 100;
+	p->max_depth = 3;
+	p->eta = 0.1;
+	p->subsample = 1;
+	p->colsample = 1;
+	p->min_child_weight = 1;
+	p->lambda = 0;
+	p->seed = 42;
+	p->exact = 1;
+	p->base_mean = 1;
 }
 
 static int
@@ -38,9 +61,9 @@ xerr(char *err, size_t errlen, const char *what)
 
 /* Deterministic settings, re-applied after a load (not all are persisted). */
 static int
-set_params(BoosterHandle b, const struct xgb_params *p)
+set_params(BoosterHandle b, const struct xgb_params *p, double base)
 {
-	char v[8][32];
+	char v[8][40];
 	int rc = 0;
 
 	snprintf(v[0], sizeof(v[0]), "%d", p->max_depth);
@@ -50,15 +73,16 @@ set_params(BoosterHandle b, const struct xgb_params *p)
 	snprintf(v[4], sizeof(v[4]), "%.17g", p->min_child_weight);
 	snprintf(v[5], sizeof(v[5]), "%.17g", p->lambda);
 	snprintf(v[6], sizeof(v[6]), "%ld", p->seed);
+	snprintf(v[7], sizeof(v[7]), "%.9g", base);
 	rc |= XGBoosterSetParam(b, "objective", "reg:squarederror");
-	rc |= XGBoosterSetParam(b, "tree_method", "hist");
+	rc |= XGBoosterSetParam(b, "tree_method", p->exact ? "exact" : "hist");
 	rc |= XGBoosterSetParam(b, "max_depth", v[0]);
 	rc |= XGBoosterSetParam(b, "eta", v[1]);
 	rc |= XGBoosterSetParam(b, "subsample", v[2]);
 	rc |= XGBoosterSetParam(b, "colsample_bytree", v[3]);
 	rc |= XGBoosterSetParam(b, "min_child_weight", v[4]);
 	rc |= XGBoosterSetParam(b, "lambda", v[5]);
-	rc |= XGBoosterSetParam(b, "base_score", "0");	/* 0.5 by default in 1.7 */
+	rc |= XGBoosterSetParam(b, "base_score", v[7]);	/* 0.5 by default in 1.7 */
 	rc |= XGBoosterSetParam(b, "seed", v[6]);
 	rc |= XGBoosterSetParam(b, "nthread", "1");
 	rc |= XGBoosterSetParam(b, "verbosity", "0");
@@ -72,11 +96,15 @@ xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct 
 	DMatrixHandle d = NULL;
 	struct xgb *m;
 	float *fx, *fy;
+	double base = 0;
 	size_t i;
 	int it;
 
-	if (rows < 2 || ncol <= 0 || ncol > 1000 || p->n_trees <= 0 || p->n_trees > 10000 ||
-	    p->max_depth <= 0 || p->max_depth > 20) {
+	if (rows < 2 || ncol <= 0 || ncol > 1000 || p->n_trees <= 0 ||
+	    p->n_trees > XGB_MAX_TREES || p->max_depth <= 0 || p->max_depth > XGB_MAX_DEPTH ||
+	    !(p->eta > 0 && p->eta <= 1) || !(p->subsample > 0 && p->subsample <= 1) ||
+	    !(p->colsample > 0 && p->colsample <= 1) || !(p->min_child_weight >= 0) ||
+	    !(p->lambda >= 0) || p->seed < 0) {
 		snprintf(err, errlen, "xgboost: bad training shape or parameters");
 		return NULL;
 	}
@@ -84,8 +112,17 @@ xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct 
 	fy = xcalloc(rows, sizeof(float));
 	for (i = 0; i < rows * (size_t)ncol; i++)
 		fx[i] = (float)X[i];
-	for (i = 0; i < rows; i++)
+	for (i = 0; i < rows; i++) {
 		fy[i] = (float)Y[i];
+		base += Y[i];
+	}
+	base = p->base_mean ? base / (double)rows : 0;
+	if (!isfinite(base)) {
+		snprintf(err, errlen, "xgboost: targets that are not finite");
+		free(fx);
+		free(fy);
+		return NULL;
+	}
 	XGBSetGlobalConfig("{\"verbosity\":0}");
 	m = xcalloc(1, sizeof(*m));
 	m->ncol = ncol;
@@ -101,7 +138,7 @@ xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct 
 		xerr(err, errlen, "create");
 		goto fail;
 	}
-	if (set_params(m->bst, p) == -1) {
+	if (set_params(m->bst, p, base) == -1) {
 		xerr(err, errlen, "parameters");
 		goto fail;
 	}
@@ -161,7 +198,6 @@ xgb_save(const struct xgb *m, const char *path, char *err, size_t errlen)
 struct xgb *
 xgb_load(const char *path, int ncol, char *err, size_t errlen)
 {
-	struct xgb_params p;
 	struct xgb *m;
 	bst_ulong nf = 0;
 	size_t len;
@@ -173,7 +209,6 @@ xgb_load(const char *path, int ncol, char *err, size_t errlen)
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->ncol = ncol;
-	xgb_params_default(&p);
 	if (XGBoosterCreate(NULL, 0, &m->bst) != 0 ||
 	    XGBoosterLoadModelFromBuffer(m->bst, buf, (bst_ulong)len) != 0 ||
 	    XGBoosterSetParam(m->bst, "nthread", "1") != 0 ||

@@ -47,6 +47,7 @@ synth(struct bars *b, size_t n, double amp, double period, double noise, uint64_
 	size_t i;
 
 	rng_s = seed;
+	memset(b, 0, sizeof(*b));
 	b->t = xcalloc(n, sizeof(*b->t));
 	b->close = xcalloc(n, sizeof(*b->close));
 	b->n = n;
@@ -117,6 +118,7 @@ linear(struct bars *b, size_t n)
 {
 	size_t i;
 
+	memset(b, 0, sizeof(*b));
 	b->t = xcalloc(n, sizeof(*b->t));
 	b->close = xcalloc(n, sizeof(*b->close));
 	b->n = n;
@@ -171,6 +173,7 @@ T_TEST(features_b_hand_checked)
 	double f[NFEAT_B], a = 0.01;
 	size_t n = 800, i;
 
+	memset(&b, 0, sizeof(b));
 	b.t = xcalloc(n, sizeof(*b.t));
 	b.close = xcalloc(n, sizeof(*b.close));
 	b.n = n;
@@ -345,20 +348,40 @@ T_TEST(xgb_deterministic_save_load_planted)
 	bars_free(&b);
 }
 
+/* A model as alloractl backtest builds it. */
+static struct model_spec
+spec(const char *name, long window, double lambda, double shrink, double clip,
+    enum fset fs)
+{
+	struct model_spec s;
+
+	if (model_spec_named(name, &s) == -1)
+		abort();
+	s.window = window;
+	s.lambda = lambda;
+	s.shrink = shrink;
+	s.clip_sigma = clip;
+	s.fs = fs;
+	return s;
+}
+
 T_TEST(backtest_zero_optimal)
 {
 	struct bars b;
-	struct bt_model m[3] = {
-		{ "default", 2000, 1.0, 0.0, 2.0, 0 },
-		{ "ridge", 2000, 1.0, 1.0, 2.0, 0 },
-		{ "xgb", 2000, 0, 1.0, 2.0, 1 },
+	struct model_spec m[2] = {
+		spec("default", 2000, 1.0, 0.0, 2.0, FS_A),
+		spec("ridge", 2000, 1.0, 1.0, 2.0, FS_A),
+	};
+	struct model_spec g[2] = {
+		spec("xgboost", 2000, 0, 1.0, 2.0, FS_B),
+		spec("reference", 336, 0, 1.0, 0, FS_REF),
 	};
 	struct bt_result r;
 	char err[256];
 
 	synth(&b, 7000, 0, 1, 0.005, 3);
-	T_ASSERT(backtest_run(&b, 168, 72, BT_ALL, 0, m, 3, &r, err, sizeof(err)) == 0);
-	T_EQ_INT(r.nmodels, 4);
+	T_ASSERT(backtest_run(&b, 168, 72, BT_ALL, 0, m, 2, &r, err, sizeof(err)) == 0);
+	T_EQ_INT(r.nmodels, 3);
 	T_EQ_STR(r.names[0], "zero");
 	T_ASSERT(r.decisions > 40);
 	T_CHECK(r.s[0].skill == 0);
@@ -367,15 +390,24 @@ T_TEST(backtest_zero_optimal)
 	T_CHECK(r.s[1].mse == r.s[0].mse);	/* k = 0 is the zero prediction */
 	if (!(r.s[2].skill <= 0.01))
 		T_FAIL("skill %f on a random walk", r.s[2].skill);
-	if (!(r.s[3].skill <= 0.01))
-		T_FAIL("xgb skill %f on a random walk", r.s[3].skill);
+	/* ZPTAE relative to zero: 1 for zero and for k = 0. */
+	T_CHECK(r.s[0].zptae_rel == 1);
+	T_CHECK(r.s[1].zptae_rel == 1);
+	/* The gradient boosting models (fewer decisions: they take longer). */
+	T_ASSERT(backtest_run(&b, 168, 144, BT_ALL, 0, g, 2, &r, err, sizeof(err)) == 0);
+	T_ASSERT(r.decisions > 20);
+	if (!(r.s[1].skill <= 0.01))
+		T_FAIL("xgboost skill %f on a random walk", r.s[1].skill);
+	if (!(r.s[2].skill <= 0.01))
+		T_FAIL("reference skill %f on a random walk", r.s[2].skill);
+	T_CHECK(r.s[2].zptae_rel > 1);		/* fitting noise costs */
 	bars_free(&b);
 }
 
 T_TEST(backtest_planted_signal)
 {
 	struct bars b;
-	struct bt_model m[1] = { { "ridge", 2000, 0.01, 1.0, 3.0 } };
+	struct model_spec m[1] = { spec("ridge", 2000, 0.01, 1.0, 3.0, FS_A) };
 	struct bt_result r;
 	char err[256];
 
@@ -383,6 +415,8 @@ T_TEST(backtest_planted_signal)
 	T_ASSERT(backtest_run(&b, 168, 24, BT_ALL, 0, m, 1, &r, err, sizeof(err)) == 0);
 	if (!(r.s[1].skill > 0.1))
 		T_FAIL("skill %f with a planted signal", r.s[1].skill);
+	if (!(r.s[1].zptae_rel < 0.9))
+		T_FAIL("ZPTAE relative to zero %f with a planted signal", r.s[1].zptae_rel);
 	T_CHECK(r.s[1].da > 0.6 && r.s[1].da_low < r.s[1].da && r.s[1].da_high > r.s[1].da);
 	T_CHECK(r.s[1].corr > 0.3);
 	T_CHECK(near(r.weeks, (double)r.decisions * 24 / 168, 1e-9));
@@ -400,7 +434,7 @@ T_TEST(backtest_planted_signal)
 T_TEST(backtest_planted_signal_xgb)
 {
 	struct bars b;
-	struct bt_model m[1] = { { "xgb", 2000, 0, 1.0, 3.0, 1 } };
+	struct model_spec m[1] = { spec("xgboost", 2000, 0, 1.0, 3.0, FS_A) };
 	struct bt_result r;
 	char err[256];
 
@@ -414,7 +448,7 @@ T_TEST(backtest_planted_signal_xgb)
 T_TEST(backtest_planted_signal_features_b)
 {
 	struct bars b;
-	struct bt_model m[1] = { { "ridge", 2000, 0.01, 1.0, 3.0, 0, 1 } };
+	struct model_spec m[1] = { spec("ridge", 2000, 0.01, 1.0, 3.0, FS_B) };
 	struct bt_result r;
 	char err[256];
 
@@ -428,7 +462,7 @@ T_TEST(backtest_planted_signal_features_b)
 T_TEST(backtest_too_short)
 {
 	struct bars b;
-	struct bt_model m[1] = { { "ridge", 2000, 1.0, 1.0, 2.0 } };
+	struct model_spec m[1] = { spec("ridge", 2000, 1.0, 1.0, 2.0, FS_A) };
 	struct bt_result r;
 	char err[256] = "";
 
@@ -485,7 +519,8 @@ T_TEST(ctl_backtest_json)
 	T_ASSERT(out != NULL);
 	T_ASSERT(strstr(out, "\"models\"") != NULL && strstr(out, "\"zero\"") != NULL &&
 	    strstr(out, "\"reference\"") != NULL && strstr(out, "\"default\"") != NULL);
-	T_ASSERT(strstr(out, "\"zptae_rel\": null") != NULL);
+	T_ASSERT(strstr(out, "\"zptae_rel\": null") == NULL);
+	T_ASSERT(strstr(out, "\"zptae_rel\": 1.0") != NULL);	/* zero */
 	free(out);
 	out = run_ctl(5, bad, &rc);
 	T_EQ_INT(rc, 2);
