@@ -1,15 +1,26 @@
 /*
- * Market data refresh on the trainer's event loop: fetches the missing tail of a ticker's
- * bars (re-fetching the last day, which the source revises) from Tiingo or Coinbase through
- * the asynchronous HTTP client, merges it into the on-disk bar cache
- * (state_dir/bars/<source>-<ticker>.csv, "unix,close", written to a temporary name and
- * renamed), and calls back.  Backfills go in chunks (Tiingo 7 days, Coinbase 300 hours).
+ * Market data refresh on the trainer's event loop: fetches the missing bars of a ticker
+ * from Tiingo, Coinbase or Binance through the asynchronous HTTP client, merges them into
+ * the on-disk bar cache (state_dir/bars/<source>-<ticker>.csv, "unix,close", written to a
+ * temporary name and renamed), and calls back.
+ *
+ * Order: the newest bars first (the last day is always re-fetched, the source revises it),
+ * then the older history the training window still lacks, newest chunk first (Tiingo 7
+ * days, Coinbase 300 hours, Binance 1000 hours a request).  Requests are paced per source
+ * and process: Tiingo's free plan allows about 50 requests an hour, so at most
+ * FETCH_TIINGO_PER_HOUR go out in any hour, and the backfill leaves FETCH_TIINGO_RESERVE of
+ * them to the newest bars; a backfill that runs out of budget stops and goes on at the
+ * next refresh.  A Retry-After (or, without one, a back-off after a quota error detected by
+ * status or by body) holds every request to that source until it has passed.
  */
 #ifndef AW_FETCH_H
 #define AW_FETCH_H
 
 #include "config.h"
 #include "model.h"
+
+#define FETCH_TIINGO_PER_HOUR	40
+#define FETCH_TIINGO_RESERVE	8
 
 struct http_client;
 
@@ -21,15 +32,26 @@ void	 bars_merge(struct bars *b, const struct bars *add);
 /* Writes "unix,close" atomically.  -1 with errno. */
 int	 bars_write_csv(const char *path, const struct bars *);
 
-/* ok: 0, or -1 with err (quota errors included); retry_after_s from the server or -1. */
+/*
+ * The source's name of a ticker (btcusd): Tiingo btcusd, Coinbase BTC-USD, Binance BTCUSDT
+ * (Binance quotes in USDT).  -1 when it cannot be mapped.
+ */
+int	 fetch_symbol(const char *source, const char *ticker, char *out, size_t len);
+
+/* ok: 0, or -1 with err (quota errors included); retry_after_s: when to try again, or -1. */
 typedef void (*fetch_cb)(int ok, const char *err, long retry_after_s, void *arg);
 
 /*
- * Starts a refresh of topic t's bar cache up to `now` (history: t->train_span_hours plus the
- * target and the feature warm-up).  -1 with err when it cannot start (no API key, unknown
- * source).  The callback is called exactly once otherwise.
+ * Starts a refresh of topic t's bar cache up to `now` (history: t->train_span_hours plus
+ * twice the target and the feature warm-up).  -1 with err when it cannot start (no API
+ * key, unknown source).  The callback is called exactly once otherwise: ok when the newest
+ * bars were fetched (even if some older history is still missing), -1 when they were not.
  */
 int	 fetch_refresh(struct http_client *, const struct config *, const struct config_topic *,
 	    double now, fetch_cb, void *arg, char *err, size_t errlen);
+
+/* Pacing of a source ("tiingo", "coinbase", "binance"): for tests and tuning. */
+void	 fetch_pacing_set(const char *source, int per_hour, int reserve);
+void	 fetch_pacing_reset(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* Tiingo and Coinbase response parsers (see marketdata.h). */
+/* Tiingo, Coinbase and Binance response parsers (see marketdata.h). */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -90,6 +90,8 @@ body_detail(const char *body, size_t len, json_t *j, char *out, size_t outlen)
 		memcpy(out, body, n);
 		out[n] = '\0';
 	}
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
 	for (i = 0; i < n; i++)	/* printable only: this goes to the log */
 		if (!isprint((unsigned char)out[i]))
 			out[i] = '?';
@@ -99,7 +101,8 @@ static int
 is_quota_text(const char *s)
 {
 	return strcasestr(s, "request allocation") != NULL || strcasestr(s, "rate limit") != NULL ||
-	    strcasestr(s, "too many requests") != NULL || strcasestr(s, "run over") != NULL;
+	    strcasestr(s, "too many requests") != NULL || strcasestr(s, "run over") != NULL ||
+	    strcasestr(s, "slow down") != NULL;
 }
 
 /* Common checks; returns the parsed JSON or NULL with the result code in *rc. */
@@ -121,7 +124,8 @@ check_response(const char *src, const char *body, size_t len, long status, int *
 	if (status == 429 || status < 200 || status > 299 || j == NULL || !json_is_array(j) ||
 	    bare_error) {
 		body_detail(body, len, j, detail, sizeof(detail));
-		*rc = status == 429 || is_quota_text(detail) ? MD_QUOTA : MD_ERROR;
+		/* 418: Binance's ban of an IP that went on after its 429s. */
+		*rc = status == 429 || status == 418 || is_quota_text(detail) ? MD_QUOTA : MD_ERROR;
 		if (j == NULL && status >= 200 && status <= 299 && *rc == MD_ERROR &&
 		    !bare_error)
 			snprintf(err, errlen, "%s: HTTP %ld: not JSON (%s at %d)", src, status,
@@ -200,7 +204,7 @@ tiingo_parse(const char *body, size_t len, long status, double now, struct bars 
 			goto fail;
 		}
 		c = json_number_value(cj);
-		if (!json_is_number(cj) || !isfinite(c) || c <= 0) {
+		if (!json_is_number(cj) || !BARS_PRICE_OK(c)) {
 			snprintf(err, errlen, "tiingo: bar %zu: bad or missing close", k);
 			goto fail;
 		}
@@ -259,7 +263,7 @@ coinbase_parse(const char *body, size_t len, long status, double now, struct bar
 		}
 		t = (long long)json_integer_value(tj);
 		c = json_number_value(cj);
-		if (t <= 0 || t % 3600 != 0 || !isfinite(c) || c <= 0) {
+		if (t <= 0 || t > BARS_MAX_TIME || t % 3600 != 0 || !BARS_PRICE_OK(c)) {
 			snprintf(err, errlen, "coinbase: candle %zu: bad time or close", k);
 			goto fail;
 		}
@@ -271,6 +275,77 @@ coinbase_parse(const char *body, size_t len, long status, double now, struct bar
 		if ((double)t + 3600 > now)
 			continue;
 		push(b, &cap, t, c);
+	}
+	count_gaps(b);
+	json_decref(j);
+	return MD_OK;
+fail:
+	json_decref(j);
+	bars_free(b);
+	return MD_ERROR;
+}
+
+/* A Binance price: a decimal string (a JSON number is tolerated). */
+static int
+price(json_t *j, double *out)
+{
+	const char *s = json_string_value(j);
+	char *e;
+
+	if (json_is_number(j))
+		*out = json_number_value(j);
+	else if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	else {
+		*out = strtod(s, &e);
+		if (*e != '\0')
+			return -1;
+	}
+	return BARS_PRICE_OK(*out) ? 0 : -1;
+}
+
+int
+binance_parse(const char *body, size_t len, long status, double now, struct bars *b,
+    char *err, size_t errlen)
+{
+	json_t *j, *row;
+	size_t k, n, cap = 0;
+	json_int_t ot, ct;
+	double c;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if ((j = check_response("binance", body, len, status, &rc, err, errlen)) == NULL)
+		return rc;
+	n = json_array_size(j);
+	if (n > MD_MAX_BARS) {
+		snprintf(err, errlen, "binance: %zu klines in one response", n);
+		goto fail;
+	}
+	/* [openTime ms, "open", "high", "low", "close", "volume", closeTime ms, …], oldest first */
+	json_array_foreach(j, k, row) {
+		json_t *oj = json_array_get(row, 0), *cj = json_array_get(row, 6);
+
+		if (!json_is_array(row) || json_array_size(row) < 7 || !json_is_integer(oj) ||
+		    !json_is_integer(cj) || price(json_array_get(row, 4), &c) == -1) {
+			snprintf(err, errlen, "binance: kline %zu: expected [openTime, open, high, "
+			    "low, close, volume, closeTime, …]", k);
+			goto fail;
+		}
+		ot = json_integer_value(oj);
+		ct = json_integer_value(cj);
+		if (ot <= 0 || ot / 1000 > BARS_MAX_TIME || ot % 3600000 != 0 || ct <= ot ||
+		    ct - ot >= 3600000) {
+			snprintf(err, errlen, "binance: kline %zu: not an hourly kline", k);
+			goto fail;
+		}
+		if (b->n > 0 && ot / 1000 <= b->t[b->n - 1]) {
+			snprintf(err, errlen, "binance: kline %zu: times not ascending", k);
+			goto fail;
+		}
+		if ((double)(ot / 1000) + 3600 > now)	/* partial: its hour has not ended */
+			continue;
+		push(b, &cap, (long long)(ot / 1000), c);
 	}
 	count_gaps(b);
 	json_decref(j);

@@ -67,8 +67,8 @@ bars_parse_csv(const char *text, size_t len, const char *name, struct bars *b, c
 		errno = 0;
 		t = strtoll(line, &e1, 10);
 		c = strtod(comma + 1, &e2);
-		if (errno != 0 || *e1 != '\0' || (*e2 != '\0' && *e2 != ',') || !isfinite(c) ||
-		    c <= 0 || t <= 0 || t > BARS_MAX_TIME) {
+		if (errno != 0 || *e1 != '\0' || (*e2 != '\0' && *e2 != ',') || !BARS_PRICE_OK(c) ||
+		    t <= 0 || t > BARS_MAX_TIME) {
 			snprintf(err, errlen, "%s:%zu: bad time or price", name, lineno);
 			goto fail;
 		}

@@ -18,6 +18,10 @@ struct bars {
 };
 
 #define BARS_MAX_TIME	253402300799LL	/* 9999-12-31T23:59:59Z */
+/* Closes outside these are refused as garbage (their log ratios stay finite). */
+#define BARS_MIN_PRICE	1e-12
+#define BARS_MAX_PRICE	1e15
+#define BARS_PRICE_OK(c) ((c) >= BARS_MIN_PRICE && (c) <= BARS_MAX_PRICE)
 
 /* Reads "unix,close" lines (a header line is allowed).  -1 with err (file:line). */
 int	 bars_read_csv(const char *path, struct bars *, char *err, size_t errlen);

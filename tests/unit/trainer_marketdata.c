@@ -1,4 +1,4 @@
-/* Trainer: Tiingo and Coinbase response parsing against recorded shapes (tests/data/). */
+/* Trainer: Tiingo, Coinbase and Binance response parsing against recorded shapes (tests/data/). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,8 @@ parse_file(int tiingo, const char *path, long status, double now, struct bars *b
 		snprintf(err, errlen, "%s: missing", path);
 		return -100;
 	}
-	rc = tiingo ? tiingo_parse(body, len, status, now, b, err, errlen) :
+	rc = tiingo == 2 ? binance_parse(body, len, status, now, b, err, errlen) : tiingo ?
+	    tiingo_parse(body, len, status, now, b, err, errlen) :
 	    coinbase_parse(body, len, status, now, b, err, errlen);
 	free(body);
 	return rc;
@@ -154,6 +155,82 @@ T_TEST(coinbase_candles)
 	    &b, err, sizeof(err)), MD_ERROR);	/* must be newest first */
 }
 
+T_TEST(binance_klines)
+{
+	struct bars b;
+	char err[256];
+
+	T_EQ_INT(parse_file(2, "tests/data/binance/klines.json", 200, NOW, &b, err,
+	    sizeof(err)), MD_OK);
+	T_EQ_INT(b.n, 3);		/* the 00:00 kline is partial */
+	T_EQ_INT(b.t[0], 1764190800);	/* seconds, from milliseconds */
+	T_ASSERT(b.close[0] == 90320.0);
+	T_ASSERT(b.close[2] == 90601.99);
+	T_EQ_INT(b.gaps, 0);
+	bars_free(&b);
+	T_EQ_INT(parse_file(2, "tests/data/binance/klines.json", 200, NOW + 3600, &b, err,
+	    sizeof(err)), MD_OK);
+	T_EQ_INT(b.n, 4);
+	bars_free(&b);
+	T_EQ_INT(parse_file(2, "tests/data/binance/klines_gap.json", 200, NOW, &b, err,
+	    sizeof(err)), MD_OK);
+	T_EQ_INT(b.n, 2);
+	T_EQ_INT(b.gaps, 1);		/* 20:00 is missing */
+	bars_free(&b);
+	T_EQ_INT(parse_file(2, "tests/data/binance/empty.json", 200, NOW, &b, err,
+	    sizeof(err)), MD_OK);
+	T_EQ_INT(b.n, 0);
+}
+
+T_TEST(binance_errors)
+{
+	static const char *bad[] = {
+		"", "{", "[1]", "[[]]", "{\"code\":-1121}",
+		"[[1764190800000,\"1\",\"2\",\"3\",\"4\",\"5\"]]",	/* no closeTime */
+		"[[1764190800000,\"1\",\"2\",\"3\",\"abc\",\"5\",1764194399999]]",
+		"[[1764190800000,\"1\",\"2\",\"3\",\"-4\",\"5\",1764194399999]]",
+		"[[1764190800000,\"1\",\"2\",\"3\",\" 4\",\"5\",1764194399999]]",
+		"[[1764190800000,\"1\",\"2\",\"3\",\"4x\",\"5\",1764194399999]]",
+		"[[1764190800000,\"1\",\"2\",\"3\",\"1e999\",\"5\",1764194399999]]",
+		"[[1764190800001,\"1\",\"2\",\"3\",\"4\",\"5\",1764194399999]]",	/* not on the hour */
+		"[[1764190800000,\"1\",\"2\",\"3\",\"4\",\"5\",1764190800000]]",	/* closeTime */
+		"[[1764190800000,\"1\",\"2\",\"3\",\"4\",\"5\",1764197999999]]",	/* 2 hours */
+		"[[\"1764190800000\",\"1\",\"2\",\"3\",\"4\",\"5\",1764194399999]]",
+		"[[1764194400000,\"1\",\"2\",\"3\",\"4\",\"5\",1764197999999],"
+		    "[1764190800000,\"1\",\"2\",\"3\",\"4\",\"5\",1764194399999]]",	/* order */
+		"[[-3600000,\"1\",\"2\",\"3\",\"4\",\"5\",-1]]",
+		"[[9223372036854000000,\"1\",\"2\",\"3\",\"4\",\"5\",9223372036854775807]]",
+	};
+	struct bars b;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (binance_parse(bad[i], strlen(bad[i]), 200, NOW, &b, err, sizeof(err)) !=
+		    MD_ERROR)
+			T_FAIL("accepted: %s", bad[i]);
+		T_CHECK(strncmp(err, "binance", 7) == 0);
+		T_CHECK(b.t == NULL && b.n == 0);
+	}
+	T_EQ_INT(parse_file(2, "tests/data/binance/invalid_symbol.json", 400, NOW, &b, err,
+	    sizeof(err)), MD_ERROR);
+	T_ASSERT(strstr(err, "Invalid symbol") != NULL);
+	T_EQ_INT(parse_file(2, "tests/data/binance/rate_limited.json", 429, NOW, &b, err,
+	    sizeof(err)), MD_QUOTA);
+	T_ASSERT(strstr(err, "HTTP 429") != NULL);
+	T_EQ_INT(parse_file(2, "tests/data/binance/banned.json", 418, NOW, &b, err,
+	    sizeof(err)), MD_QUOTA);
+	T_EQ_INT(parse_file(2, "tests/data/binance/restricted.json", 451, NOW, &b, err,
+	    sizeof(err)), MD_ERROR);
+	T_ASSERT(strstr(err, "restricted location") != NULL);
+	/* An error object with HTTP 200 is no data either. */
+	T_EQ_INT(parse_file(2, "tests/data/binance/invalid_symbol.json", 200, NOW, &b, err,
+	    sizeof(err)), MD_ERROR);
+	T_EQ_INT(parse_file(2, "tests/data/binance/klines.json", 503, NOW, &b, err,
+	    sizeof(err)), MD_ERROR);
+}
+
 T_TEST(time_formats)
 {
 	long long t;
@@ -177,6 +254,8 @@ main(void)
 	T_RUN(tiingo_quota_200_and_429);
 	T_RUN(tiingo_errors);
 	T_RUN(coinbase_candles);
+	T_RUN(binance_klines);
+	T_RUN(binance_errors);
 	T_RUN(time_formats);
 	return t_done();
 }
