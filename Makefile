@@ -12,7 +12,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 WERROR	?= -Werror
 WARN	:= -Wall -Wextra $(WERROR) -Wshadow -Wpointer-arith -Wmissing-prototypes \
-	   -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
+	   -Wno-unused-parameter -Wno-missing-field-initializers
+# gcc only (clang, used by make fuzz, does not know it).
+WARN	+= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),,-Wno-format-truncation)
 CFLAGS	?= -g -O2
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
 	   -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS)
