@@ -485,15 +485,53 @@ sync_get_free(struct sync_get *g)
 	free(g->body);
 }
 
-/* The newest bar's time in a Tiingo or Coinbase answer (0 when there is none). */
+enum { MD_TIINGO, MD_COINBASE, MD_BINANCE };
+
+/*
+ * The source's symbol for a ticker, as the trainer asks for it (trainer/fetch.c
+ * fetch_symbol): Tiingo's lower-case ticker, else base + usd|usdt as BASE-USD (Coinbase)
+ * or BASEUSDT (Binance).  -1 when the ticker has no such form.
+ */
+static int
+md_symbol(int src, const char *ticker, char *out, size_t len)
+{
+	char tk[40];
+	size_t i, n = ticker != NULL ? strlen(ticker) : 0;
+
+	if (n == 0 || n >= sizeof(tk))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)ticker[i]))
+			return -1;
+		tk[i] = (char)(src == MD_TIINGO ? tolower((unsigned char)ticker[i]) :
+		    toupper((unsigned char)ticker[i]));
+	}
+	tk[n] = '\0';
+	if (src == MD_TIINGO) {
+		snprintf(out, len, "%s", tk);
+		return 0;
+	}
+	if (n > 4 && strcmp(tk + n - 4, "USDT") == 0)
+		n -= 4;
+	else if (n > 3 && strcmp(tk + n - 3, "USD") == 0)
+		n -= 3;
+	else
+		return -1;
+	tk[n] = '\0';
+	snprintf(out, len, src == MD_COINBASE ? "%s-USD" : "%sUSDT", tk);
+	return 0;
+}
+
+/* The newest complete hourly bar's start in a source's answer (0 when there is none). */
 static double
-newest_bar(const char *body, int tiingo)
+newest_bar(const char *body, int src)
 {
 	json_t *doc = json_loads(body, 0, NULL), *v, *bar;
-	double newest = 0, t;
+	double newest = 0, t, now = (double)time(NULL);
 	size_t i;
 
-	if (tiingo) {
+	switch (src) {
+	case MD_TIINGO:		/* [{"priceData": [{"date": ISO-8601, ...}]}] */
 		v = json_object_get(json_array_get(doc, 0), "priceData");
 		json_array_foreach(v, i, bar) {
 			const char *d = json_string_value(json_object_get(bar, "date"));
@@ -501,12 +539,22 @@ newest_bar(const char *body, int tiingo)
 			if (d != NULL && parse_iso8601(d, &t) == 0 && t > newest)
 				newest = t;
 		}
-	} else
+		break;
+	case MD_COINBASE:	/* [[time, low, high, open, close, volume], ...] */
 		json_array_foreach(doc, i, bar) {
 			t = json_number_value(json_array_get(bar, 0));
-			if (t > newest)
+			if (t > newest && t + 3600 <= now)
 				newest = t;
 		}
+		break;
+	default:		/* [[openTime ms, "open", ..., closeTime ms, ...], ...] */
+		json_array_foreach(doc, i, bar) {
+			t = json_number_value(json_array_get(bar, 0)) / 1000;
+			if (t > newest && t + 3600 <= now)
+				newest = t;
+		}
+		break;
+	}
 	json_decref(doc);
 	return newest;
 }
@@ -526,12 +574,14 @@ fresh_line(const char *what, const struct config_topic *t, const char *src, doub
 static void
 check_market_data(struct sync *s, const struct config *c, const struct config_topic *t)
 {
-	char what[64], *url, *key = NULL, *auth = NULL, from[32];
-	const char *hdr[3] = { NULL, NULL, NULL };
+	static const char *const def_url[] = { NULL, "https://api.exchange.coinbase.com",
+	    "https://data-api.binance.vision" };
+	char what[64], *url, *key = NULL, *auth = NULL, from[32], sym[64];
+	const char *hdr[3] = { NULL, NULL, NULL }, *base;
 	struct sync_get g;
 	time_t since = time(NULL) - 2 * 86400;
 	struct tm tm;
-	int tiingo = strcmp(t->data_source, "tiingo") == 0;
+	int src;
 	double newest;
 
 	snprintf(what, sizeof(what), "topic %u market data", t->id);
@@ -557,13 +607,25 @@ check_market_data(struct sync *s, const struct config *c, const struct config_to
 		free(data);
 		return;
 	}
-	if (!tiingo && strcmp(t->data_source, "coinbase") != 0) {
-		line(what, L_ERR, "data_source %s cannot be fetched by this version", t->data_source);
+	if (strcmp(t->data_source, "tiingo") == 0)
+		src = MD_TIINGO;
+	else if (strcmp(t->data_source, "coinbase") == 0)
+		src = MD_COINBASE;
+	else if (strcmp(t->data_source, "binance") == 0)
+		src = MD_BINANCE;
+	else {
+		line(what, L_ERR, "data_source %s cannot be fetched", t->data_source);
+		return;
+	}
+	if (md_symbol(src, t->ticker, sym, sizeof(sym)) == -1) {
+		line(what, L_ERR, "ticker %s has no %s symbol", t->ticker, t->data_source);
 		return;
 	}
 	gmtime_r(&since, &tm);
 	strftime(from, sizeof(from), "%Y-%m-%d", &tm);
-	if (tiingo) {
+	base = src == MD_TIINGO ? t->tiingo_url : t->data_url != NULL && t->data_url[0] != '\0' ?
+	    t->data_url : def_url[src];
+	if (src == MD_TIINGO) {
 		size_t len;
 
 		if (t->tiingo_key_file != NULL && t->tiingo_key_file[0] != '\0') {
@@ -586,25 +648,28 @@ check_market_data(struct sync *s, const struct config *c, const struct config_to
 		hdr[0] = auth;
 		hdr[1] = "Content-Type: application/json";
 		url = xasprintf("%s/tiingo/crypto/prices?tickers=%s&startDate=%s&resampleFreq=1hour",
-		    t->tiingo_url, t->ticker, from);
+		    base, sym, from);
+	} else if (src == MD_COINBASE) {
+		hdr[0] = "User-Agent: allora-workerd";
+		url = xasprintf("%s/products/%s/candles?granularity=3600&start=%sT00:00:00Z",
+		    base, sym, from);
 	} else {
 		hdr[0] = "User-Agent: allora-workerd";
-		url = xasprintf("%s/products/BTC-USD/candles?granularity=3600&start=%sT00:00:00Z",
-		    t->data_url != NULL && t->data_url[0] != '\0' ? t->data_url :
-		    "https://api.exchange.coinbase.com", from);
+		url = xasprintf("%s/api/v3/klines?symbol=%s&interval=1h&startTime=%lld000"
+		    "&limit=1000", base, sym, (long long)since);
 	}
 	if (sync_get(s, url, hdr, c->request_timeout_ms, &g) == -1)
 		line(what, L_ERR, "%s: cannot start the request", t->data_source);
 	else if (g.curl_code != 0)
 		line(what, L_ERR, "%s unreachable: %s", t->data_source, g.error);
 	else if (g.status == 401 || g.status == 403)
-		line(what, L_ERR, "%s refused the request (HTTP %ld): check the API key",
-		    t->data_source, g.status);
+		line(what, L_ERR, "%s refused the request (HTTP %ld)%s", t->data_source, g.status,
+		    src == MD_TIINGO ? ": check the API key" : "");
 	else if (g.status != 200)
 		line(what, L_ERR, "%s answered HTTP %ld", t->data_source, g.status);
-	else if ((newest = newest_bar(g.body, tiingo)) <= 0)
-		line(what, L_ERR, "%s answered no hourly bars for the last two days",
-		    t->data_source);
+	else if ((newest = newest_bar(g.body, src)) <= 0)
+		line(what, L_ERR, "%s answered no hourly %s bars for the last two days",
+		    t->data_source, sym);
 	else
 		fresh_line(what, t, t->data_source, newest);
 	if (auth != NULL) {

@@ -148,19 +148,31 @@ run stale "s|^data_source = .*|data_source = csv:$D/old.csv|"
 case_ "market data stale: warning on the market data line" stale 0 "topic 67 market data" warning \
 	"h old (stale_after_s = 7200)"
 
-# Tiingo, served here: fresh hourly bars for the right key, 401 for any other.
-python3 - "$D/tiingo.port" >"$D/tiingo.log" 2>&1 <<'PY' &
-import http.server, json, os, sys, time
+# Market data sources, served here: Tiingo (fresh hourly bars for the right key, 401 for any
+# other), Coinbase and Binance (BTC-USD / BTCUSDT only).
+python3 - "$D/md.port" >"$D/md.log" 2>&1 <<'PY' &
+import http.server, json, os, sys, time, urllib.parse
 class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.headers.get("Authorization") != "Token test-only-key":
-            self.send_response(401); self.end_headers(); self.wfile.write(b'{"detail":"bad key"}'); return
-        now = int(time.time()) // 3600 * 3600
-        bars = [{"date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - h * 3600)),
-                 "close": 50000.0 + h} for h in range(47, -1, -1)]
-        body = json.dumps([{"ticker": "btcusd", "priceData": bars}]).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json")
+    def reply(self, code, doc):
+        body = json.dumps(doc).encode()
+        self.send_response(code); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        u = urllib.parse.urlparse(self.path); q = urllib.parse.parse_qs(u.query)
+        now = int(time.time()) // 3600 * 3600
+        hours = [now - h * 3600 for h in range(47, -1, -1)]   # the last is the running hour
+        if u.path == "/tiingo/crypto/prices":
+            if self.headers.get("Authorization") != "Token test-only-key":
+                return self.reply(401, {"detail": "bad key"})
+            bars = [{"date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t)), "close": 5e4}
+                    for t in hours[:-1]]
+            return self.reply(200, [{"ticker": q["tickers"][0], "priceData": bars}])
+        if u.path == "/products/BTC-USD/candles":
+            return self.reply(200, [[t, 1, 2, 1, 5e4, 9] for t in reversed(hours)])
+        if u.path == "/api/v3/klines" and q.get("symbol") == ["BTCUSDT"]:
+            return self.reply(200, [[t * 1000, "1", "2", "1", "50000", "9", t * 1000 + 3599999]
+                                    for t in hours])
+        return self.reply(404, {"error": "not here"})
     def log_message(self, *a): pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
 with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(s.server_port))
@@ -168,20 +180,27 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s.serve_forever()
 PY
 _bg_pids+=($!)
-if wait_for 10 test -s "$D/tiingo.port"; then
-	TP=$(cat "$D/tiingo.port")
+if wait_for 10 test -s "$D/md.port"; then
+	MD=http://127.0.0.1:$(cat "$D/md.port")
 	( umask 077; echo test-only-key >"$D/tiingo.key"; echo wrong-key >"$D/tiingo.bad" )
-	run tiingo "s|^data_source = .*|data_source = tiingo\ntiingo_url = http://127.0.0.1:$TP\ntiingo_key_file = $D/tiingo.key|"
+	run tiingo "s|^data_source = .*|data_source = tiingo\ntiingo_url = $MD\ntiingo_key_file = $D/tiingo.key|"
 	case_ "tiingo reachable with fresh bars: ok" tiingo 0
 	check "and it says how old the newest bar is" grep -q "^ok *topic 67 market data *tiingo: newest bar [0-9]* min old" "$T/tiingo.out"
-	run tiingobad "s|^data_source = .*|data_source = tiingo\ntiingo_url = http://127.0.0.1:$TP\ntiingo_key_file = $D/tiingo.bad|"
+	run tiingobad "s|^data_source = .*|data_source = tiingo\ntiingo_url = $MD\ntiingo_key_file = $D/tiingo.bad|"
 	case_ "tiingo refusing the key: error on the market data line" tiingobad 1 \
 		"topic 67 market data" error "HTTP 401"
 	run tiingodown "s|^data_source = .*|data_source = tiingo\ntiingo_url = http://127.0.0.1:9\ntiingo_key_file = $D/tiingo.key|"
 	case_ "tiingo unreachable: error on the market data line" tiingodown 1 \
 		"topic 67 market data" error "unreachable"
+	run coinbase "s|^data_source = .*|data_source = coinbase\ndata_url = $MD|"
+	case_ "coinbase reachable with fresh bars: ok" coinbase 0
+	run binance "s|^data_source = .*|data_source = binance\ndata_url = $MD|"
+	case_ "binance reachable with fresh bars: ok" binance 0
+	run ethbinance "s|^data_source = .*|data_source = binance\ndata_url = $MD\nticker = ethusd|"
+	case_ "binance without bars for the ticker: error on the market data line" ethbinance 1 \
+		"topic 67 market data" error "HTTP 404"
 else
-	not_ok "the fake Tiingo server did not start"; sed 's/^/# /' "$D/tiingo.log"
+	not_ok "the fake market data server did not start"; sed 's/^/# /' "$D/md.log"
 fi
 
 # The key is read only by a child: alloractl's own process never opens the key file.
