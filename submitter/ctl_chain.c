@@ -297,7 +297,7 @@ ws_probe(const char *url, long timeout_ms, char *err, size_t errlen)
 	struct addrinfo hints, *res = NULL, *ai;
 	struct timeval tv;
 	const char *scheme, *host, *path, *query;
-	char port[16], req[1024], resp[4096], cerr[256] = "no address";
+	char port[16], req[1024], resp[4096], cerr[256] = "no address", name[256];
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	size_t got = 0;
@@ -318,7 +318,11 @@ ws_probe(const char *url, long timeout_ms, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+	/* An IPv6 literal keeps its brackets in the Host header only. */
+	snprintf(name, sizeof(name), "%s", host[0] == '[' ? host + 1 : host);
+	if (host[0] == '[' && strchr(name, ']') != NULL)
+		*strchr(name, ']') = '\0';
+	if ((gai = getaddrinfo(name, port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "%s: %s", host, gai_strerror(gai));
 		goto out;
 	}
@@ -367,13 +371,13 @@ ws_probe(const char *url, long timeout_ms, char *err, size_t errlen)
 		}
 		SSL_CTX_set_default_verify_paths(ctx);
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-		SSL_set_tlsext_host_name(ssl, host);
-		SSL_set1_host(ssl, host);
+		SSL_set_tlsext_host_name(ssl, name);
+		SSL_set1_host(ssl, name);
 		SSL_set_fd(ssl, fd);
 		if (SSL_connect(ssl) != 1) {
 			long v = SSL_get_verify_result(ssl);
 
-			snprintf(err, errlen, "TLS handshake with %s failed%s%s", host,
+			snprintf(err, errlen, "TLS handshake with %s failed%s%s", name,
 			    v != X509_V_OK ? ": " : "", v != X509_V_OK ?
 			    X509_verify_cert_error_string(v) : "");
 			goto out;
