@@ -809,7 +809,8 @@ model_load(const struct model_spec *s, const char *path, char *err, size_t errle
 	    jget(json_object_get(j, "w"), m->nf, m->r.w) == -1 ||
 	    jget(json_object_get(j, "mean"), m->nf, m->r.mean) == -1 ||
 	    jget(json_object_get(j, "sd"), m->nf, m->r.sd) == -1 ||
-	    jget(json_object_get(j, "intercept"), 1, &m->r.b) == -1) {
+	    !json_is_number(json_object_get(j, "intercept")) ||
+	    !isfinite(m->r.b = json_number_value(json_object_get(j, "intercept")))) {
 		if (json_is_object(j) && json_is_array(json_object_get(j, "w")) &&
 		    json_array_size(json_object_get(j, "w")) != (size_t)m->nf)
 			snprintf(err, errlen, "%s: a model of %zu features, %d expected", path,
@@ -1001,9 +1002,14 @@ model_fit(const struct bars *b, const struct fmat *fm, size_t T, const struct mo
 		return FIT_FAILED;
 	}
 	if (T >= fm->n || !fm->ok[T]) {
-		snprintf(err, errlen, "Insufficient data: no %s features for the newest bar "
-		    "(%zu hourly bars, %ld of history needed)", fset_name(s->fs), fm->n,
-		    fset_lookback(s->fs) + 1);
+		if (T < (size_t)fset_lookback(s->fs) || T >= fm->n)
+			snprintf(err, errlen, "Insufficient data: no %s features for the newest "
+			    "bar (%zu hourly bars, %ld needed)", fset_name(s->fs), T + 1,
+			    fset_lookback(s->fs) + 1);
+		else
+			snprintf(err, errlen, "Insufficient data: no %s features for the newest "
+			    "bar (a gap of more than %d hours in their lookback, or flat prices)",
+			    fset_name(s->fs), BARS_MAX_FILL);
 		return FIT_SHORT;
 	}
 	need = min_rows(s);
