@@ -120,7 +120,13 @@ deps:
 	scripts/deps.sh
 
 # Benchmarks (not part of check): installs python3-sklearn through scripts/deps.sh --bench.
-bench: deps-ok $(PROGS)
+# bench/*.c are programs linking the trainer library (see bench/README.md).
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtrainer.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libtrainer.a $(BUILD)/libcommon.a $(PKG_LIBS)
+
+bench: deps-ok $(PROGS) $(BENCH_BINS)
 	@scripts/deps.sh --bench
 	@test -x bench/run.sh || { echo "bench/run.sh is missing"; exit 1; }
 	@BUILD_DIR=$(abspath $(BUILD)) bench/run.sh

@@ -13,6 +13,13 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+if [ "${1:-}" = "--bench" ]; then
+	what="python3-sklearn (the scikit-learn reference of bench/reference/)"
+	case " $missing " in
+	*" python3-sklearn "*) echo "deps: make bench needs $what: installing it" >&2 ;;
+	*) echo "deps: make bench uses $what: installed" >&2 ;;
+	esac
+fi
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing missing Debian packages:$missing" >&2
