@@ -540,7 +540,8 @@ newest_bar(const char *body, int src)
 		json_array_foreach(v, i, bar) {
 			const char *d = json_string_value(json_object_get(bar, "date"));
 
-			if (d != NULL && parse_iso8601(d, &t) == 0 && t > newest)
+			if (d != NULL && parse_iso8601(d, &t) == 0 && t > newest &&
+			    t + 3600 <= now)
 				newest = t;
 		}
 		break;
@@ -563,16 +564,18 @@ newest_bar(const char *body, int src)
 	return newest;
 }
 
+/* Staleness as the trainer measures it: from the end of the newest complete bar. */
 static void
 fresh_line(const char *what, const struct config_topic *t, const char *src, double newest)
 {
-	double age = (double)time(NULL) - newest;
+	double age = (double)time(NULL) - (newest + 3600);
 
 	if (age > (double)t->stale_after_s)
-		line(what, L_WARN, "%s: newest bar is %.1f h old (stale_after_s = %ld): the "
-		    "fallback would be submitted", src, age / 3600, t->stale_after_s);
+		line(what, L_WARN, "%s: the newest complete bar ended %.1f h ago (stale_after_s = "
+		    "%ld): built-in models would submit the fallback", src, age / 3600,
+		    t->stale_after_s);
 	else
-		line(what, L_OK, "%s: newest bar %.0f min old", src, age / 60);
+		line(what, L_OK, "%s: the newest complete bar ended %.0f min ago", src, age / 60);
 }
 
 static void
@@ -592,20 +595,31 @@ check_market_data(struct sync *s, const struct config *c, const struct config_to
 	if (strncmp(t->data_source, "csv:", 4) == 0) {
 		const char *path = t->data_source + 4;
 		size_t len;
-		char *data = read_file(path, (size_t)1 << 30, &len), *last, *p;
-		long long ts;
+		char *data = read_file(path, (size_t)1 << 30, &len), *p, *nl;
+		long long ts = 0, now = (long long)time(NULL);
+		int lines;
 
 		if (data == NULL) {
 			line(what, L_ERR, "%s: %s", path, strerror(errno));
 			return;
 		}
-		for (p = data + len; p > data && (p[-1] == '\n' || p[-1] == '\r'); p--)
-			*(p - 1) = '\0';
-		last = strrchr(data, '\n');
-		last = last ? last + 1 : data;
-		ts = atoll(last);
+		/* From the end: the newest bar whose hour has ended ("unix,close" lines). */
+		p = data + len;
+		for (lines = 0; p > data && lines < 4; lines++) {
+			while (p > data && (p[-1] == '\n' || p[-1] == '\r'))
+				*--p = '\0';
+			nl = p;
+			while (nl > data && nl[-1] != '\n')
+				nl--;
+			ts = atoll(nl);
+			if (ts <= 0 || ts + 3600 <= now)
+				break;
+			p = nl;
+		}
 		if (ts <= 0)
-			line(what, L_ERR, "%s: the last line is not \"unix,close\"", path);
+			line(what, L_ERR, "%s: no \"unix,close\" line at its end", path);
+		else if (ts + 3600 > now)
+			line(what, L_ERR, "%s: no complete hourly bar at its end", path);
 		else
 			fresh_line(what, t, path, (double)ts);
 		free(data);

@@ -146,7 +146,7 @@ with open(sys.argv[1], "w") as f:
 PY
 run stale "s|^data_source = .*|data_source = csv:$D/old.csv|"
 case_ "market data stale: warning on the market data line" stale 0 "topic 67 market data" warning \
-	"h old (stale_after_s = 7200)"
+	"h ago (stale_after_s = 7200): built-in models would submit the fallback"
 
 # Market data sources, served here: Tiingo (fresh hourly bars for the right key, 401 for any
 # other), Coinbase and Binance (BTC-USD / BTCUSDT only).
@@ -185,7 +185,7 @@ if wait_for 10 test -s "$D/md.port"; then
 	( umask 077; echo test-only-key >"$D/tiingo.key"; echo wrong-key >"$D/tiingo.bad" )
 	run tiingo "s|^data_source = .*|data_source = tiingo\ntiingo_url = $MD\ntiingo_key_file = $D/tiingo.key|"
 	case_ "tiingo reachable with fresh bars: ok" tiingo 0
-	check "and it says how old the newest bar is" grep -q "^ok *topic 67 market data *tiingo: newest bar [0-9]* min old" "$T/tiingo.out"
+	check "and it says how old the newest bar is" grep -q "^ok *topic 67 market data *tiingo: the newest complete bar ended [0-9]* min ago" "$T/tiingo.out"
 	run tiingobad "s|^data_source = .*|data_source = tiingo\ntiingo_url = $MD\ntiingo_key_file = $D/tiingo.bad|"
 	case_ "tiingo refusing the key: error on the market data line" tiingobad 1 \
 		"topic 67 market data" error "HTTP 401"
