@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -236,7 +237,13 @@ def machine():
                 break
     except OSError:
         pass
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "commit": commit,
             "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
 
@@ -394,8 +401,9 @@ def print_table(r):
     w1 = max(len(x[0]) for x in rows)
     w2 = max(len(x[1]) for x in rows)
     w3 = max(len(x[2]) for x in rows)
-    print(f"allora-workerd benchmark, {m['date']}: {m['nproc']} x {m['cpu']}, "
-          f"Linux {m['kernel']}" + (" (QUICK: not the benchmark's figures)" if r["quick"] else ""))
+    print(f"allora-workerd benchmark, {m['date']}, {m['commit']}: {m['nproc']} x {m['cpu']}, "
+          f"Linux {m['kernel']}, load {' '.join(m['loadavg_at_end'])}"
+          + (" (QUICK: not the benchmark's figures)" if r["quick"] else ""))
     print()
     print(f"{'figure':<{w1}}  {'value':<{w2}}  {'goal':<{w3}}  verdict")
     for a, b, c, d in rows:
