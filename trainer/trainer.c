@@ -205,113 +205,37 @@ static void
 predict_topic1(const struct config *c, const struct config_topic *t, const char *csv,
     int use_cache, struct prediction *p, char **cache_bars)
 {
-	struct bars b;
-	struct ridge m;
+	struct topic_fit tf;
 	char err[512];
-	const char *path;
-	double now = wall_s(), f[NFEAT], pred, lim, shrink, lambda, t0 = mono_s();
-	long span;
-	int ref;
-	size_t n, from, need;
-	long h = t->target_hours;
+	double t0 = mono_s();
 
+	(void)cache_bars;
 	memset(p, 0, sizeof(*p));
 	snprintf(p->model, sizeof(p->model), "%s", t->model);
-	if (use_cache && from_cache(c, t, now, p) == 0)
+	if (use_cache && from_cache(c, t, wall_s(), p) == 0)
 		return;
-	ref = strcmp(t->model, "reference") == 0;
-	if (strcmp(t->model, "default") != 0 && strcmp(t->model, "ridge") != 0 && !ref) {
-		fallback(t, p, "this build's trainer has the models default, ridge and "
-		    "reference");
-		return;
-	}
-	if (csv != NULL)
-		path = csv;
-	else if (strncmp(t->data_source, "csv:", 4) == 0)
-		path = t->data_source + 4;
-	else if (strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") ==
-	    0)
-		path = *cache_bars = bar_cache_path(c, t);	/* kept up to date by fetch.c */
-	else {
-		char why[160];
-
-		snprintf(why, sizeof(why), "market data source %s is not available in this "
-		    "build; use data_source = csv:FILE", t->data_source);
-		fallback(t, p, why);
-		return;
-	}
-	if (bars_read_csv(path, &b, err, sizeof(err)) == -1) {
-		char why[600];
-
-		snprintf(why, sizeof(why), "Insufficient data: %s", err);
-		fallback(t, p, why);
-		return;
-	}
-	n = b.n;
-	if (n == 0) {
-		bars_free(&b);
-		fallback(t, p, "Insufficient data: no bars");
-		return;
-	}
-	if (csv != NULL)
-		now = (double)b.t[n - 1];
-	if (now - (double)b.t[n - 1] > (double)t->stale_after_s) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "stale data: the newest bar is %.1f hours old",
-		    (now - (double)b.t[n - 1]) / 3600);
-		bars_free(&b);
-		fallback(t, p, why);
-		return;
-	}
-	need = (size_t)t->min_train_hours + (size_t)h + 336;
-	if (n < need) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "Insufficient data: %zu hourly bars, %zu needed", n, need);
-		bars_free(&b);
-		fallback(t, p, why);
-		return;
-	}
 	/*
-	 * reference: the Python worker's recipe as far as this build has it: the last 28 days,
-	 * unregularised, unshrunk, unclipped (a linear stand-in for its GBR).
+	 * The topic's model (model.c: default, ridge, xgboost, reference) on its bars, from
+	 * the newest complete bar; the model file is saved beside prediction.json.
 	 */
-	span = ref ? REFERENCE_SPAN : t->train_span_hours;
-	lambda = ref ? REFERENCE_LAMBDA : t->ridge_lambda > 0 ? t->ridge_lambda : DEFAULT_LAMBDA;
-	from = n > (size_t)span + (size_t)h ? n - (size_t)span - (size_t)h : 0;
-	if (ridge_fit(&b, from, n, n - 1, h, lambda, ref ? 2 * NFEAT :
-	    (size_t)t->min_train_hours / 2, &m) == -1 ||
-	    features_at(&b, n - 1, f) == -1) {
-		bars_free(&b);
-		fallback(t, p, "training failed: too few usable rows");
+	if (topic_fit(c, t, csv, csv == NULL && use_cache, &tf, err, sizeof(err)) == -1) {
+		fallback(t, p, err);
 		return;
 	}
-	shrink = t->shrink >= 0 ? t->shrink : ref ? 1 : DEFAULT_SHRINK;
-	pred = shrink * ridge_predict(&m, f);
-	lim = ref ? 0 : t->clip_sigma * m.target_sd;
-	if (lim > 0 && pred > lim)
-		pred = lim;
-	if (lim > 0 && pred < -lim)
-		pred = -lim;
-	if (fabs(pred) < 1e-30)
-		pred = 0;
-	if (dec_from_double(pred, p->value, sizeof(p->value), err, sizeof(err)) == -1) {
-		bars_free(&b);
+	if (dec_from_double(tf.value, p->value, sizeof(p->value), err, sizeof(err)) == -1) {
 		fallback(t, p, err);
 		return;
 	}
 	p->have_value = 1;
 	p->source = "fresh";
 	p->trained_at = wall_s();
-	p->data_from = (double)b.t[from];
-	p->data_to = (double)b.t[n - 1];
-	p->rows = m.rows;
-	p->have_val = validate(&b, n - 1, h, t->validation_span_hours, span, lambda, shrink,
-	    &p->val) == 0;
+	p->data_from = tf.data_from;
+	p->data_to = tf.data_to;
+	p->rows = tf.rows;
+	p->have_val = tf.have_val;
+	p->val = tf.val;
 	p->train_ms = (mono_s() - t0) * 1000;
-	bars_free(&b);
-	if (csv == NULL)
+	if (csv == NULL && use_cache)
 		cache_write(c, t, p);
 }
 
