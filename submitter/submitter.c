@@ -151,6 +151,24 @@ send_wallet(struct wallet *w)
 	    w->have_account ? json_integer((json_int_t)w->sequence) : json_null()));
 }
 
+/*
+ * Is a transaction between signing and its outcome?  Such jobs are finished before the
+ * submitter exits (the supervisor kills it after stop_timeout_ms anyway).  Several of one
+ * wallet may be: the next job is signed once the previous one passed CheckTx.
+ */
+static int
+in_flight(void)
+{
+	struct job *j;
+	size_t i;
+
+	for (i = 0; i < S.nwallets; i++)
+		TAILQ_FOREACH(j, &S.wallets[i].queue, entry)
+			if (j->st == J_BROADCAST || j->st == J_CONFIRM || j->st == J_RESOLVE)
+				return 1;
+	return 0;
+}
+
 /* The outcome of a job: SUBMITTED to the supervisor, then the next job of the wallet. */
 static void
 job_finish(struct job *j, const char *outcome, long code, int64_t height, const char *reason,
@@ -175,13 +193,9 @@ job_finish(struct job *j, const char *outcome, long code, int64_t height, const 
 	free(j->raw);
 	free(j->b64);
 	free(j);
-	if (S.shutting_down && w->active == NULL) {
-		size_t i;
-
-		for (i = 0; i < S.nwallets; i++)
-			if (S.wallets[i].active != NULL)
-				return;
-		event_base_loopexit(S.base, NULL);
+	if (S.shutting_down) {
+		if (!in_flight())
+			event_base_loopexit(S.base, NULL);
 		return;
 	}
 	wallet_next(w);
@@ -849,6 +863,16 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		    "broadcast"));
 		j->st = J_CONFIRM;
 		job_timer(j, CONFIRM_MS);
+		/*
+		 * In the mempool with its sequence: the wallet's next transaction can be
+		 * signed now (sequence + 1) while this one is confirmed, as the reference
+		 * clients do.  Should this one never be included, the next CheckTx says
+		 * "sequence mismatch, expected N" and the wallet resyncs.
+		 */
+		if (j->w->active == j) {
+			j->w->active = NULL;
+			wallet_next(j->w);
+		}
 		return;
 	}
 	/* Rejected at CheckTx: this transaction can never be included; a replacement may be
@@ -1008,7 +1032,9 @@ wallet_next(struct wallet *w)
 
 	if (w->active != NULL || S.shutting_down)
 		return;
-	j = TAILQ_FIRST(&w->queue);
+	TAILQ_FOREACH(j, &w->queue, entry)
+		if (j->st == J_QUEUED)
+			break;	/* the others are being confirmed */
 	if (j == NULL)
 		return;
 	w->active = j;
@@ -1160,18 +1186,9 @@ dispatch(struct frame *f, void *arg)
 static void
 on_shutdown(void *arg)
 {
-	size_t i;
-
 	S.shutting_down = 1;
-	for (i = 0; i < S.nwallets; i++) {
-		struct job *j = S.wallets[i].active;
-
-		/* A transaction between signing and its outcome is finished first (the
-		 * supervisor kills us after stop_timeout_ms anyway). */
-		if (j != NULL && (j->st == J_BROADCAST || j->st == J_CONFIRM || j->st == J_RESOLVE))
-			return;
-	}
-	event_base_loopexit(S.base, NULL);
+	if (!in_flight())
+		event_base_loopexit(S.base, NULL);
 }
 
 int
