@@ -512,6 +512,14 @@ config_default_run_dir(void)
 	return xasprintf("/tmp/allora-worker-%ld/run", (long)geteuid());
 }
 
+static int dotenv_secrets = 1;
+
+void
+config_dotenv_secrets(int on)
+{
+	dotenv_secrets = on;
+}
+
 int
 config_load_dotenv(const char *path, char *err, size_t errlen)
 {
@@ -565,6 +573,8 @@ config_load_dotenv(const char *path, char *err, size_t errlen)
 			rc = -1;
 			break;
 		}
+		if (!dotenv_secrets && strcasestr(k, "MNEMONIC") != NULL)
+			continue;	/* alloractl: only its key child reads them */
 		setenv(k, v, 0);	/* never overrides the environment */
 	}
 	secure_clear(buf, len);

@@ -128,6 +128,12 @@ const struct config_wallet *config_wallet(const struct config *, const char *nam
 
 /* Reads a .env file into the environment without overriding what is set; -1 + err. */
 int	 config_load_dotenv(const char *path, char *err, size_t errlen);
+/*
+ * Whether config_load_dotenv sets the variables whose name holds "MNEMONIC" (default 1).
+ * alloractl turns it off: a key it must check is loaded by a child, which reads the .env
+ * again with it on.
+ */
+void	 config_dotenv_secrets(int on);
 
 /* The default state and run directories for this user (caller frees). */
 char	*config_default_state_dir(void);

@@ -150,7 +150,13 @@ sync_free(struct sync *s)
 	event_base_free(s->base);
 }
 
-/* A wallet's mnemonic, in a child only: from its file (0600) or its environment variable. */
+/* The configuration's .env, which alloractl itself read without its mnemonic variables. */
+static const char *ctl_env_path;
+
+/*
+ * A wallet's mnemonic, in a child only: from its file (0600) or its environment variable
+ * (from the environment, or from the .env, read here: never in alloractl's own memory).
+ */
 static char *
 mnemonic_load(const struct config_wallet *w, char *err, size_t errlen)
 {
@@ -158,6 +164,11 @@ mnemonic_load(const struct config_wallet *w, char *err, size_t errlen)
 
 	if (w->mnemonic_file != NULL)
 		return keyfile_read(w->mnemonic_file, err, errlen);
+	if (getenv(w->mnemonic_env) == NULL && ctl_env_path != NULL) {
+		config_dotenv_secrets(1);
+		if (config_load_dotenv(ctl_env_path, err, errlen) == -1)
+			return NULL;
+	}
 	if ((env = getenv(w->mnemonic_env)) != NULL && *env != '\0')
 		return xstrdup(env);
 	snprintf(err, errlen, "%s is not set", w->mnemonic_env);
@@ -923,6 +934,7 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 		line("configuration", L_ERR, "%s", err);
 		return 2;
 	}
+	ctl_env_path = c->env_path;
 	line("configuration", L_OK, "%s: %zu topic(s), %zu wallet(s)", c->path ? c->path : ".env",
 	    c->ntopics, c->nwallets);
 	sync_init(&s, c);
@@ -1271,6 +1283,7 @@ cmd_register(const struct ctl_opts *o, int argc, char **argv)
 		fprintf(stderr, "alloractl: %s\n", err);
 		return 2;
 	}
+	ctl_env_path = c->env_path;
 	t = config_topic(c, (uint32_t)topic);
 	if (t == NULL || (w = config_wallet(c, t->wallet)) == NULL) {
 		fprintf(stderr, "alloractl register: topic %ld is not in %s\n", topic,

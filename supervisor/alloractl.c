@@ -471,6 +471,8 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	log_init("alloractl", 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* A .env's mnemonic never enters alloractl: the daemon, or a key child, reads it. */
+	config_dotenv_secrets(0);
 	/* Global options anywhere on the line (before or after the subcommand). */
 	rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (i = 1; i < argc; i++) {

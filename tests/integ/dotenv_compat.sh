@@ -21,6 +21,10 @@ EOC
 }
 ( umask 077; dotenv "$TEST_ADDRESS_1" >"$D/w1/.env" )
 ctl() { (cd "$1" && shift && "$CTL" --state-dir "$D/state-$(basename "$PWD")" --run-dir "$D/run" "$@"); }
+# alloractl never holds the .env's mnemonic: its key child reads the .env itself.
+ctl "$D/w1" check >"$D/check.out" 2>&1
+check "alloractl check with only a .env: the key child loads the .env's mnemonic" \
+	grep -qE "^ok .*$TEST_ADDRESS_1" "$D/check.out"
 check "alloractl start with only a .env" ctl "$D/w1" start
 two_accepted() { [ "$(accepted_count "$D/record.jsonl")" -ge 2 ]; }
 check "windows are submitted and accepted" wait_for 60 two_accepted
