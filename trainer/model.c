@@ -501,52 +501,6 @@ ridge_predict(const struct ridge *m, const double *f)
 	return p;
 }
 
-int
-validate(const struct bars *b, size_t end, long h, long holdout, long span, double lambda,
-    double shrink, struct validation *v)
-{
-	struct ridge m;
-	size_t test_from, i, n = 0, agree = 0;
-	size_t train_to;
-	double f[NFEAT], se = 0, sz = 0, sp = 0, spp = 0, sy = 0, syy = 0, p, y;
-
-	memset(v, 0, sizeof(*v));
-	if (holdout <= 0 || end < (size_t)(holdout + 2 * h + 400))
-		return -1;
-	/* Test rows need complete targets: the last ones end at `end`. */
-	test_from = end - (size_t)h - (size_t)holdout;
-	train_to = test_from - (size_t)h;	/* purge gap >= horizon */
-	if (ridge_fit(b, train_to > (size_t)span ? train_to - (size_t)span : 0, train_to,
-	    train_to, h, lambda, 48, &m) == -1)
-		return -1;
-	for (i = test_from; i + (size_t)h < end + 1 && i < test_from + (size_t)holdout; i++) {
-		if (features_at(b, i, f) == -1 || isnan(y = target_at(b, i, h)))
-			continue;
-		p = shrink * ridge_predict(&m, f);
-		se += (p - y) * (p - y);
-		sz += y * y;
-		agree += (p > 0) == (y > 0);
-		sp += p;
-		spp += p * p;
-		sy += y;
-		syy += y * y;
-		n++;
-	}
-	if (n == 0)
-		return -1;
-	v->n = n;
-	v->mse = se / (double)n;
-	v->mse_zero = sz / (double)n;
-	v->da = (double)agree / (double)n;
-	{
-		double vp = spp / (double)n - (sp / (double)n) * (sp / (double)n);
-		double vy = syy / (double)n - (sy / (double)n) * (sy / (double)n);
-
-		v->log_aspect = vp > 0 && vy > 0 ? 0.5 * log10(vp / vy) : NAN;
-	}
-	return 0;
-}
-
 /* ---- model specs ---- */
 
 int

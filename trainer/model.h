@@ -261,12 +261,4 @@ struct topic_fit {
 int	 topic_fit(const struct config *, const struct config_topic *, const char *csv,
 	    int save, struct topic_fit *, char *why, size_t whylen);
 
-/*
- * Purged holdout of the 10-feature ridge (kept for old callers; model_fit validates any
- * model): train on rows before (end - holdout - horizon), test on the last holdout rows
- * with complete targets.
- */
-int	 validate(const struct bars *, size_t end, long horizon, long holdout, long span,
-	    double lambda, double shrink, struct validation *);
-
 #endif
