@@ -704,7 +704,7 @@ finish(struct parse *p, const struct config_overrides *ov)
 		    (strncmp(m, "exec:", 5) == 0 && m[5] == '/') ||
 		    strncmp(m, "http://", 7) == 0 || strncmp(m, "https://", 8) == 0)) {
 			perr(p, t->line, "[topic %u] model \"%s\" is not one of default, reference, "
-			    "ridge, exec:/path/to/program, http(s)://URL", t->id, m);
+			    "ridge, xgboost, exec:/path/to/program, http(s)://URL", t->id, m);
 			return;
 		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||

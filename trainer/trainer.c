@@ -29,10 +29,6 @@
 #include "roles.h"
 #include "util.h"
 
-#define DEFAULT_SHRINK	0.0	/* chosen by the backtest: see trainer/README.md */
-#define DEFAULT_LAMBDA	1.0
-#define REFERENCE_SPAN	672	/* 28 days */
-#define REFERENCE_LAMBDA	1e-6
 
 
 static char *
@@ -188,28 +184,14 @@ cache_write(const struct config *c, const struct config_topic *t, const struct p
  * One prediction for topic t.  csv: a file overriding the data source (its newest bar is
  * "now" for staleness); use_cache: answer from the cache when fresh.
  */
-static void predict_topic1(const struct config *, const struct config_topic *, const char *,
-    int, struct prediction *, char **);
-
 void
 predict_topic(const struct config *c, const struct config_topic *t, const char *csv,
     int use_cache, struct prediction *p)
-{
-	char *cache_bars = NULL;
-
-	predict_topic1(c, t, csv, use_cache, p, &cache_bars);
-	free(cache_bars);
-}
-
-static void
-predict_topic1(const struct config *c, const struct config_topic *t, const char *csv,
-    int use_cache, struct prediction *p, char **cache_bars)
 {
 	struct topic_fit tf;
 	char err[512];
 	double t0 = mono_s();
 
-	(void)cache_bars;
 	memset(p, 0, sizeof(*p));
 	snprintf(p->model, sizeof(p->model), "%s", t->model);
 	if (use_cache && from_cache(c, t, wall_s(), p) == 0)

@@ -36,9 +36,13 @@ xgb_params_gbr(struct xgb_params *p)
 {
 	/*
 	 * sklearn's GradientBoostingRegressor(n_estimators=100, max_depth=3,
-	 * learning_rate=0.1): squared error, exact greedy splits, no subsampling, leaves of
-	 * one sample allowed (min_child_weight 1), no leaf penalty (lambda 0, so a leaf's
-	 * value is the mean residual), and the first guess the mean of the targets.
+	 * learning_rate=0.1): squared error, no subsampling, leaves of one sample allowed
+	 * (min_child_weight 1), no leaf penalty (lambda 0, so a leaf's value is the mean
+	 * residual), and the first guess the mean of the targets.  Splits are searched on
+	 * XGBoost's 256-bin histograms rather than exactly as sklearn does: on the real data
+	 * the holdout error is the same (bench/README.md: paired by fold, within two standard
+	 * errors at 14 d, 28 d and 1 y) and training is 6x (28 d) to 50x (1 y) faster than
+	 * sklearn instead of 4x to 5x.  exact = 1 gives sklearn's exact search.
 	 */
 	p->n_trees = 100;
 	p->max_depth = 3;
@@ -48,7 +52,7 @@ xgb_params_gbr(struct xgb_params *p)
 	p->min_child_weight = 1;
 	p->lambda = 0;
 	p->seed = 42;
-	p->exact = 1;
+	p->exact = 0;
 	p->base_mean = 1;
 }
 

@@ -426,7 +426,7 @@ T_TEST(reference_recipe_is_gbr)
 	T_EQ_INT(gp.n_trees, 100);
 	T_EQ_INT(gp.max_depth, 3);
 	T_CHECK(gp.eta == 0.1 && gp.subsample == 1 && gp.colsample == 1);
-	T_CHECK(gp.lambda == 0 && gp.min_child_weight == 1 && gp.exact && gp.base_mean);
+	T_CHECK(gp.lambda == 0 && gp.min_child_weight == 1 && !gp.exact && gp.base_mean);
 	m = xgb_train(X, Y, 200, 2, &gp, err, sizeof(err));
 	T_ASSERT(m != NULL);
 	T_ASSERT(xgb_predict(m, X, &p) == 0);
