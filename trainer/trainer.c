@@ -271,6 +271,7 @@ struct compute {
 	struct job		*job;
 	long			 http_id;
 	char			*what;		/* "predictor" | "model server" */
+	char			*fail;		/* why it could not start */
 	double			 t0;
 	compute_fn		 done;
 	void			*arg;
@@ -285,6 +286,7 @@ compute_free(struct compute *k)
 		http_cancel(k->http, k->http_id);
 	free(k->csv);
 	free(k->what);
+	free(k->fail);
 	free(k);
 }
 
@@ -494,6 +496,31 @@ predictor_env(const struct compute *k, const struct config_topic *t)
 	return env;
 }
 
+static void
+on_deferred_fail(evutil_socket_t fd, short ev, void *arg)
+{
+	struct compute *k = arg;
+
+	compute_fail(k, k->fail);
+}
+
+/*
+ * A computation that failed to start: its callback runs from the event loop, never from
+ * inside compute_start (whose caller still holds what the callback frees).
+ */
+static struct compute *
+compute_defer_fail(struct compute *k, const char *why)
+{
+	struct timeval tv = { 0, 0 };
+
+	k->fail = xstrdup(why);
+	if (event_base_once(k->base, -1, EV_TIMEOUT, on_deferred_fail, k, &tv) == -1) {
+		compute_fail(k, why);	/* cannot defer: the caller gets NULL */
+		return NULL;
+	}
+	return k;
+}
+
 #define TRAIN_TIMEOUT_MS	(20 * 60 * 1000L)
 
 /*
@@ -549,8 +576,7 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 		k->job = job_start(base, &s, on_helper_done, k, err, sizeof(err));
 		if (k->job == NULL) {
 			snprintf(why, sizeof(why), "training failed: %s", err);
-			compute_fail(k, why);
-			return NULL;
+			return compute_defer_fail(k, why);
 		}
 		return k;
 	case PK_EXEC:
@@ -558,8 +584,7 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 		argv = job_split(t->model + 5, err, sizeof(err));
 		if (argv == NULL) {
 			snprintf(why, sizeof(why), "predictor command line: %s", err);
-			compute_fail(k, why);
-			return NULL;
+			return compute_defer_fail(k, why);
 		}
 		envp = predictor_env(k, t);
 		s.path = argv[0];
@@ -574,8 +599,7 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 		job_argv_free(envp);
 		if (k->job == NULL) {
 			snprintf(why, sizeof(why), "predictor: %s", err);
-			compute_fail(k, why);
-			return NULL;
+			return compute_defer_fail(k, why);
 		}
 		return k;
 	case PK_HTTP: {
@@ -591,8 +615,8 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 		free(url);
 		if (k->http_id == -1) {
 			k->http_id = 0;
-			compute_fail(k, "model server: the request could not be started");
-			return NULL;
+			return compute_defer_fail(k, "model server: the request could not be "
+			    "started");
 		}
 		return k;
 	}
@@ -647,9 +671,19 @@ struct inflight {
 	char		 fetch_err[256];
 	struct compute	*k;
 	struct waiter	*w;
+	int		 training;	/* counted in TRAINING */
 	struct inflight	*next;
+	struct inflight	*wait_next;	/* in TRAIN_WAIT */
 };
 static struct inflight *INFLIGHT;
+
+/*
+ * Built-in trainings run at most TRAIN_MAX at once (the number of CPUs, 1 to 4): with many
+ * topics, an hourly refresh would otherwise fork one training helper per topic at once.
+ */
+static int TRAINING, TRAIN_MAX;
+static struct inflight *TRAIN_WAIT, **TRAIN_WAIT_TAIL = &TRAIN_WAIT;
+static void	inflight_compute(struct inflight *);
 
 static void
 inflight_done(struct compute *k, const struct prediction *pp, void *arg)
@@ -661,6 +695,17 @@ inflight_done(struct compute *k, const struct prediction *pp, void *arg)
 	in->k = NULL;
 	if (k != NULL)
 		compute_free(k);
+	if (in->training) {
+		TRAINING--;
+		if (TRAIN_WAIT != NULL) {
+			struct inflight *next = TRAIN_WAIT;
+
+			TRAIN_WAIT = next->wait_next;
+			if (TRAIN_WAIT == NULL)
+				TRAIN_WAIT_TAIL = &TRAIN_WAIT;
+			inflight_compute(next);
+		}
+	}
 	for (ip = &INFLIGHT; *ip != NULL; ip = &(*ip)->next)
 		if (*ip == in) {
 			*ip = in->next;
@@ -693,6 +738,7 @@ static void
 inflight_compute(struct inflight *in)
 {
 	const struct config_topic *t = config_topic(TR.conf, in->topic);
+	struct compute *k;
 	struct prediction p;
 	long left = in->deadline > 0 ? (long)(in->deadline - mono_ms()) : 0;
 
@@ -709,8 +755,25 @@ inflight_compute(struct inflight *in)
 		inflight_done(NULL, &p, in);
 		return;
 	}
-	in->k = compute_start(TR.base, TR.http, TR.conf, in->topic, in->nonce, left > 0 ?
-	    left : in->deadline > 0 ? 1 : 0, NULL, 1, 0, inflight_done, in);
+	if (pkind(t) == PK_BUILTIN) {
+		if (TRAIN_MAX == 0) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+			TRAIN_MAX = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+		}
+		if (TRAINING >= TRAIN_MAX) {
+			in->wait_next = NULL;
+			*TRAIN_WAIT_TAIL = in;
+			TRAIN_WAIT_TAIL = &in->wait_next;
+			return;
+		}
+		TRAINING++;
+		in->training = 1;
+	}
+	k = compute_start(TR.base, TR.http, TR.conf, in->topic, in->nonce, left > 0 ? left :
+	    in->deadline > 0 ? 1 : 0, NULL, 1, 0, inflight_done, in);
+	if (k != NULL)		/* NULL: inflight_done has run, in is gone */
+		in->k = k;
 }
 
 static void

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 D=$T/a
 mkdir -p "$D"
 EX=$REPO/etc/examples
-start_devnet "$D" --chain-id devnet-1 --block-ms 250 --topics 11,12,13,14,15,16,17,18,19 \
+start_devnet "$D" --chain-id devnet-1 --block-ms 250 --topics 11,12,13,14,15,16,17,18,19,20 \
 	--epoch 24 --window 20 --account "$TEST_ADDRESS_1:100000000000" || { not_ok "devnet"; finish; }
 
 # The example model server, and a broken one (500 on /fail, no answer on /hang).
@@ -53,6 +53,7 @@ topic 16 "$MS/inference/{Token}/bare"
 topic 17 "$MS/inference/{Token}?topic={TopicId}&height={BlockHeight}"
 topic 18 "$BAD/fail/{Token}/{TopicId}/{BlockHeight}"
 topic 19 "$BAD/hang/{Token}"
+topic 20 "exec:/bin/echo 'unterminated"
 
 # What the example predictor prints by hand, with the same bars.
 WANT=$(BARS_CSV=$D/bars.csv TARGET_HOURS=168 python3 "$EX/predictor.py" --scale 0.1)
@@ -81,7 +82,7 @@ check "start" env MNEMONIC="$TEST_MNEMONIC_1" TIINGO_API_KEY=tiingo-secret-42 \
 every_topic_done() {
 	python3 - "$D/state/ledger" <<'PY'
 import json, os, sys
-for t in range(11, 20):
+for t in range(11, 21):
     p = os.path.join(sys.argv[1], "topic-%d.jsonl" % t)
     if not os.path.exists(p):
         sys.exit(1)
@@ -127,6 +128,7 @@ expect "http: a bare number is submitted" 16 "$WANT" fresh ""
 expect "http: a JSON number is submitted, as text" 17 "$WANT" fresh ""
 expect "http: 500 -> fallback" 18 0.0 fallback "HTTP 500"
 expect "http: no answer -> fallback" 19 0.0 fallback "model server unreachable"
+expect "exec: a command line that cannot be split -> fallback" 20 0.0 fallback "unterminated"
 check "the predictor's standard error reached the log" \
 	grep -q "topic 14: predictor: about to fail" "$D/state/logs/worker_output.log"
 check "the template's placeholders were filled" python3 - "$D/bad.port.paths" "$D/state/ledger/topic-18.jsonl" <<'PY'
