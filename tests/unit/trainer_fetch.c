@@ -268,6 +268,7 @@ T_TEST(refresh_no_key)
 	T_ASSERT(fetch_refresh(h, &c, &t, (double)time(NULL), on_done, NULL, err,
 	    sizeof(err)) == -1);
 	T_ASSERT(strstr(err, "TIINGO_API_KEY") != NULL);
+	http_client_free(h);
 }
 
 /* One refresh at `now`, run to its callback. */
