@@ -79,6 +79,8 @@ T_TEST(full_example)
 	T_EQ_INT(t->cache_ttl, 60);
 	T_EQ_STR(t->data_source, "tiingo");
 	config_free(c);
+	free(want);
+	free(p);
 }
 
 T_TEST(json_roundtrip)
@@ -96,10 +98,19 @@ T_TEST(json_roundtrip)
 	b = json_dumps(j2, JSON_SORT_KEYS);
 	T_EQ_STR(a, b);
 	T_ASSERT(strstr(a, "mnemonic") != NULL);	/* the names of the secrets ... */
-	T_ASSERT(config_from_json(json_string("x"), err, sizeof(err)) == NULL);
+	json_decref(j2);
+	j2 = json_string("x");
+	T_ASSERT(config_from_json(j2, err, sizeof(err)) == NULL);
+	json_decref(j2);
 	json_object_set_new(j1, "heartbeat_ms", json_string("soon"));
 	T_ASSERT(config_from_json(j1, err, sizeof(err)) == NULL);
 	T_ASSERT(strstr(err, "heartbeat_ms") != NULL);
+	json_decref(j1);
+	free(a);
+	free(b);
+	config_free(c);
+	config_free(d);
+	free(p);
 }
 
 T_TEST(dotenv_only)
@@ -107,9 +118,9 @@ T_TEST(dotenv_only)
 	char err[512], cwd[512];
 	struct config *c;
 
-	write_tmp(".env", "# the Python worker's file\nMNEMONIC=\"abandon abandon about\"\n"
+	free(write_tmp(".env", "# the Python worker's file\nMNEMONIC=\"abandon abandon about\"\n"
 	    "TOPIC_ID=67\nexport ALLORA_RPC=http://127.0.0.1:26657\nTIINGO_API_KEY=abc # key\n"
-	    "ALLORA_WALLET_ADDR=allo1xyz\n");
+	    "ALLORA_WALLET_ADDR=allo1xyz\n"));
 	T_ASSERT(getcwd(cwd, sizeof(cwd)) != NULL);
 	T_ASSERT(chdir(dir) == 0);
 	unsetenv("ALLORA_WORKER_CONF");

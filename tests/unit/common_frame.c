@@ -46,6 +46,7 @@ T_TEST(roundtrip_every_type)
 		T_EQ_INT(f.seq, 1000 + i);
 		T_ASSERT(json_equal(f.payload, p));
 		T_ASSERT(msg_type_name(all_types[i]) != NULL);
+		frame_free(&f);
 		T_EQ_INT(frame_decoder_next(&d, &f, err, sizeof(err)), 0);
 		T_EQ_INT(frame_decoder_eof(&d, err, sizeof(err)), 0);
 		frame_decoder_free(&d);

@@ -44,6 +44,9 @@ good(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+static struct evhttp *servers[4];
+static int nservers;
+
 static int
 server(void (*cb)(struct evhttp_request *, void *), void *arg)
 {
@@ -52,6 +55,7 @@ server(void (*cb)(struct evhttp_request *, void *), void *arg)
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 
+	servers[nservers++] = h;
 	evhttp_set_gencb(h, cb, arg);
 	s = evhttp_bind_socket_with_handle(h, "127.0.0.1", 0);
 	getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&sin, &len);
@@ -95,6 +99,10 @@ try(int code_or_dead, const char *method)
 	event_base_dispatch(base);
 	rpc_free(r);
 	http_client_free(cl);
+	while (nservers > 0)
+		evhttp_free(servers[--nservers]);
+	event_base_free(base);
+	base = NULL;
 }
 
 T_TEST(failover_dead)

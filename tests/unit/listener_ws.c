@@ -83,10 +83,16 @@ srv_read(struct bufferevent *bev, void *arg)
 	bufferevent_setcb(bev, srv_read, NULL, NULL, (void *)1);
 }
 
+static struct bufferevent *srv_bev[8];
+static int nsrv_bev;
+
 static void
 srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
 {
 	struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+
+	if (nsrv_bev < 8)
+		srv_bev[nsrv_bev++] = bev;	/* freed at the end of run() */
 
 	bufferevent_setcb(bev, srv_read, NULL, NULL, NULL);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -141,6 +147,8 @@ run(enum mode m, long timeout_ms)
 	event_base_dispatch(base);
 	ws_free(w);
 	evconnlistener_free(l);
+	while (nsrv_bev > 0)
+		bufferevent_free(srv_bev[--nsrv_bev]);
 	event_base_free(base);
 }
 
