@@ -190,31 +190,41 @@ got_line(const char *l, size_t len, void *arg)
 		snprintf(g->lines[g->nlines++], 256, "%.*s", (int)len, l);
 }
 
+/* Starts the job of spec s (its stderr lines and result into g) and runs it to the end. */
 static int
-run(const char *script, long timeout_ms, size_t max_out, struct got *g)
+run_spec(struct job_spec *s, struct got *g)
 {
 	struct event_base *base = event_base_new();
-	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	char *envp[] = { "PATH=/usr/bin:/bin", "SECRET_NOT=1", NULL };
-	struct job_spec s;
 	char err[128];
 	int64_t t0 = mono_ms();
 
 	memset(g, 0, sizeof(*g));
+	s->on_stderr = got_line;
+	s->line_arg = g;
+	if (job_start(base, s, got_done, g, err, sizeof(err)) == NULL) {
+		event_base_free(base);
+		return -1;
+	}
+	while (!g->done && mono_ms() - t0 < 20000)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_base_free(base);
+	return g->done ? 0 : -1;
+}
+
+static int
+run(const char *script, long timeout_ms, size_t max_out, struct got *g)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	char *envp[] = { "PATH=/usr/bin:/bin", "SECRET_NOT=1", NULL };
+	struct job_spec s;
+
 	memset(&s, 0, sizeof(s));
 	s.path = "/bin/sh";
 	s.argv = argv;
 	s.envp = envp;
 	s.timeout_ms = timeout_ms;
 	s.max_out = max_out;
-	s.on_stderr = got_line;
-	s.line_arg = g;
-	if (job_start(base, &s, got_done, g, err, sizeof(err)) == NULL)
-		return -1;
-	while (!g->done && mono_ms() - t0 < 20000)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_base_free(base);
-	return g->done ? 0 : -1;
+	return run_spec(&s, g);
 }
 
 T_TEST(job_output_and_status)
@@ -279,27 +289,19 @@ T_TEST(job_exit_with_lingering_descendant)
 
 T_TEST(job_missing_program)
 {
-	struct event_base *base = event_base_new();
 	char *argv[] = { "/nonexistent/predictor", NULL }, *envp[] = { NULL };
 	struct job_spec s;
 	struct got g;
-	char err[128];
 
-	memset(&g, 0, sizeof(g));
 	memset(&s, 0, sizeof(s));
 	s.path = argv[0];
 	s.argv = argv;
 	s.envp = envp;
 	s.timeout_ms = 5000;
-	s.on_stderr = got_line;
-	s.line_arg = &g;
-	T_ASSERT(job_start(base, &s, got_done, &g, err, sizeof(err)) != NULL);
-	while (!g.done)
-		event_base_loop(base, EVLOOP_ONCE);
+	T_EQ_INT(run_spec(&s, &g), 0);
 	T_EQ_INT(g.r.end, JOB_EXITED);
 	T_EQ_INT(g.r.status, 127);
 	T_ASSERT(g.nlines == 1 && strstr(g.lines[0], "/nonexistent/predictor") != NULL);
-	event_base_free(base);
 }
 
 static int
@@ -312,26 +314,18 @@ fn_answer(int fd, void *arg)
 
 T_TEST(job_function_in_a_forked_copy)
 {
-	struct event_base *base = event_base_new();
 	struct job_spec s;
 	struct got g;
-	char err[128];
 	int x = 42;
 
-	memset(&g, 0, sizeof(g));
 	memset(&s, 0, sizeof(s));
 	s.fn = fn_answer;
 	s.fn_arg = &x;
 	s.timeout_ms = 5000;
-	s.on_stderr = got_line;
-	s.line_arg = &g;
-	T_ASSERT(job_start(base, &s, got_done, &g, err, sizeof(err)) != NULL);
-	while (!g.done)
-		event_base_loop(base, EVLOOP_ONCE);
+	T_EQ_INT(run_spec(&s, &g), 0);
 	T_EQ_INT(g.r.status, 5);
 	T_EQ_STR(g.out, "{\"x\": 42}");
 	T_EQ_STR(g.lines[0], "I from the helper");
-	event_base_free(base);
 }
 
 int
