@@ -538,6 +538,17 @@ tiingo_key(const struct config_topic *t, char *err, size_t errlen)
 }
 
 int
+fetch_source_known(const char *data_source)
+{
+	int s;
+
+	for (s = 0; s < NSRC; s++)
+		if (strcmp(data_source, src_names[s]) == 0)
+			return 1;
+	return 0;
+}
+
+int
 fetch_refresh(struct http_client *http, const struct config *c, const struct config_topic *t,
     double now, fetch_cb cb, void *arg, char *err, size_t errlen)
 {

@@ -24,6 +24,9 @@
 
 struct http_client;
 
+/* 1 when data_source is a source fetch_refresh can fetch (tiingo, coinbase, binance). */
+int	 fetch_source_known(const char *data_source);
+
 /* The bar cache file of a topic's source (malloc'd). */
 char	*bar_cache_path(const struct config *, const struct config_topic *);
 

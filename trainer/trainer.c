@@ -235,13 +235,6 @@ pkind(const struct config_topic *t)
 	return PK_BUILTIN;
 }
 
-static int
-fetchable(const struct config_topic *t)
-{
-	return strcmp(t->data_source, "tiingo") == 0 || strcmp(t->data_source, "coinbase") == 0 ||
-	    strcmp(t->data_source, "binance") == 0;
-}
-
 /* The bars an external predictor gets (BARS_CSV): whatever there is, stale or not. */
 static char *
 bars_file(const struct config *c, const struct config_topic *t, const char *csv)
@@ -290,36 +283,6 @@ compute_free(struct compute *k)
 	free(k);
 }
 
-/* An external value: checked, cached, handed over. */
-static void
-compute_value(struct compute *k, const char *text, size_t len, int body)
-{
-	const struct config_topic *t = config_topic(k->conf, k->topic);
-	struct prediction p;
-	char err[400], why[512];
-
-	memset(&p, 0, sizeof(p));
-	if (t == NULL) {
-		fallback_plain(&p, "the topic is no longer configured");
-		k->done(k, &p, k->arg);
-		return;
-	}
-	snprintf(p.model, sizeof(p.model), "%s", t->model);
-	if ((body ? extpred_parse_body(text, len, p.value, sizeof(p.value), err, sizeof(err)) :
-	    extpred_parse_output(text, len, p.value, sizeof(p.value), err, sizeof(err))) == -1) {
-		snprintf(why, sizeof(why), "%s %s%s", k->what, body ? "answered " : "", err);
-		fallback(t, &p, why);
-	} else {
-		p.have_value = 1;
-		p.source = "fresh";
-		p.trained_at = wall_s();
-		p.train_ms = (mono_s() - k->t0) * 1000;
-		if (k->csv == NULL && k->use_cache)
-			cache_write(k->conf, t, &p);
-	}
-	k->done(k, &p, k->arg);
-}
-
 static void
 compute_fail(struct compute *k, const char *why)
 {
@@ -333,6 +296,35 @@ compute_fail(struct compute *k, const char *why)
 		snprintf(p.model, sizeof(p.model), "%s", t->model);
 		fallback(t, &p, why);
 	}
+	k->done(k, &p, k->arg);
+}
+
+/* An external value: checked, cached, handed over. */
+static void
+compute_value(struct compute *k, const char *text, size_t len, int body)
+{
+	const struct config_topic *t = config_topic(k->conf, k->topic);
+	struct prediction p;
+	char err[400], why[512];
+
+	if (t == NULL) {
+		compute_fail(k, "the topic is no longer configured");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	snprintf(p.model, sizeof(p.model), "%s", t->model);
+	if ((body ? extpred_parse_body(text, len, p.value, sizeof(p.value), err, sizeof(err)) :
+	    extpred_parse_output(text, len, p.value, sizeof(p.value), err, sizeof(err))) == -1) {
+		snprintf(why, sizeof(why), "%s %s%s", k->what, body ? "answered " : "", err);
+		compute_fail(k, why);
+		return;
+	}
+	p.have_value = 1;
+	p.source = "fresh";
+	p.trained_at = wall_s();
+	p.train_ms = (mono_s() - k->t0) * 1000;
+	if (k->csv == NULL && k->use_cache)
+		cache_write(k->conf, t, &p);
 	k->done(k, &p, k->arg);
 }
 
@@ -819,7 +811,7 @@ enqueue(const struct config_topic *t, uint32_t seq, int64_t nonce, long deadline
 	in->w = w;
 	in->next = INFLIGHT;
 	INFLIGHT = in;
-	if (fetchable(t)) {
+	if (fetch_source_known(t->data_source)) {
 		if (fetch_refresh(TR.http, TR.conf, t, wall_s(), on_refreshed, in, err,
 		    sizeof(err)) == 0)
 			return;
