@@ -204,17 +204,6 @@ else
 fi
 
 # The key is read only by a child: alloractl's own process never opens the key file.
-if strace -f -qq -e trace=open,openat -o "$T/strace" true 2>/dev/null; then
-	strace -f -qq -e trace=open,openat -o "$T/strace" "$CTL" -c "$D/good.conf" check >/dev/null 2>&1
-	check "the key file is opened by a child, never by alloractl itself" python3 - "$T/strace" "$D/key" <<'PY'
-import sys
-lines = [l for l in open(sys.argv[1]) if l.strip()]
-main = lines[0].split()[0]
-opened = [l.split()[0] for l in lines if '"%s"' % sys.argv[2] in l]
-assert opened, "nobody opened the key file"
-assert main not in opened, ("alloractl opened the key itself", main, opened)
-PY
-else
-	ok "# SKIP strace cannot trace here: key isolation not checked"
-fi
+key_opened_by_child_only "the key file is opened by a child, never by alloractl itself" "$D/key" \
+	"$CTL" -c "$D/good.conf" check
 finish

@@ -82,17 +82,6 @@ check "the wallet that could not pay is still not registered" \
 	grep -q "^error *topic 67 registration .*is not registered" "$T/w2.out"
 
 # The key is loaded by the one-shot child only.
-if strace -f -qq -e trace=open,openat -o "$T/strace" true 2>/dev/null; then
-	strace -f -qq -e trace=open,openat -o "$T/strace" "$CTL" -c "$D/w.conf" register --topic 68 >/dev/null 2>&1
-	check "register opens the key file in a child, never in alloractl itself" python3 - "$T/strace" "$D/key" <<'PY'
-import sys
-lines = [l for l in open(sys.argv[1]) if l.strip()]
-main = lines[0].split()[0]
-opened = [l.split()[0] for l in lines if '"%s"' % sys.argv[2] in l]
-assert opened, "nobody opened the key file"
-assert main not in opened, ("alloractl opened the key itself", main, opened)
-PY
-else
-	ok "# SKIP strace cannot trace here: key isolation not checked"
-fi
+key_opened_by_child_only "register opens the key file in a child, never in alloractl itself" "$D/key" \
+	"$CTL" -c "$D/w.conf" register --topic 68
 finish

@@ -185,3 +185,23 @@ for l in open(sys.argv[1]):
 print(n)
 PY
 }
+
+# key_opened_by_child_only WHAT KEYFILE COMMAND...: runs the command under strace and checks
+# that the key file is opened by one of its children, never by the command's own process
+# (skipped, with the reason, where strace cannot trace).
+key_opened_by_child_only() {
+	local what=$1 key=$2; shift 2
+	if ! strace -f -qq -e trace=open,openat -o "$T/strace" true 2>/dev/null; then
+		ok "# SKIP strace cannot trace here: key isolation not checked"
+		return
+	fi
+	strace -f -qq -e trace=open,openat -o "$T/strace" "$@" >/dev/null 2>&1
+	check "$what" python3 - "$T/strace" "$key" <<'PY'
+import sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+main = lines[0].split()[0]
+opened = [l.split()[0] for l in lines if '"%s"' % sys.argv[2] in l]
+assert opened, "nobody opened the key file"
+assert main not in opened, ("alloractl opened the key itself", main, opened)
+PY
+}
