@@ -1251,6 +1251,7 @@ cmd_register(const struct ctl_opts *o, int argc, char **argv)
 	uint8_t qb[32];
 	const char *net;
 	long topic = 0;
+	uint32_t tid;
 	int ch, p[2], st, ok;
 	pid_t pid;
 	ssize_t n, got = 0;
@@ -1259,11 +1260,9 @@ cmd_register(const struct ctl_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1) {
-				fprintf(stderr, "alloractl register: --topic: \"%s\" is not a topic\n",
-				    optarg);
+			if (topic_arg("alloractl register", optarg, &tid) == -1)
 				return 2;
-			}
+			topic = tid;
 			break;
 		case 'h':
 			printf("usage: alloractl [-c FILE] register --topic N\n"
