@@ -43,6 +43,9 @@ check "the daemon starts as $USR with MNEMONIC in its environment" \
 st=$(as_user "$CTL" -c "$U/a/w.conf" status --json)
 SUP=$(echo "$st" | json - 'd["pid"]')
 LST=$(echo "$st" | json - '[c["pid"] for c in d["children"] if c["role"] == "listener"][0]')
+if [ -z "$SUP" ] || [ -z "$LST" ]; then
+	not_ok "the daemon's processes are known"; finish
+fi
 check "the supervisor runs as $USR" test "$(awk '/^Uid:/ {print $2}' /proc/"$SUP"/status)" -eq "$UU"
 # As root: which descriptor is the memfd, and an address the supervisor has mapped.
 N=$(for f in /proc/"$SUP"/fd/*; do
@@ -50,14 +53,14 @@ N=$(for f in /proc/"$SUP"/fd/*; do
 done | head -1)
 check "the supervisor holds the sealed memfd (fd ${N:-none})" test -n "$N"
 check "root reads it (the memfd holds the mnemonic)" grep -q "$TEST_MNEMONIC_1" "/proc/$SUP/fd/${N:-x}"
-addr_of() {	# PID: the start of its heap, in decimal
+addr_of() {	# PID: the start of its first readable mapping (its program's), in decimal
 	local a
-	a=$(awk '$2 ~ /^r/ && $6 == "[heap]" { split($1, a, "-"); print a[1]; exit }' "/proc/$1/maps")
+	a=$(awk '$2 ~ /^r/ { split($1, a, "-"); print a[1]; exit }' "/proc/$1/maps")
 	[ -n "$a" ] && printf '%d\n' "0x$a"
 }
 SA=$(addr_of "$SUP")
 LA=$(addr_of "$LST")
-check "both have a heap mapped (${SA:-none}, ${LA:-none})" test -n "$SA" -a -n "$LA"
+check "both have memory mapped (${SA:-none}, ${LA:-none})" test -n "$SA" -a -n "$LA"
 readmem() {	# PID ADDR: 16 bytes of its memory, as the test user
 	as_user dd if="/proc/$1/mem" bs=16 count=1 skip="$2" iflag=skip_bytes status=none | wc -c |
 		grep -qx 16
