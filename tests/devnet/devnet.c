@@ -29,6 +29,7 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
+#include "faults.h"
 #include "query.pb-c.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
@@ -482,9 +483,11 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*log = xstrdup("Worker is not permitted to submit payload");
 		*codespace = "emissions";
 	} else if (!simulate && !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
-		*code = 47;
-		*log = xstrdup("signature verification was failed");
-		*codespace = "emissions";
+		/* WorkerDataBundle.Validate: errors.Wrap(sdkerrors.ErrUnauthorized, ...). */
+		*code = 4;
+		*log = xstrdup("failed to execute message; message index: 0: signature "
+		    "verification failed: unauthorized");
+		*codespace = "sdk";
 	} else if (!json_is_true(json_object_get(inf, "value_canonical"))) {
 		*code = 52;
 		*log = xstrdup("invalid value: not a canonical decimal");
@@ -886,6 +889,27 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    (json_int_t)(D.height + D.window), "height", (json_int_t)D.height));
 		}
 	}
+	{
+		uint32_t ft[MAXT];
+		int64_t fn[MAXT], fe[MAXT];
+		size_t nf = faults_fake_windows(D.height, D.start_height, D.epoch, D.window,
+		    D.topics, D.ntopics, ft, fn, fe, MAXT);
+
+		for (i = 0; i < nf; i++) {
+			snprintf(hs, sizeof(hs), "%u", ft[i]);
+			snprintf(ns, sizeof(ns), "%" PRId64, fn[i]);
+			snprintf(es, sizeof(es), "%" PRId64, fe[i]);
+			attrs = json_array();
+			json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
+			json_array_append_new(attrs, attr("topic_id", hs, 1));
+			json_array_append_new(attrs, attr("window_end_block", es, 1));
+			json_array_append_new(attrs, attr("mode", "EndBlock", 0));
+			e = json_pack("{s:s, s:o}", "type", "", "attributes", attrs);
+			json_object_set_new(e, "type", json_sprintf(
+			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
+			json_array_append_new(events, e);
+		}
+	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
 		D.last_drop = wall_s();
@@ -931,6 +955,26 @@ rpc_status(void)
 	    "latest_block_time", iso8601_now(ts, sizeof(ts)), "catching_up", 0);
 }
 
+static json_t *
+unconfirmed_txs(json_t *params)
+{
+	unsigned char *raw[256];
+	size_t len[256], n = 0, bytes = 0;
+	struct mtx *t, *rev[256];
+	json_t *r;
+	size_t i;
+
+	for (t = D.mempool; t != NULL && n < 256; t = t->next)
+		rev[n++] = t;
+	for (i = 0; i < n; i++) {	/* in arrival order */
+		raw[i] = rev[n - 1 - i]->raw;
+		len[i] = rev[n - 1 - i]->len;
+		bytes += len[i];
+	}
+	r = faults_unconfirmed_txs(raw, len, n, params, bytes);
+	return r;
+}
+
 /* Returns the result, or NULL with *err set (a JSON-RPC error object). */
 static json_t *
 dispatch(const char *method, json_t *params, json_t **err)
@@ -957,10 +1001,26 @@ dispatch(const char *method, json_t *params, json_t **err)
 		return r;
 	}
 	if (strcmp(method, "broadcast_tx_sync") == 0) {
-		char hash[65];
+		const char *b64 = json_string_value(json_object_get(params, "tx"));
+		char hash[65] = "";
+		unsigned char *raw;
+		size_t len;
+		json_t *r;
 
-		return checktx(json_string_value(json_object_get(params, "tx")), hash);
+		/* The mempool cache comes before CheckTx, as in CometBFT. */
+		if (b64 != NULL && base64_decode(b64, strlen(b64), &raw, &len) == 0) {
+			tx_hash_hex(raw, len, hash);
+			free(raw);
+		}
+		if (faults_cache_check(hash, err))
+			return NULL;
+		r = checktx(b64, hash);
+		if (json_integer_value(json_object_get(r, "code")) == 0)
+			faults_cache_add(hash);
+		return r;
 	}
+	if (strcmp(method, "unconfirmed_txs") == 0)
+		return unconfirmed_txs(params);
 	if (strcmp(method, "tx") == 0) {
 		const char *h = json_string_value(json_object_get(params, "hash"));
 		unsigned char *raw = NULL;
@@ -1100,6 +1160,12 @@ handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	res = dispatch(method, params, &err);
+	if (strcmp(method, "broadcast_tx_sync") == 0 && faults_lose_reply(req)) {
+		json_decref(res);
+		json_decref(err);
+		json_decref(doc);
+		return;
+	}
 	out = json_pack("{s:s, s:O}", "jsonrpc", "2.0", "id", id ? id : json_integer(-1));
 	if (res != NULL)
 		json_object_set_new(out, "result", res);
@@ -1133,7 +1199,8 @@ usage(FILE *fp)
 	    "                     [--min-gas-price N] [--data-sending-fee N] [--record FILE] [--seed N]\n"
 	    "                     [--drop-ws-every S] [--http-error-rate P] [--http-429-rate P]\n"
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
-	    "                     [--malformed-rate P]\n"
+	    "                     [--malformed-rate P] [--lose-reply-rate P]\n"
+	    "                     [--lose-reply-hold-ms N] [--fake-window-rate P]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1175,6 +1242,9 @@ main(int argc, char **argv)
 		{ "seq-mismatch-once", no_argument, NULL, 'S' },
 		{ "fee-spike-once", no_argument, NULL, 'F' },
 		{ "malformed-rate", required_argument, NULL, 'M' },
+		{ "lose-reply-rate", required_argument, NULL, 'Z' },
+		{ "lose-reply-hold-ms", required_argument, NULL, 'Z' },
+		{ "fake-window-rate", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1186,7 +1256,7 @@ main(int argc, char **argv)
 	const char *port_file = NULL;
 	long port = 0, v;
 	double dv;
-	int ch, i;
+	int ch, i, li = 0;
 	struct { char *spec; int kind; } pending[256];
 	int npending = 0;
 
@@ -1202,7 +1272,7 @@ main(int argc, char **argv)
 	D.registration_fee = 1000000;
 	D.rng = 88172645463325252ULL;
 	D.topics[D.ntopics++] = 67;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (parse_long(optarg, 0, 65535, &port) == -1)
@@ -1295,6 +1365,14 @@ main(int argc, char **argv)
 			if (parse_long(optarg, 0, 600000, &D.delay_ms) == -1)
 				return bad_arg("--delay-ms", optarg);
 			break;
+		case 'Z':
+			if (faults_option(opts[li].name, optarg) != 1) {
+				char o[64];
+
+				snprintf(o, sizeof(o), "--%s", opts[li].name);
+				return bad_arg(o, optarg);
+			}
+			break;
 		case 'S': D.seq_mismatch_once = 1; break;
 		case 'F': D.fee_spike_once = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1357,6 +1435,7 @@ main(int argc, char **argv)
 	D.fulfilled = json_object();
 	D.results = json_object();
 	D.base = event_base_new();
+	faults_init(D.base, rnd, record);
 	D.http = evhttp_new(D.base);
 	evhttp_set_allowed_methods(D.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(D.http, handle, NULL);
@@ -1393,6 +1472,7 @@ main(int argc, char **argv)
 	event_free(sterm);
 	event_free(sint);
 	evhttp_free(D.http);
+	faults_free();
 	if (D.record != NULL)
 		fclose(D.record);
 	return 0;
