@@ -41,7 +41,8 @@ struct account {
 	char		 addr[ADDR_MAX];
 	uint64_t	 balance;
 	uint64_t	 number;
-	uint64_t	 sequence;
+	uint64_t	 sequence;	/* CheckTx's state (mempool included) */
+	uint64_t	 committed;	/* the last block's state: what queries answer */
 	uint32_t	 unregistered[MAXT];
 	size_t		 nunreg;
 	uint32_t	 notwl[MAXT];
@@ -266,7 +267,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			return abci_answer(22, "key not found", NULL, 0);
 		ba.address = a->addr;
 		ba.account_number = a->number;
-		ba.sequence = a->sequence;
+		ba.sequence = a->committed;	/* queries read the committed state */
 		r.info = &ba;
 		PACK(query_account_info_response, r);
 	} else if (strcmp(path, "/cosmos.bank.v1beta1.Query/Balance") == 0) {
@@ -652,6 +653,7 @@ deliver_all(void)
 	char *log;
 	const char *cs;
 	int64_t th;
+	size_t i;
 
 	/* In arrival order. */
 	for (t = D.mempool; t != NULL; t = next) {
@@ -673,11 +675,24 @@ deliver_all(void)
 		json_object_set_new(D.results, t->hash, json_pack("{s:I, s:i, s:s, s:s}", "height",
 		    (json_int_t)D.height, "code", (int)code, "log", log ? log : "", "codespace", cs));
 		record_tx("deliver", t->dec, t->hash, code, log);
+		if (code != 30) {
+			/* The ante handler passed: the sequence is used (the message may fail). */
+			struct account *a = account(json_string_value(json_object_get(t->dec,
+			    "signer_address")));
+			uint64_t sq = (uint64_t)json_integer_value(json_object_get(json_object_get(
+			    t->dec, "auth_info"), "sequence"));
+
+			if (a != NULL && sq + 1 > a->committed)
+				a->committed = sq + 1;
+		}
 		free(log);
 		json_decref(t->dec);
 		free(t->raw);
 		free(t);
 	}
+	/* Commit: CheckTx's state starts again from the block's (the mempool is empty). */
+	for (i = 0; i < D.nacct; i++)
+		D.accts[i].sequence = D.accts[i].committed;
 }
 
 /* ---- websocket server ---- */
@@ -1417,6 +1432,7 @@ main(int argc, char **argv)
 					return bad_arg("--account", pending[i].spec);
 				a->sequence = (uint64_t)v;
 			}
+			a->committed = a->sequence;
 		} else {
 			struct account *a = account(f[0]);
 
