@@ -1039,8 +1039,8 @@ round_account_done(enum rpc_status st, const struct abci_result *a, const char *
 		sign_and_record(j);
 		return;
 	}
-	/* Not found anywhere yet: the identical bytes again (always allowed). */
-	release_wallet(j, 0);
+	/* Not found anywhere yet: the identical bytes again (always allowed); the wallet's
+	 * next job goes once this answer is in (release_wallet). */
 	broadcast(j);
 }
 
@@ -1189,6 +1189,8 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		free(d);
 		j->maybe = 1;
 		j->st = J_UNKNOWN;
+		if (j->rounds > 0)
+			release_wallet(j, 0);	/* a round and its re-broadcast: still unknown */
 		job_timer(j, CONFIRM_MS);
 		return;
 	}
@@ -1200,6 +1202,8 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		log_debug("tx %s refused at CheckTx (%ld: %s) while maybe included", j->hash,
 		    code, log ? log : "");
 		j->st = J_UNKNOWN;
+		if (j->rounds > 0)
+			release_wallet(j, 0);
 		job_timer(j, CONFIRM_MS);
 		return;
 	}
