@@ -1034,13 +1034,23 @@ round_account_done(enum rpc_status st, const struct abci_result *a, const char *
 		j->w->sequence = j->chain_seq;
 		j->w->have_account = 1;
 		j->seq_change_height = 0;
+		if (j->gas == 0) {
+			/* Resolved from the ledger after a restart: the gas is not known. */
+			size_t ti = topic_index(j->topic);
+
+			set_fee(j, S.conf->gas_limit > 0 ? (uint64_t)S.conf->gas_limit :
+			    ti != (size_t)-1 && S.topic_gas[ti] > 0 ? S.topic_gas[ti] : DEFAULT_GAS);
+		}
 		j->bcast_height = 0;
 		j->st = J_WAIT_ACK;
 		sign_and_record(j);
 		return;
 	}
-	/* Not found anywhere yet: the identical bytes again (always allowed); the wallet's
-	 * next job goes once this answer is in (release_wallet). */
+	/*
+	 * Not found anywhere after a whole round: the wallet's next job goes now (at the
+	 * sequence the chain says), and the identical bytes are sent again (always allowed).
+	 */
+	release_wallet(j, 0);
 	broadcast(j);
 }
 
@@ -1189,8 +1199,6 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		free(d);
 		j->maybe = 1;
 		j->st = J_UNKNOWN;
-		if (j->rounds > 0)
-			release_wallet(j, 0);	/* a round and its re-broadcast: still unknown */
 		job_timer(j, CONFIRM_MS);
 		return;
 	}
@@ -1202,8 +1210,6 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		log_debug("tx %s refused at CheckTx (%ld: %s) while maybe included", j->hash,
 		    code, log ? log : "");
 		j->st = J_UNKNOWN;
-		if (j->rounds > 0)
-			release_wallet(j, 0);
 		job_timer(j, CONFIRM_MS);
 		return;
 	}
