@@ -1216,6 +1216,7 @@ usage(FILE *fp)
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
 	    "                     [--malformed-rate P] [--lose-reply-rate P]\n"
 	    "                     [--lose-reply-hold-ms N] [--fake-window-rate P]\n"
+	    "                     [--mempool-cache-size N]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1260,6 +1261,7 @@ main(int argc, char **argv)
 		{ "lose-reply-rate", required_argument, NULL, 'Z' },
 		{ "lose-reply-hold-ms", required_argument, NULL, 'Z' },
 		{ "fake-window-rate", required_argument, NULL, 'Z' },
+		{ "mempool-cache-size", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -3,7 +3,9 @@
  * components produce them (issue 13; PROTOCOL-NOTES.md records the sources):
  *  - CometBFT's mempool cache, always on: bytes the node has already seen (in the mempool or
  *    included) are refused before CheckTx with the JSON-RPC error -32603 "Internal error",
- *    data "tx already exists in cache" (mempool.ErrTxInCache through RPCInternalError);
+ *    data "tx already exists in cache" (mempool.ErrTxInCache through RPCInternalError); like
+ *    CometBFT's (mempool.cache_size, 10000) it holds the last --mempool-cache-size entries,
+ *    so an evicted transaction sent again reaches CheckTx (code 32 once it is included);
  *  - --lose-reply-rate P: the broadcast is processed (CheckTx, into the mempool), then the
  *    answer never comes: the connection is held past the client's timeout
  *    (--lose-reply-hold-ms, default 30000) and closed;
@@ -42,11 +44,13 @@ static struct {
 	long			 hold_ms;
 	double			 fake_rate;
 	json_t			*cache;		/* hash -> true */
+	char			(*lru)[65];	/* the cache's entries, oldest first (a ring) */
+	long			 cache_size, lru_n, lru_at;
 	struct held		*held;
 	struct fake		 fakes[256];
 	size_t			 nfakes;
 	long			 lost;
-} F = { .hold_ms = 30000 };
+} F = { .hold_ms = 30000, .cache_size = 10000 };
 
 int
 faults_option(const char *opt, const char *arg)
@@ -61,6 +65,12 @@ faults_option(const char *opt, const char *arg)
 			F.lose_rate = d;
 		else
 			F.fake_rate = d;
+		return 1;
+	}
+	if (strcmp(opt, "mempool-cache-size") == 0) {
+		if (parse_long(arg, 1, 1000000, &v) == -1)
+			return -1;
+		F.cache_size = v;
 		return 1;
 	}
 	if (strcmp(opt, "lose-reply-hold-ms") == 0) {
@@ -79,6 +89,7 @@ faults_init(struct event_base *base, double (*rnd)(void), void (*record)(json_t 
 	F.rnd = rnd;
 	F.record = record;
 	F.cache = json_object();
+	F.lru = xcalloc((size_t)F.cache_size, sizeof(*F.lru));
 }
 
 void
@@ -94,6 +105,8 @@ faults_free(void)
 	}
 	json_decref(F.cache);
 	F.cache = NULL;
+	free(F.lru);
+	F.lru = NULL;
 }
 
 /* ---- the mempool cache ---- */
@@ -112,6 +125,16 @@ faults_cache_check(const char *hash, json_t **err)
 void
 faults_cache_add(const char *hash)
 {
+	if (json_object_get(F.cache, hash) != NULL)
+		return;
+	if (F.lru_n == F.cache_size) {
+		/* Full: the oldest entry goes, as in CometBFT's LRU cache. */
+		json_object_del(F.cache, F.lru[F.lru_at]);
+		F.lru_at = (F.lru_at + 1) % F.cache_size;
+		F.lru_n--;
+	}
+	snprintf(F.lru[(F.lru_at + F.lru_n) % F.cache_size], sizeof(F.lru[0]), "%s", hash);
+	F.lru_n++;
 	json_object_set_new(F.cache, hash, json_true());
 }
 

@@ -2,6 +2,7 @@
 # Issue 13: what the devnet's --record and the daemon's ledgers must agree on after a run
 # with faults.  Usage:
 #   record_check.py RECORD LEDGER_DIR T_READY T_STOP BLOCK_MS [--allow-missing N]
+#                   [--delivered-before T]
 # Checks, per (topic, nonce):
 #  - no second transaction: the distinct transactions that reached CheckTx, in the order
 #    they first did; none may come after one that passed CheckTx (on the devnet, which
@@ -9,7 +10,7 @@
 #  - at most one delivered with code 0;
 #  - every delivered one with code 0 has the ledger's final state accepted (or a later
 #    scored / rewarded) with that hash; no nonce delivered with code 0 is "missed" (a false
-#    miss) or anything else;
+#    miss) or anything else (with --delivered-before T, those delivered up to T);
 #  - every window that opened after T_READY and closed before T_STOP was accepted exactly
 #    once (up to --allow-missing N of them may lack it);
 #  - nothing reached CheckTx for a window the websocket invented (kind "fake_window").
@@ -19,6 +20,7 @@ import glob, json, os, sys
 rec_path, ledger_dir = sys.argv[1], sys.argv[2]
 t_ready, t_stop, block_s = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]) / 1000
 allow_missing = int(sys.argv[sys.argv.index("--allow-missing") + 1]) if "--allow-missing" in sys.argv else 0
+delivered_before = float(sys.argv[sys.argv.index("--delivered-before") + 1]) if "--delivered-before" in sys.argv else None
 
 recs = [json.loads(l) for l in open(rec_path) if l.strip()]
 tx = [r for r in recs if r.get("kind") == "tx" and r.get("nonce") is not None]
@@ -63,6 +65,9 @@ for path in glob.glob(os.path.join(ledger_dir, "topic-*.jsonl")):
         final[(topic, o["nonce"])] = o
 for k, h in accepted.items():
     o = final.get(k)
+    t_del = min(d["time"] for d in delivered[k] if d["code"] == 0)
+    if delivered_before is not None and t_del > delivered_before:
+        continue
     if o is None or o["state"] not in ("accepted", "scored", "rewarded"):
         fails.append(("delivered with code 0 but the ledger says", k,
                       None if o is None else (o["state"], o.get("reason"))))
