@@ -1034,7 +1034,7 @@ dispatch(const char *method, json_t *params, json_t **err)
 			faults_cache_add(hash);
 		return r;
 	}
-	if (strcmp(method, "unconfirmed_txs") == 0)
+	if (strcmp(method, "unconfirmed_txs") == 0 && faults_unconfirmed_offered())
 		return unconfirmed_txs(params);
 	if (strcmp(method, "tx") == 0) {
 		const char *h = json_string_value(json_object_get(params, "hash"));
@@ -1216,7 +1216,7 @@ usage(FILE *fp)
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
 	    "                     [--malformed-rate P] [--lose-reply-rate P]\n"
 	    "                     [--lose-reply-hold-ms N] [--fake-window-rate P]\n"
-	    "                     [--mempool-cache-size N]\n"
+	    "                     [--mempool-cache-size N] [--no-unconfirmed-txs]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1262,6 +1262,7 @@ main(int argc, char **argv)
 		{ "lose-reply-hold-ms", required_argument, NULL, 'Z' },
 		{ "fake-window-rate", required_argument, NULL, 'Z' },
 		{ "mempool-cache-size", required_argument, NULL, 'Z' },
+		{ "no-unconfirmed-txs", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

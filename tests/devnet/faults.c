@@ -12,7 +12,7 @@
  *  - --fake-window-rate P: the websocket announces windows the chain does not have (the
  *    queries say not open), as a lying or broken endpoint would;
  *  - unconfirmed_txs, as CometBFT answers it (n_txs, total, total_bytes as strings, txs as
- *    base64).
+ *    base64), or "Method not found" with --no-unconfirmed-txs (a node that disables it).
  * devnet.c owns the chain; this file owns these faults and is called from small hooks.
  */
 #include <stdio.h>
@@ -50,6 +50,7 @@ static struct {
 	struct fake		 fakes[256];
 	size_t			 nfakes;
 	long			 lost;
+	int			 no_unconfirmed;
 } F = { .hold_ms = 30000, .cache_size = 10000 };
 
 int
@@ -65,6 +66,10 @@ faults_option(const char *opt, const char *arg)
 			F.lose_rate = d;
 		else
 			F.fake_rate = d;
+		return 1;
+	}
+	if (strcmp(opt, "no-unconfirmed-txs") == 0) {
+		F.no_unconfirmed = 1;
 		return 1;
 	}
 	if (strcmp(opt, "mempool-cache-size") == 0) {
@@ -224,6 +229,12 @@ faults_fake_windows(int64_t height, int64_t start_height, long epoch, long windo
 }
 
 /* ---- unconfirmed_txs ---- */
+
+int
+faults_unconfirmed_offered(void)
+{
+	return !F.no_unconfirmed;
+}
 
 json_t *
 faults_unconfirmed_txs(unsigned char *const *raw, const size_t *len, size_t n, json_t *params,

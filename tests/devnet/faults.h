@@ -31,6 +31,8 @@ size_t	 faults_fake_windows(int64_t height, int64_t start_height, long epoch, lo
 	    const uint32_t *topics, size_t ntopics, uint32_t *ft, int64_t *fn, int64_t *fe,
 	    size_t max);
 
+/* Is unconfirmed_txs offered (not --no-unconfirmed-txs)? */
+int	 faults_unconfirmed_offered(void);
 /* unconfirmed_txs: the result object for the mempool's transactions (raw bytes). */
 json_t	*faults_unconfirmed_txs(unsigned char *const *raw, const size_t *len, size_t n,
 	    json_t *params, size_t total_bytes);
