@@ -3,9 +3,9 @@
  * far as the chain's own query agrees.  For each nonce first heard on the websocket the
  * listener asks IsWorkerNonceUnfulfilled at once (the prediction runs meanwhile) and sends
  * the supervisor WINDOW_STATUS: "open", "not_open" (the chain says fulfilled or no such
- * window: the supervisor drops it, nothing is signed) or "no_answer" (the query failed; it
- * is retried every RETRY_MS, up to MAX_TRIES, and the supervisor goes ahead once the
- * prediction is ready).
+ * window: the supervisor drops it, nothing is signed) or "no_answer" (the query failed, or
+ * the node answering is behind the nonce's block; it is retried every RETRY_MS, up to
+ * MAX_TRIES, and the supervisor goes ahead once the prediction is ready).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +74,8 @@ ask_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 	Awq__IsWorkerNonceUnfulfilledResponse *r;
 	struct timeval tv = { RETRY_MS / 1000, (RETRY_MS % 1000) * 1000 };
 
-	if (st == RPC_OK && a->code == 0 &&
+	/* A node behind the nonce's block cannot know the window yet: no answer. */
+	if (st == RPC_OK && a->code == 0 && (a->height <= 0 || a->height >= q->nonce) &&
 	    (r = awq__is_worker_nonce_unfulfilled_response__unpack(NULL, a->value_len,
 	    a->value)) != NULL) {
 		int open = r->is_worker_nonce_unfulfilled;
@@ -88,7 +89,18 @@ ask_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 		return;
 	}
 	q->tries++;
-	send_status(q, "no_answer", st != RPC_OK ? error : a->log);
+	if (st == RPC_OK && a->code == 0) {
+		/*
+		 * Behind the nonce's block: asked again, and the supervisor keeps waiting (a
+		 * nonce from the future is how a lying endpoint would make us pay for nothing).
+		 */
+		if (q->tries >= MAX_TRIES) {
+			send_status(q, "not_open", "the chain never reached the window's block");
+			ask_free(q);
+			return;
+		}
+	} else
+		send_status(q, "no_answer", st != RPC_OK ? error : a->log);
 	if (q->tries >= MAX_TRIES) {
 		log_warnx("topic %u nonce %lld: no answer from the chain about the websocket's "
 		    "window after %d tries", q->topic, (long long)q->nonce, q->tries);

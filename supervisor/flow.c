@@ -347,8 +347,9 @@ flow_wait_over(struct work *w, int64_t now)
 	const char *reason;
 	char *detail;
 
-	if (w->confirm == 0 && now - w->seen_ms > 2 * sup->conf->request_timeout_ms + 1000) {
-		w->confirm = -1;	/* the listener went away meanwhile */
+	if (w->confirm == 0 && !child_up(ROLE_LISTENER) &&
+	    now - w->seen_ms > 2 * sup->conf->request_timeout_ms + 1000) {
+		w->confirm = -1;	/* the listener went away with the question */
 		send_submit(w);
 	}
 	if (now < w->close_ms)
@@ -723,6 +724,12 @@ flow_child_ready(struct child *c)
 	struct work *w;
 
 	TAILQ_FOREACH(w, &works, entry) {
+		if (c->role == ROLE_LISTENER && w->confirm == 0) {
+			/* A new listener: the question about this window went with the old one. */
+			w->confirm = -1;
+			if (w->st == W_SUBMITTING)
+				send_submit(w);
+		}
 		if (c->role == ROLE_TRAINER && w->st == W_PREDICTING)
 			send_predict(w);
 		else if (c->role == ROLE_SUBMITTER && w->st != W_PREDICTING)
