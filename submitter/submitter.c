@@ -1113,12 +1113,15 @@ round_next(struct job *j)
 		}
 		if (j->st == J_CONFIRM) {
 			if (j->rmempool == 0 && j->rnotfound == j->nhashes && !j->rfail) {
-				/* Dropped from the mempool, not included: send it again. */
+				/* Dropped from the mempool, not included: the same bytes again
+				 * first; the rounds after their answer decide. */
 				j->maybe = 1;
-				j->st = J_UNKNOWN;
+				j->rstep = RS_NONE;
 				warn_event(j, "tx_dropped", "topic %u nonce %lld: tx %s is neither "
 				    "on the chain nor in the mempool; broadcasting the same bytes "
 				    "again%s", NULL);
+				broadcast(j);
+				return;
 			} else {
 				j->rstep = RS_NONE;
 				job_timer(j, CONFIRM_MS);
