@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "fees.h"
 #include "http.h"
 #include "keyfile.h"
 #include "keys.h"
@@ -709,15 +710,180 @@ check_market_data(struct sync *s, const struct config *c, const struct config_to
 	sync_get_free(&g);
 }
 
-/* The fee of one submission: gas times price, capped, plus the data sending fee. */
-static uint64_t
-submission_cost(const struct config *c, uint64_t data_fee)
-{
-	double fee = ceil((double)(c->gas_limit > 0 ? c->gas_limit : 300000) * c->gas_price);
+/* ---- fees (the knowledge is in fees.c; these are check's lines about it) ---- */
 
-	if (fee > (double)c->max_fee)
-		fee = (double)c->max_fee;
-	return (uint64_t)fee + data_fee;
+#define CHECK_GAS	300000		/* the gas a submission is priced at (no simulation) */
+#define ASSUMED_BLOCK_S	5.0		/* when the node does not tell its block times */
+
+static fee_price_t check_price;		/* 0 until known */
+static double block_s;			/* seconds per block, measured or assumed */
+static int block_s_measured;
+
+static uint64_t
+check_fee(const struct config *c)
+{
+	uint64_t gas = c->gas_limit > 0 ? (uint64_t)c->gas_limit : CHECK_GAS;
+
+	return fees_fee(gas, check_price);
+}
+
+/* The gas price: configured, or the chain's (feemarket, else the node's minimum).  -1 with
+ * err. */
+static int
+chain_gas_price(struct sync *s, const struct config *c, fee_price_t *p, const char **src,
+    char *err, size_t errlen)
+{
+	char e1[256], e2[256];
+	uint8_t *req;
+	size_t n;
+	int ok;
+
+	if (strcmp(c->gas_price, "auto") != 0) {
+		*src = "configured";
+		if (fees_price_parse(c->gas_price, p) == 0)
+			return 0;
+		snprintf(err, errlen, "gas_price \"%s\" is not a decimal", c->gas_price);
+		return -1;
+	}
+	req = fees_gas_price_request(&n);
+	ok = sync_abci(s, FEES_GAS_PRICE_PATH, req, n) == RPC_OK && s->code == 0 &&
+	    fees_gas_price_decode(s->value, s->value_len, p, e1, sizeof(e1)) == 0;
+	free(req);
+	if (ok) {
+		*src = "feemarket";
+		return 0;
+	}
+	if (s->st != RPC_OK || s->code != 0)
+		snprintf(e1, sizeof(e1), "%s", sync_why(s));
+	if (sync_abci(s, FEES_NODE_CONFIG_PATH, (const uint8_t *)"", 0) == RPC_OK &&
+	    s->code == 0 && fees_node_config_decode(s->value, s->value_len, p, e2,
+	    sizeof(e2)) == 0) {
+		*src = "node minimum";
+		return 0;
+	}
+	if (s->st != RPC_OK || s->code != 0)
+		snprintf(e2, sizeof(e2), "%s", sync_why(s));
+	snprintf(err, errlen, "cannot read the chain's gas price: feemarket: %s; node: %s", e1,
+	    e2);
+	return -1;
+}
+
+static void
+check_gas_price(struct sync *s, const struct config *c)
+{
+	char err[600], t[64];
+	const char *src = NULL;
+
+	if (chain_gas_price(s, c, &check_price, &src, err, sizeof(err)) == -1) {
+		line("gas price", L_ERR, "%s", err);
+		return;
+	}
+	fees_price_text(check_price, t, sizeof(t));
+	line("gas price", L_OK, "%s uallo/gas (%s)", t, src);
+}
+
+/* Seconds per block from the node's earliest and latest block (CometBFT status). */
+static void
+measure_block_time(json_t *status)
+{
+	json_t *si = json_object_get(status, "sync_info");
+	const char *lh = json_string_value(json_object_get(si, "latest_block_height"));
+	const char *eh = json_string_value(json_object_get(si, "earliest_block_height"));
+	const char *lt = json_string_value(json_object_get(si, "latest_block_time"));
+	const char *et = json_string_value(json_object_get(si, "earliest_block_time"));
+	double t1, t0;
+	long long h1, h0;
+
+	if (block_s_measured || lh == NULL || eh == NULL || lt == NULL || et == NULL ||
+	    parse_iso8601(lt, &t1) == -1 || parse_iso8601(et, &t0) == -1)
+		return;
+	h1 = atoll(lh);
+	h0 = atoll(eh);
+	if (h1 - h0 < 2 || t1 <= t0)
+		return;
+	block_s = (t1 - t0) / (double)(h1 - h0);
+	block_s_measured = 1;
+}
+
+/* The fee of one submission against max_fee. */
+static void
+check_fee_line(const struct config *c)
+{
+	char f[96], cap[96];
+	uint64_t fee = check_fee(c);
+
+	fees_both_units(fee, f, sizeof(f));
+	fees_both_units((uint64_t)c->max_fee, cap, sizeof(cap));
+	if (fee > (uint64_t)c->max_fee)
+		line("fee", L_ERR, "%s per submission (%ld gas) is over max_fee %s: every window "
+		    "would be missed (fee_cap)", f, c->gas_limit > 0 ? c->gas_limit :
+		    (long)CHECK_GAS, cap);
+	else
+		line("fee", L_OK, "%s per submission (%ld gas); max_fee %s", f, c->gas_limit > 0 ?
+		    c->gas_limit : (long)CHECK_GAS, cap);
+}
+
+/* Submissions a day of a topic with this epoch length. */
+static double
+per_day(int64_t epoch)
+{
+	if (block_s <= 0)
+		block_s = ASSUMED_BLOCK_S;
+	return epoch > 0 ? 86400.0 / ((double)epoch * block_s) : 0;
+}
+
+static double topic_daily_fee[64];	/* per configured topic (index), uallo */
+static const struct config *c_now;	/* check's configuration, for the topic lines */
+static size_t ti_now;			/* the topic being checked (index) */
+
+/* The fee grant of a wallet: its allowance against a day of its topics' fees. */
+static void
+check_allowance(struct sync *s, const struct config *c, const struct config_wallet *w,
+    const char *addr)
+{
+	const char *g = w->fee_granter;
+	struct fee_allowance a;
+	char what[64], err[256], text[256], day[96];
+	uint8_t *req;
+	size_t n, i;
+	double daily = 0;
+	int r;
+
+	if (g == NULL)
+		return;
+	snprintf(what, sizeof(what), "wallet %s fee grant", w->name);
+	for (i = 0; i < c->ntopics && i < 64; i++)
+		if (strcmp(c->topics[i].wallet, w->name) == 0)
+			daily += topic_daily_fee[i];
+	req = fees_allowance_request(g, addr, &n);
+	if (sync_abci(s, FEES_ALLOWANCE_PATH, req, n) != RPC_OK) {
+		free(req);
+		line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon submits "
+		    "anyway", g, sync_why(s));
+		return;
+	}
+	free(req);
+	if ((r = fees_allowance_answer(s->code, s->log, s->value, s->value_len, &a, err,
+	    sizeof(err))) == -1) {
+		line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon submits "
+		    "anyway", g, err);
+		return;
+	}
+	if (r == 1) {
+		line(what, L_ERR, "%s has granted %s no fee allowance: the chain would refuse "
+		    "every transaction", g, addr);
+		return;
+	}
+	fees_allowance_text(&a, text, sizeof(text));
+	fees_both_units((uint64_t)daily, day, sizeof(day));
+	if (a.expires > 0 && wall_s() >= a.expires)
+		line(what, L_WARN, "from %s: expired (%s)", g, text);
+	else if (!a.msg_allowed)
+		line(what, L_WARN, "from %s: does not allow InsertWorkerPayload (%s)", g, text);
+	else if (a.limited && (double)a.left < daily)
+		line(what, L_WARN, "from %s: %s; less than a day of fees (%s)", g, text, day);
+	else
+		line(what, L_OK, "from %s: %s; a day of fees is %s", g, text, day);
 }
 
 static void
@@ -728,7 +894,7 @@ check_balance(struct sync *s, const struct config *c, const struct config_wallet
 	Awq__QueryBalanceResponse *bal;
 	uint8_t buf[160];
 	size_t n;
-	uint64_t have, per = submission_cost(c, data_fee);
+	uint64_t have, per = (w->fee_granter != NULL ? 0 : check_fee(c)) + data_fee;
 	char what[64];
 
 	snprintf(what, sizeof(what), "wallet %s balance", w->name);
@@ -753,8 +919,9 @@ check_balance(struct sync *s, const struct config *c, const struct config_wallet
 		    "(balance_warn_submissions; %" PRIu64 " uallo each)", have,
 		    c->balance_warn_submissions, per);
 	else
-		line(what, L_OK, "%" PRIu64 " uallo: about %" PRIu64 " submissions", have,
-		    have / (per ? per : 1));
+		line(what, L_OK, "%" PRIu64 " uallo: about %" PRIu64 " submissions%s", have,
+		    have / (per ? per : 1), w->fee_granter != NULL ? " (data sending fees; "
+		    "the fee grant pays the transaction fees)" : "");
 }
 
 /* The lines of a topic that cannot be checked, marked skipped with the reason. */
@@ -803,6 +970,21 @@ check_topic_chain(struct sync *s, const char *em, const struct config_topic *t,
 	line(what, L_OK, "\"%s\": epoch %" PRId64 " blocks, window %" PRId64 " blocks",
 	    gt->topic->metadata ? gt->topic->metadata : "", gt->topic->epoch_length,
 	    gt->topic->worker_submission_window);
+	if (check_price > 0 || strcmp(c_now->gas_price, "auto") != 0) {
+		double k = per_day(gt->topic->epoch_length);
+		uint64_t fee = check_fee(c_now), day;
+		char f[96], d[96], fw[64];
+
+		day = (uint64_t)((double)fee * k + 0.5);
+		if (ti_now < 64)
+			topic_daily_fee[ti_now] = (double)day;
+		fees_both_units(fee, f, sizeof(f));
+		fees_both_units(day, d, sizeof(d));
+		snprintf(fw, sizeof(fw), "topic %u fees", t->id);
+		line(fw, L_OK, "%s per submission, %s per day (%.1f submissions at %" PRId64
+		    " blocks an epoch, %.3g s a block%s)", f, d, k, gt->topic->epoch_length,
+		    block_s, block_s_measured ? "" : ", assumed");
+	}
 	awq__get_topic_response__free_unpacked(gt, NULL);
 
 	snprintf(what, sizeof(what), "topic %u active", t->id);
@@ -937,6 +1119,10 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 	ctl_env_path = c->env_path;
 	line("configuration", L_OK, "%s: %zu topic(s), %zu wallet(s)", c->path ? c->path : ".env",
 	    c->ntopics, c->nwallets);
+	if (c->network != NULL)
+		line("network", L_OK, "%s preset: chain %s, rpc %s, websocket %s, emissions %s "
+		    "(a node serving another chain is refused)", c->network, c->chain_id,
+		    c->rpc[0], c->websocket, c->emissions);
 	sync_init(&s, c);
 
 	/* RPC endpoints, one by one, and the chain id each serves. */
@@ -962,6 +1148,7 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 			h = json_string_value(json_object_get(json_object_get(s.result,
 			    "sync_info"), "latest_block_height"));
 			line("rpc", L_OK, "%s answers, height %s", c->rpc[i], h ? h : "?");
+			measure_block_time(s.result);
 			if (net == NULL || strcmp(net, c->chain_id) != 0) {
 				line("chain id", L_ERR, "%s serves chain \"%s\", the configuration "
 				    "says \"%s\"", c->rpc[i], net ? net : "?", c->chain_id);
@@ -997,6 +1184,15 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 		if (chain)
 			module_fees(&s, em, &data_fee, &reg_fee);
 	}
+	check_price = 0;
+	block_s = 0;
+	block_s_measured = 0;
+	memset(topic_daily_fee, 0, sizeof(topic_daily_fee));
+	c_now = c;
+	if (chain || strcmp(c->gas_price, "auto") != 0) {
+		check_gas_price(&s, c);
+		check_fee_line(c);
+	}
 
 	/* Wallets: the key loads in a child; then the balance. */
 	addrs = xcalloc(c->nwallets, sizeof(*addrs));
@@ -1029,10 +1225,15 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 		for (k = 0; k < c->nwallets; k++)
 			if (strcmp(c->wallets[k].name, t->wallet) == 0 && addrs[k][0] != '\0')
 				addr = addrs[k];
+		ti_now = i;
 		if (chain)
 			check_topic_chain(&s, em, t, addr, reg_fee);
 		check_market_data(&s, c, t);
 	}
+	/* Fee grants: the allowance against a day of the wallet's topics. */
+	for (k = 0; chain && k < c->nwallets; k++)
+		if (addrs[k][0] != '\0')
+			check_allowance(&s, c, &c->wallets[k], addrs[k]);
 	free(addrs);
 	sync_free(&s);
 	config_free(c);
@@ -1097,7 +1298,9 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	int64_t deadline;
 	size_t n, i;
 	int rc;
-	double fee;
+	fee_price_t price;
+	const char *src;
+	char perr[600];
 
 	prctl(PR_SET_DUMPABLE, 0);
 	memset(&tx, 0, sizeof(tx));
@@ -1139,8 +1342,19 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	awq__query_account_info_response__free_unpacked(acc, NULL);
 	tp.topic = topic;
 	tp.gas_limit = c->gas_limit > 0 ? (uint64_t)c->gas_limit : 300000;
-	fee = ceil((double)tp.gas_limit * c->gas_price);
-	tp.fee_uallo = fee > (double)c->max_fee ? (uint64_t)c->max_fee : (uint64_t)fee;
+	if (chain_gas_price(&s, c, &price, &src, perr, sizeof(perr)) == -1) {
+		key_clear(priv, sizeof(priv));
+		child_reply(fd, "ERR %s", perr);
+		_exit(1);
+	}
+	tp.fee_uallo = fees_fee(tp.gas_limit, price);
+	tp.fee_granter = w->fee_granter;
+	if (fees_over_cap(tp.fee_uallo, tp.gas_limit, (uint64_t)c->max_fee, perr,
+	    sizeof(perr))) {
+		key_clear(priv, sizeof(priv));
+		child_reply(fd, "ERR %s", perr);
+		_exit(1);
+	}
 	tp.emissions = em;
 	/* The balance must cover the registration fee and the transaction's fee. */
 	module_fees(&s, em, &data_fee, &reg_fee);

@@ -395,6 +395,21 @@ fees_allowance_decode(const uint8_t *v, size_t n, struct fee_allowance *a, char 
 	return rc;
 }
 
+int
+fees_allowance_answer(long code, const char *log, const uint8_t *v, size_t n,
+    struct fee_allowance *a, char *err, size_t errlen)
+{
+	if (code != 0) {
+		memset(a, 0, sizeof(*a));
+		if (log != NULL && (strstr(log, "not found") != NULL ||
+		    strstr(log, "no allowance") != NULL))
+			return 1;
+		snprintf(err, errlen, "%s", log != NULL && *log != '\0' ? log : "refused");
+		return -1;
+	}
+	return fees_allowance_decode(v, n, a, err, errlen);
+}
+
 void
 fees_allowance_text(const struct fee_allowance *a, char *buf, size_t len)
 {

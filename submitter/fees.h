@@ -64,6 +64,9 @@ uint8_t	*fees_allowance_request(const char *granter, const char *grantee, size_t
 /* 0 with *a filled; 1 when there is no grant; -1 with err when the answer is unreadable. */
 int	 fees_allowance_decode(const uint8_t *, size_t, struct fee_allowance *, char *err,
 	    size_t errlen);
+/* The same from the query's answer: code and log first ("fee-grant not found" = no grant). */
+int	 fees_allowance_answer(long code, const char *log, const uint8_t *, size_t,
+	    struct fee_allowance *, char *err, size_t errlen);
 /* One line about an allowance ("540000000 uallo (…) left, expires …"). */
 void	 fees_allowance_text(const struct fee_allowance *, char *, size_t);
 

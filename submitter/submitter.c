@@ -107,6 +107,8 @@ static struct {
 	int			 detecting;
 	uint64_t		 data_sending_fee;
 	uint64_t		*topic_gas;	/* per configured topic: last simulated gas, 0 = none */
+	int			*topic_wl;	/* per configured topic: CanSubmitWorkerPayload at
+						   start, 0 unknown, 1 yes, -1 no */
 	int			 shutting_down;
 	int			 memfd;		/* the sealed mnemonics of the environment, -1 */
 	int64_t			 height;	/* latest known block height */
@@ -342,7 +344,23 @@ load_wallets(const struct config *c)
 			    "to start", cw->name, w->address, cw->expect_address);
 			exit(AW_EX_CONFIG);
 		}
-		log_info("wallet %s: %s", w->name, w->address);
+		if (cw->fee_granter != NULL) {
+			char hrp[16], e[96];
+			uint8_t d[64];
+			size_t dl;
+
+			if (bech32_decode(cw->fee_granter, hrp, sizeof(hrp), d, &dl, e,
+			    sizeof(e)) == -1 || strcmp(hrp, "allo") != 0) {
+				log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s, s:s}", "topic",
+				    "wallet", cw->name, "reason", "bad_fee_granter"), "wallet %s: "
+				    "fee_granter %s is not an address (%s)", cw->name, cw->fee_granter,
+				    e);
+				exit(AW_EX_CONFIG);
+			}
+			log_info("wallet %s: %s (fees paid by the grant of %s)", w->name,
+			    w->address, cw->fee_granter);
+		} else
+			log_info("wallet %s: %s", w->name, w->address);
 		send_wallet(w);
 	}
 	if (blob != NULL) {
@@ -510,6 +528,49 @@ params_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	}
 }
 
+/* CanSubmitWorkerPayload of each (topic, wallet) at start, not only through simulation. */
+static void
+wl_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	size_t ti = (size_t)(uintptr_t)arg;
+	Awq__CanSubmitWorkerPayloadResponse *r;
+	const struct config_topic *t;
+
+	if (S.conf == NULL || ti >= S.conf->ntopics || st != RPC_OK || a->code != 0 ||
+	    (r = awq__can_submit_worker_payload_response__unpack(NULL, a->value_len,
+	    a->value)) == NULL)
+		return;	/* unknown: the simulation decides */
+	t = &S.conf->topics[ti];
+	S.topic_wl[ti] = r->can_submit_worker_payload ? 1 : -1;
+	awq__can_submit_worker_payload_response__free_unpacked(r, NULL);
+	if (S.topic_wl[ti] == -1)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
+		    (int)t->id, "reason", "not_whitelisted", "wallet", t->wallet), "wallet %s may "
+		    "not submit to topic %u (CanSubmitWorkerPayload is false: not whitelisted; "
+		    "contact the topic creator)", t->wallet, t->id);
+}
+
+static void
+whitelist_precheck(void)
+{
+	Awq__TopicAddressRequest req = AWQ__TOPIC_ADDRESS_REQUEST__INIT;
+	struct wallet *w;
+	uint8_t buf[160];
+	char path[96];
+	size_t i, n;
+
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/CanSubmitWorkerPayload",
+	    S.emissions);
+	for (i = 0; i < S.conf->ntopics; i++) {
+		if ((w = wallet_by_name(S.conf->topics[i].wallet)) == NULL)
+			continue;
+		req.topic_id = S.conf->topics[i].id;
+		req.address = w->address;
+		n = awq__topic_address_request__pack(&req, buf);
+		rpc_abci_query(S.rpc, path, buf, n, wl_done, (void *)(uintptr_t)i);
+	}
+}
+
 static void
 detect_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
 {
@@ -523,6 +584,7 @@ detect_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	snprintf(S.emissions, sizeof(S.emissions), "%s", a->code == 0 ? "v10" : "v9");
 	log_info("emissions version: %s (detected)", S.emissions);
 	params_done(st, a, error, arg);
+	whitelist_precheck();
 	for (i = 0; i < S.nwallets; i++)
 		if (S.wallets[i].active != NULL)
 			job_timer(S.wallets[i].active, 0);
@@ -539,6 +601,7 @@ detect_emissions(void)
 		snprintf(S.emissions, sizeof(S.emissions), "%s", S.conf->emissions);
 		snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetParams", S.emissions);
 		rpc_abci_query(S.rpc, path, (const uint8_t *)"", 0, params_done, NULL);
+		whitelist_precheck();
 		return;
 	}
 	S.detecting = 1;
@@ -605,13 +668,13 @@ allowance_done(enum rpc_status st, const struct abci_result *a, const char *erro
 
 	if (g == NULL)
 		return;
-	if (st != RPC_OK || a->code != 0 || (r = fees_allowance_decode(a->value, a->value_len,
-	    &w->allowance, err, sizeof(err))) == -1) {
+	if (st != RPC_OK || (r = fees_allowance_answer(a->code, a->log, a->value,
+	    a->value_len, &w->allowance, err, sizeof(err))) == -1) {
 		w->allowance_state = 0;
 		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:n, s:s, s:s, s:s}", "topic",
 		    "reason", "allowance_unreadable", "wallet", w->name, "granter", g),
 		    "wallet %s: the fee grant of %s cannot be read (%s); submitting anyway",
-		    w->name, g, st != RPC_OK ? error : a->code != 0 ? a->log : err);
+		    w->name, g, st != RPC_OK ? error : err);
 		return;
 	}
 	if (r == 1) {
@@ -1089,6 +1152,16 @@ job_step(struct job *j)
 	switch (j->st) {
 	case J_QUEUED:
 	case J_ACCOUNT:
+		ti = topic_index(j->topic);
+		if (ti != (size_t)-1 && S.topic_wl[ti] == -1 && !j->resolving) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "wallet %s (%s) is not whitelisted on topic %u "
+			    "(CanSubmitWorkerPayload is false); contact the topic creator", w->name,
+			    w->address, j->topic);
+			job_finish(j, "rejected", 0, 0, "not_whitelisted", msg, 1, 0);
+			return;
+		}
 		if (w->stopped) {
 			job_finish(j, "missed", 5, 0, "insufficient_funds",
 			    "the wallet's balance is below the cost of one submission", 0, 0);
@@ -1293,6 +1366,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		S.conf = c;
 		load_wallets(c);
 		S.topic_gas = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(uint64_t));
+		S.topic_wl = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(int));
 		S.http = http_client_new(S.base);
 		S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
 		price_config(c);
@@ -1310,6 +1384,8 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	S.conf = c;
 	free(S.topic_gas);
 	S.topic_gas = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(uint64_t));
+	free(S.topic_wl);
+	S.topic_wl = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(int));
 	rpc_free(S.rpc);
 	S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
 	price_config(c);
