@@ -1124,6 +1124,11 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 		    "(a node serving another chain is refused)", c->network, c->chain_id,
 		    c->rpc[0], c->websocket, c->emissions);
 	sync_init(&s, c);
+	check_price = 0;
+	block_s = 0;
+	block_s_measured = 0;
+	memset(topic_daily_fee, 0, sizeof(topic_daily_fee));
+	c_now = c;
 
 	/* RPC endpoints, one by one, and the chain id each serves. */
 	for (i = 0; i < c->nrpc; i++) {
@@ -1184,11 +1189,6 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 		if (chain)
 			module_fees(&s, em, &data_fee, &reg_fee);
 	}
-	check_price = 0;
-	block_s = 0;
-	block_s_measured = 0;
-	memset(topic_daily_fee, 0, sizeof(topic_daily_fee));
-	c_now = c;
 	if (chain || strcmp(c->gas_price, "auto") != 0) {
 		check_gas_price(&s, c);
 		check_fee_line(c);
@@ -1239,6 +1239,37 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 	config_free(c);
 	printf("%d error(s), %d warning(s)\n", nerr, nwarn);
 	return nerr > 0 ? 1 : 0;
+}
+
+int
+ctl_network_guard(const struct config *c)
+{
+	struct sync s;
+	size_t i;
+	int bad = 0;
+
+	sync_init(&s, c);
+	for (i = 0; i < c->nrpc; i++) {
+		struct rpc *one = rpc_new(s.http, &c->rpc[i], 1, c->request_timeout_ms);
+		struct rpc *saved = s.rpc;
+		const char *net;
+
+		s.rpc = one;
+		if (sync_call(&s, "status", NULL) == RPC_OK) {
+			net = json_string_value(json_object_get(json_object_get(s.result,
+			    "node_info"), "network"));
+			if (net == NULL || strcmp(net, c->chain_id) != 0) {
+				fprintf(stderr, "alloractl: chain id mismatch: network = %s means chain "
+				    "%s, but %s serves chain \"%s\"; refusing to start\n", c->network,
+				    c->chain_id, c->rpc[i], net ? net : "?");
+				bad = 1;
+			}
+		}
+		s.rpc = saved;
+		rpc_free(one);
+	}
+	sync_free(&s);
+	return bad;
 }
 
 /* ---- register ---- */
