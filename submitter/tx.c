@@ -175,8 +175,8 @@ finish_tx(const uint8_t priv[32], const uint8_t pub[33], const char *type_url,
 	json_object_set_new(d, "sequence", json_sprintf("%" PRIu64, p->sequence));
 	json_object_set_new(d, "gas_limit", json_sprintf("%" PRIu64, p->gas_limit));
 	json_object_set_new(d, "fee", json_sprintf("%suallo", amount));
-	json_object_set_new(d, "fee_granter", fee.granter != NULL ? json_string(fee.granter) :
-	    json_null());
+	json_object_set_new(d, "fee_granter", fee.granter != NULL && *fee.granter != '\0' ?
+	    json_string(fee.granter) : json_null());
 	if (p->timeout_height > 0)
 		json_object_set_new(d, "timeout_height", json_sprintf("%" PRIu64,
 		    p->timeout_height));
