@@ -977,8 +977,15 @@ confirm_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 			j->failed_gas = j->gas;
 			j->resolving = 0;
 			j->hash[0] = '\0';
-			j->st = J_SIMULATE;
-			simulate(j);
+			free(j->raw);
+			free(j->b64);
+			j->raw = NULL;
+			j->b64 = NULL;
+			j->st = J_QUEUED;	/* signed again when it is the wallet's turn */
+			if (j->w->active == NULL) {
+				j->w->active = j;
+				job_step(j);
+			}
 			return;
 		}
 		if (!final_error(j, code, cs, log, height))
@@ -1211,10 +1218,10 @@ job_step(struct job *j)
 			simulate(j);
 			return;
 		}
-		if (S.conf->gas_limit > 0) {
+		if (S.conf->gas_limit > 0 && j->failed_gas == 0) {
 			set_fee(j, (uint64_t)S.conf->gas_limit);
 			sign_and_record(j);
-		} else if (ti != (size_t)-1 && S.topic_gas[ti] > 0) {
+		} else if (ti != (size_t)-1 && S.topic_gas[ti] > 0 && j->failed_gas == 0) {
 			set_fee(j, S.topic_gas[ti]);
 			j->gas_cached = 1;
 			sign_and_record(j);

@@ -113,8 +113,40 @@ check "check without the feemarket module: the node's minimum gas price" \
 sed -i 's|^\[chain\]|[chain]\ngas_price = 0.5|' "$D/w.conf"
 "$CTL" -c "$D/w.conf" check >"$T/fixed.out" 2>&1
 check "gas_price = 0.5: the configured price" grep -q "^ok *gas price *0.5 uallo/gas (configured)$" "$T/fixed.out"
-check "and a fee below the node's minimum is an error of check? no: it is what the operator set" \
+check "the fee at the configured price: 300000 gas x 0.5 = 150000 uallo" \
 	grep -q "^ok *fee *150000 uallo" "$T/fixed.out"
+
+# ---- out of gas at delivery: simulate again, a new transaction in the same window ----
+D=$T/gas
+start_devnet "$D" --chain-id devnet-1 --block-ms 250 --epoch 12 --window 10 --gas-used 150000 \
+	--account "$A1:100000000000" || { not_ok "devnet"; finish; }
+e2e_conf "$D" "$DEVNET_PORT" 67
+sed -i 's|^\[chain\]|[chain]\ngas_limit = 100000|' "$D/w.conf"
+check "start (gas_limit 100000, the transaction uses 150000)" "$CTL" -c "$D/w.conf" start
+twice() { [ "$(accepted_count "$D/record.jsonl")" -ge 2 ]; }
+check "windows are accepted anyway" wait_for 30 twice
+"$CTL" -c "$D/w.conf" stop >/dev/null
+check "each accepted after one out-of-gas delivery (code 11) of the same window, re-simulated" \
+	python3 - "$D/record.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if '"tx"' in l]
+dl = [r for r in recs if r["stage"] == "deliver"]
+ok = [r for r in dl if r["code"] == 0]
+assert len(ok) >= 2, dl
+for r in ok:
+    oog = [x for x in dl if x["nonce"] == r["nonce"] and x["code"] == 11]
+    assert oog and "out of gas" in oog[0]["log"], ("no out-of-gas first", r["nonce"], dl)
+PY
+
+# ---- CanSubmitWorkerPayload at start, before any window ----
+D=$T/wl
+start_devnet "$D" --chain-id devnet-1 --block-ms 250 --epoch 400 --start-height 10 \
+	--account "$A1:100000000000" --not-whitelisted "$A1:67" || { not_ok "devnet"; finish; }
+e2e_conf "$D" "$DEVNET_PORT" 67
+check "start (not whitelisted in topic 67)" "$CTL" -c "$D/w.conf" start
+wl() { grep -q "may not submit to topic 67 (CanSubmitWorkerPayload is false" "$D/state/logs/worker_output.log"; }
+check "the submitter says so at start, before the next window (100 s away)" wait_for 15 wl
+"$CTL" -c "$D/w.conf" stop >/dev/null
 
 # ---- network preset ----
 D=$T/net
