@@ -258,6 +258,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 		char *fl;
 
 		if (devfees_abci(path, data, dlen, &fc, &fl, &buf, &len) == 0) {
+			record(json_pack("{s:s, s:s, s:I, s:i}", "kind", "query", "path", path,
+			    "height", (json_int_t)D.height, "code", (int)fc));
 			res = abci_answer(fc, fl, buf, len);
 			free(fl);
 			free(buf);
