@@ -39,6 +39,9 @@ enum msg_type {
 
 	/* listener: 200.. */
 	MSG_WINDOW_OPEN = 200,	/* topic, nonce, window_end (or null), source ws|poll */
+	MSG_SCORE = 201,	/* listener -> sup: kind (query|ema|reward|active_set|gap),
+				 * topic, address, ... (listener/scores.h) */
+	MSG_SCORE_WATCH = 202,	/* sup -> listener: watch [{topic, address}] */
 
 	/* trainer: 300.. */
 	MSG_PREDICT = 300,	/* sup -> trainer: topic, nonce, deadline_ms */
