@@ -8,6 +8,8 @@
 #define AW_FLOW_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
 
 struct child;
 struct config;
@@ -25,5 +27,9 @@ void	 flow_free(void);
 /* 1 while a submission is between SIGNED and its outcome (shutdown waits for it). */
 int	 flow_in_flight(void);
 int	 reload_topics(struct config *, char *err, size_t errlen);
+/* The ledger state of a (topic, nonce) we know (NULL when none), and a new record of it
+ * (fields stolen): for the score states after accepted (supervisor/scores.c). */
+const char *flow_nonce_state(uint32_t topic, int64_t nonce);
+int	 flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields);
 
 #endif

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "scores.h"
 #include "sup.h"
 #include "util.h"
 
@@ -78,6 +79,7 @@ status_json(void)
 		    json_object());
 		json_object_set_new(x, "seconds_since_accepted", t->last_accepted_wall > 0 ?
 		    json_real(wnow - t->last_accepted_wall) : json_null());
+		scores_status(t->id, x);
 		json_array_append_new(topics, x);
 	}
 	for (i = 0; i < sup->nwallets; i++) {
