@@ -30,6 +30,7 @@
 #include <wslay/wslay.h>
 
 #include "query.pb-c.h"
+#include "rewards.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
 #include "util.h"
@@ -337,6 +338,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.metadata = (char *)"devnet topic";
 			t.loss_method = (char *)"zptae";
 			t.epoch_length = D.epoch;
+			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			r.topic = &t;
 			PACK(get_topic_response, r);
@@ -410,6 +412,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			if (q != NULL)
 				awq__topic_nonce_request__free_unpacked(q, NULL);
 			PACK(is_worker_nonce_unfulfilled_response, r);
+		} else if (rewards_query(m, data, dlen, &buf, &len)) {
+			/* the reward loop's queries (rewards.c) */
 		} else
 			return abci_answer(6, "unknown query path", NULL, 0);
 	} else
@@ -522,6 +526,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		} else if (!simulate) {
 			json_object_set_new(D.fulfilled, key, json_true());
 			a->balance -= D.data_sending_fee;
+			rewards_inference(topic, nonce, worker,
+			    json_string_value(json_object_get(inf, "value")));
 		}
 	}
 	return NULL;
@@ -886,6 +892,15 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    (json_int_t)(D.height + D.window), "height", (json_int_t)D.height));
 		}
 	}
+	{
+		uint32_t act[MAXT];
+		size_t na = 0;
+
+		for (i = 0; i < D.ntopics; i++)
+			if (topic_active(D.topics[i]))
+				act[na++] = D.topics[i];
+		rewards_block(D.height, act, na, events);	/* scores, rewards (rewards.c) */
+	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
 		D.last_drop = wall_s();
@@ -1134,6 +1149,8 @@ usage(FILE *fp)
 	    "                     [--drop-ws-every S] [--http-error-rate P] [--http-429-rate P]\n"
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
 	    "                     [--malformed-rate P]\n"
+	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
+	    "                     [--active N]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1175,6 +1192,11 @@ main(int argc, char **argv)
 		{ "seq-mismatch-once", no_argument, NULL, 'S' },
 		{ "fee-spike-once", no_argument, NULL, 'F' },
 		{ "malformed-rate", required_argument, NULL, 'M' },
+		{ "peers", required_argument, NULL, 0x180 },
+		{ "truth", required_argument, NULL, 0x181 },
+		{ "truth-lag", required_argument, NULL, 0x182 },
+		{ "score-alpha", required_argument, NULL, 0x183 },
+		{ "active", required_argument, NULL, 0x184 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1297,6 +1319,14 @@ main(int argc, char **argv)
 			break;
 		case 'S': D.seq_mismatch_once = 1; break;
 		case 'F': D.fee_spike_once = 1; break;
+		case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: {
+			static const char *rn[] = { "peers", "truth", "truth-lag", "score-alpha",
+			    "active" };
+
+			if (rewards_option(rn[ch - 0x180], optarg) == -1)
+				return bad_arg(rn[ch - 0x180], optarg);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1352,6 +1382,8 @@ main(int argc, char **argv)
 		}
 		free(cp);
 	}
+	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng) == -1)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	D.height = D.start_height - 1;
 	D.fulfilled = json_object();
