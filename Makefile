@@ -46,7 +46,8 @@ $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 # Role libraries come before libsupervisor.a, whose weak development fallbacks
 # (supervisor/roles_fallback.c) are used only for symbols the roles don't define.
 ALL_LIBS := $(BUILD)/liblistener.a $(BUILD)/libtrainer.a $(BUILD)/libsubmitter.a \
-	    $(BUILD)/libsupervisor.a $(BUILD)/libcommon.a
+	    $(BUILD)/libsupervisor.a $(BUILD)/libtrainer.a $(BUILD)/libcommon.a
+# (libtrainer.a again: alloractl history in libsupervisor.a uses the trainer's losses.)
 
 DEVNET_SRCS := $(wildcard tests/devnet/*.c)
 DEVNET_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DEVNET_SRCS))

@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "ctl.h"
+
+int	 ctl_history(const struct ctl_opts *, int argc, char **argv);	/* history.c */
 #include "frame.h"
 #include "log.h"
 #include "util.h"
@@ -530,6 +532,8 @@ main(int argc, char **argv)
 		return ctl_tx(&o, nrest, rest);
 	if (strcmp(cmd, "predict") == 0)
 		return ctl_predict(&o, nrest, rest);
+	if (strcmp(cmd, "history") == 0)
+		return ctl_history(&o, nrest, rest);
 	if (strcmp(cmd, "backtest") == 0)
 		return ctl_backtest(&o, nrest, rest);
 	fprintf(stderr, "alloractl: unknown command \"%s\"\n", cmd);

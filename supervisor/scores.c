@@ -36,6 +36,7 @@ struct sc {
 	char		*network_value;
 	int64_t		 network_nonce;
 	long		 outside;	/* consecutive scored epochs outside the active set */
+	json_t		*networks;	/* nonce -> the network's value, for the scored records */
 };
 
 static struct sc *scs;
@@ -188,10 +189,16 @@ on_ema(struct sc *s, struct frame *f)
 		s->outside = 0;
 	/* The ledger: our accepted submission of that nonce was scored. */
 	st = flow_nonce_state(s->topic, nonce);
-	if (st != NULL && strcmp(st, "accepted") == 0)
-		flow_record(s->topic, nonce, "scored", json_pack("{s:s, s:O, s:I?}", "score_ema",
-		    ema, "active", json_is_boolean(act) ? act : json_null(), "rank",
-		    (json_int_t)(frame_int(f, "rank", 0))));
+	if (st != NULL && strcmp(st, "accepted") == 0) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%lld", (long long)nonce);
+		flow_record(s->topic, nonce, "scored", json_pack("{s:s, s:O, s:I?, s:s?, s:O?}",
+		    "score_ema", ema, "active", json_is_boolean(act) ? act : json_null(), "rank",
+		    (json_int_t)(frame_int(f, "rank", 0)), "loss_method", s->loss_method,
+		    "network_value", s->networks != NULL ? json_object_get(s->networks, key) :
+		    NULL));
+	}
 }
 
 static void
@@ -242,8 +249,17 @@ on_query(struct sc *s, struct frame *f)
 	}
 	h = frame_int(f, "network_nonce", -1);
 	if (json_is_string(json_object_get(p, "network_value")) && h >= s->network_nonce) {
+		char key[32];
+
 		set_str(&s->network_value, frame_str(f, "network_value"));
 		s->network_nonce = h;
+		/* Kept until that nonce is scored (a bounded number of them). */
+		if (s->networks == NULL)
+			s->networks = json_object();
+		if (json_object_size(s->networks) >= 256)
+			json_object_clear(s->networks);
+		snprintf(key, sizeof(key), "%lld", (long long)h);
+		json_object_set_new(s->networks, key, json_string(s->network_value));
 	}
 }
 
