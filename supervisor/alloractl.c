@@ -41,6 +41,7 @@ usage(FILE *fp)
 	    "                     start the daemon and wait until it is ready\n"
 	    "  stop               stop the daemon and wait until it is gone\n"
 	    "  status [--json]    children, topics and wallets of the running daemon\n"
+	    "  history --topic N [--last K] [--json]  per nonce: value, network, score, reward\n"
 	    "  reload             re-read the configuration (like SIGHUP)\n"
 	    "  check              preflight against the chain: keys, registration, balance ...\n"
 	    "  register --topic N register the topic's wallet as a worker\n"
@@ -347,6 +348,26 @@ jstr(json_t *o, const char *k, char *buf, size_t len)
 	return buf;
 }
 
+/* The topic's score line (INTERFACES.md, Scores); "-" for what the chain has not told. */
+static void
+print_score(json_t *x)
+{
+	json_t *sc = json_object_get(x, "score");
+	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
+
+	if (!json_is_object(sc))
+		return;
+	printf("        loss %s; score %s (height %s), active %s, rank %s/%s, gap %s to the "
+	    "lowest active %s\n", jstr(x, "loss_method", b1, 64), jstr(sc, "ema", b2, 64),
+	    jstr(sc, "height", b3, 64), jstr(sc, "active", b4, 64), jstr(sc, "rank", b5, 64),
+	    jstr(sc, "active_count", b6, 64), jstr(sc, "gap", b7, 64),
+	    jstr(sc, "lowest_active_ema", b8, 64));
+	printf("        rewards %s uallo (last %s); network %s at nonce %s, ours %s\n",
+	    jstr(sc, "rewards_uallo", b1, 64), jstr(sc, "last_reward_uallo", b2, 64),
+	    jstr(sc, "network_value", b3, 64), jstr(sc, "network_nonce", b4, 64),
+	    jstr(x, "last_value", b5, 64));
+}
+
 static void
 print_status(json_t *s)
 {
@@ -387,6 +408,7 @@ print_status(json_t *s)
 			printf("        last tx %s, %s s since the last accepted submission\n",
 			    json_string_value(json_object_get(x, "last_txhash")),
 			    jstr(x, "seconds_since_accepted", b1, 64));
+		print_score(x);
 	}
 	printf("\n%-10s %-45s %16s %8s\n", "WALLET", "ADDRESS", "BALANCE (uallo)", "SEQUENCE");
 	json_array_foreach(json_object_get(s, "wallets"), i, x)

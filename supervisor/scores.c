@@ -193,11 +193,13 @@ on_ema(struct sc *s, struct frame *f)
 		char key[32];
 
 		snprintf(key, sizeof(key), "%lld", (long long)nonce);
-		flow_record(s->topic, nonce, "scored", json_pack("{s:s, s:O, s:I?, s:s?, s:O?}",
+		json_t *net = s->networks != NULL ? json_object_get(s->networks, key) : NULL;
+		json_int_t rank = frame_int(f, "rank", -1);
+
+		flow_record(s->topic, nonce, "scored", json_pack("{s:s, s:O, s:o, s:s?, s:O?}",
 		    "score_ema", ema, "active", json_is_boolean(act) ? act : json_null(), "rank",
-		    (json_int_t)(frame_int(f, "rank", 0)), "loss_method", s->loss_method,
-		    "network_value", s->networks != NULL ? json_object_get(s->networks, key) :
-		    NULL));
+		    rank > 0 ? json_integer(rank) : json_null(), "loss_method", s->loss_method,
+		    "network_value", net));
 	}
 }
 

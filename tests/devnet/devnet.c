@@ -1382,7 +1382,7 @@ main(int argc, char **argv)
 		}
 		free(cp);
 	}
-	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng) == -1)
+	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng, record) == -1)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	D.height = D.start_height - 1;

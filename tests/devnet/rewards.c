@@ -62,6 +62,7 @@ static struct {
 	struct rtopic	 t[64];
 	size_t		 nt;
 	json_t		*subs;		/* "topic:nonce" -> [[addr, value], ...] */
+	void		(*record)(json_t *);	/* devnet.c's --record (takes the object) */
 } R = { 0, 0, NULL, 3, 0.3, 3 };
 
 static double
@@ -138,13 +139,15 @@ load_truth(const char *path)
 }
 
 int
-rewards_setup(int64_t start_height, long epoch, long window, const char *em, uint64_t seed)
+rewards_setup(int64_t start_height, long epoch, long window, const char *em, uint64_t seed,
+    void (*record)(json_t *))
 {
 	size_t i, n;
 	double s = 0, s2 = 0, p = 50000;
 
 	if (!R.on)
 		return 0;
+	R.record = record;
 	R.start = start_height;
 	R.epoch = epoch;
 	R.window = window;
@@ -390,6 +393,10 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 			continue;
 		dectext(in->ema, txt, sizeof(txt));
 		json_array_append_new(addrs, json_string(in->addr));
+		/* --record: {"kind": "score", "topic", "nonce", "address", "ema", "active"} */
+		R.record(json_pack("{s:s, s:i, s:I, s:s, s:s, s:b}", "kind", "score", "topic",
+		    (int)t->id, "nonce", (json_int_t)nonce, "address", in->addr, "ema", txt,
+		    "active", in->active));
 		json_array_append_new(scores, json_string(txt));
 		json_array_append_new(act, json_boolean(in->active));
 		if (!in->active)

@@ -10,7 +10,7 @@
 int	 rewards_option(const char *name, const char *arg);
 /* After the options: loads or generates the truth series; -1 (message printed) on error. */
 int	 rewards_setup(int64_t start_height, long epoch, long window, const char *em,
-	    uint64_t seed);
+	    uint64_t seed, void (*record)(json_t *));
 /* An inference the chain accepted at delivery. */
 void	 rewards_inference(uint32_t topic, int64_t nonce, const char *worker, const char *value);
 /* A new block (windows of this height already opened): may append events. */
