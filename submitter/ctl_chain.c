@@ -35,6 +35,7 @@
 #include "keys.h"
 #include "log.h"
 #include "query.pb-c.h"
+#include "scoreq.h"
 #include "rpc.h"
 #include "tx.h"
 #include "util.h"
@@ -771,6 +772,62 @@ skip_topic_lines(const struct config_topic *t, int active_too, const char *why)
 	}
 }
 
+/* The topic's loss method as the chain says (common/scoreq.h, the listener's query). */
+static void
+check_topic_loss(struct sync *s, const char *em, const struct config_topic *t)
+{
+	json_t *o = json_object();
+	uint8_t buf[64];
+	char what[64], path[128], err[256];
+	size_t n;
+
+	snprintf(what, sizeof(what), "topic %u loss method", t->id);
+	scoreq_path(SQ_TOPIC, em, path, sizeof(path));
+	n = scoreq_request(SQ_TOPIC, t->id, NULL, buf, sizeof(buf));
+	if (sync_abci(s, path, buf, n) != RPC_OK || s->code != 0)
+		line(what, L_WARN, "cannot tell: %s", sync_why(s));
+	else if (scoreq_decode(SQ_TOPIC, em, t->id, NULL, s->value, s->value_len, o, err,
+	    sizeof(err)) == -1)
+		line(what, L_WARN, "cannot tell: %s", err);
+	else if (json_is_string(json_object_get(o, "loss_method")))
+		line(what, L_OK, "%s (ground truth %lld blocks after the window)",
+		    json_string_value(json_object_get(o, "loss_method")),
+		    (long long)json_integer_value(json_object_get(o, "ground_truth_lag")));
+	else
+		line(what, L_WARN, "the chain names none");
+	json_decref(o);
+}
+
+/* Whether the chain has scored our inferences in the topic (GetInfererScoreEma). */
+static void
+check_topic_score(struct sync *s, const char *em, const struct config_topic *t,
+    const char *addr)
+{
+	json_t *o = json_object();
+	uint8_t buf[256];
+	char what[64], path[128], err[256];
+	size_t n;
+
+	snprintf(what, sizeof(what), "topic %u score", t->id);
+	scoreq_path(SQ_EMA, em, path, sizeof(path));
+	n = scoreq_request(SQ_EMA, t->id, addr, buf, sizeof(buf));
+	if (sync_abci(s, path, buf, n) != RPC_OK)
+		line(what, L_WARN, "cannot tell: %s", sync_why(s));
+	else if (s->code != 0)
+		line(what, L_SKIP, "this chain does not answer %s (%s)", scoreq_method(SQ_EMA),
+		    sync_why(s));
+	else if (scoreq_decode(SQ_EMA, em, t->id, addr, s->value, s->value_len, o, err,
+	    sizeof(err)) == -1)
+		line(what, L_WARN, "cannot tell: %s", err);
+	else if (json_is_string(json_object_get(o, "ema")))
+		line(what, L_OK, "%s has a score: EMA %s (nonce %lld)", addr,
+		    json_string_value(json_object_get(o, "ema")),
+		    (long long)json_integer_value(json_object_get(o, "ema_height")));
+	else
+		line(what, L_OK, "%s has no score yet (none of its inferences scored)", addr);
+	json_decref(o);
+}
+
 /* The chain's lines of one topic; addr is NULL when the wallet's key did not load. */
 static void
 check_topic_chain(struct sync *s, const char *em, const struct config_topic *t,
@@ -804,6 +861,7 @@ check_topic_chain(struct sync *s, const char *em, const struct config_topic *t,
 	    gt->topic->metadata ? gt->topic->metadata : "", gt->topic->epoch_length,
 	    gt->topic->worker_submission_window);
 	awq__get_topic_response__free_unpacked(gt, NULL);
+	check_topic_loss(s, em, t);
 
 	snprintf(what, sizeof(what), "topic %u active", t->id);
 	if (topic_addr_query(s, em, "GetWorkerSubmissionWindowStatus", t->id, addr) == -1)
@@ -861,6 +919,7 @@ check_topic_chain(struct sync *s, const char *em, const struct config_topic *t,
 			line(what, L_ERR, "%s may not submit to topic %u (CanSubmitWorkerPayload is "
 			    "false: not whitelisted; contact the topic creator)", addr, t->id);
 	}
+	check_topic_score(s, em, t, addr);
 }
 
 /* The emissions version: configured, or detected (-1 when the chain does not answer). */
