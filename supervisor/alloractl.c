@@ -357,8 +357,8 @@ print_score(json_t *x)
 
 	if (!json_is_object(sc))
 		return;
-	printf("        loss %s; score %s (height %s), active %s, rank %s/%s, gap %s to the "
-	    "lowest active %s\n", jstr(x, "loss_method", b1, 64), jstr(sc, "ema", b2, 64),
+	printf("        loss %s; score %s (height %s), active %s, rank %s (active set of %s), "
+	    "gap %s to the lowest active %s\n", jstr(x, "loss_method", b1, 64), jstr(sc, "ema", b2, 64),
 	    jstr(sc, "height", b3, 64), jstr(sc, "active", b4, 64), jstr(sc, "rank", b5, 64),
 	    jstr(sc, "active_count", b6, 64), jstr(sc, "gap", b7, 64),
 	    jstr(sc, "lowest_active_ema", b8, 64));

@@ -101,7 +101,7 @@ assert all(r["network_value"] is None or float(r["network_value"]) == float(r["n
 PY
 check "history --last 2 gives the newest two" sh -c "'$CTL' -c '$D/w.conf' history --topic 67 --last 2 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); assert len(r)==2, r'"
 check "history table" sh -c "'$CTL' -c '$D/w.conf' history --topic 67 --last 3 | grep -q 'SCORE EMA'"
-check "status table shows the score line" sh -c "'$CTL' -c '$D/w.conf' status | grep -Eq 'score .* rank 1/'"
+check "status table shows the score line" sh -c "'$CTL' -c '$D/w.conf' status | grep -Eq 'score .* active yes, rank 1 \\(active set of 3\\)'"
 M=$(json "$T/s1.json" 'd.get("metrics") or ""')
 scrape() { curl -sf "http://$M/metrics"; }
 scrape >"$T/m1"
