@@ -240,7 +240,8 @@ cache_loss_ok(const struct config_topic *t, const struct prediction *p)
 
 	if (strncmp(t->model, "exec:", 5) == 0 || strncmp(t->model, "http", 4) == 0)
 		return 1;
-	return p->loss_method != NULL && strcmp(p->loss_method, loss_method_name(m)) == 0;
+	/* A cache written before loss methods were known was scored and resolved as mse. */
+	return strcmp(p->loss_method != NULL ? p->loss_method : "mse", loss_method_name(m)) == 0;
 }
 
 /* The cached prediction, when younger than cache_ttl. */

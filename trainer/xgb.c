@@ -30,6 +30,8 @@ xgb_params_default(struct xgb_params *p)
 	p->seed = 42;
 	p->exact = 0;
 	p->base_mean = 0;
+	p->czar = 0;
+	p->czar_alpha = CZAR_ALPHA_TRAIN;
 }
 
 void
@@ -55,6 +57,8 @@ xgb_params_gbr(struct xgb_params *p)
 	p->seed = 42;
 	p->exact = 0;
 	p->base_mean = 1;
+	p->czar = 0;
+	p->czar_alpha = CZAR_ALPHA_TRAIN;
 }
 
 static int
