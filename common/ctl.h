@@ -22,5 +22,6 @@ int	 ctl_register(const struct ctl_opts *, int argc, char **argv);
 /* trainer/ */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_loss(const struct ctl_opts *, int argc, char **argv);	/* trainer/ctl_loss.c */
 
 #endif

@@ -49,6 +49,7 @@ usage(FILE *fp)
 	    "  tx build|decode    offline InsertWorkerPayload transactions\n"
 	    "  predict --topic N  one prediction, printed, not submitted\n"
 	    "  backtest --csv F   walk-forward evaluation against the zero baseline\n"
+	    "  loss --method M    the network's loss (mse, zptae, czar) of predictions\n"
 	    "\n"
 	    "`alloractl COMMAND --help` describes one command.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"
@@ -558,6 +559,8 @@ main(int argc, char **argv)
 		return ctl_history(&o, nrest, rest);
 	if (strcmp(cmd, "backtest") == 0)
 		return ctl_backtest(&o, nrest, rest);
+	if (strcmp(cmd, "loss") == 0)
+		return ctl_loss(&o, nrest, rest);
 	fprintf(stderr, "alloractl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return 2;

@@ -207,10 +207,13 @@ send_predict(struct work *w)
 
 	if (!child_up(ROLE_TRAINER) || flow_stopping)
 		return;
-	o = json_pack("{s:i, s:I, s:I, s:o}", "topic", (int)w->topic, "nonce",
+	/* loss_method: the configuration's unless auto (then the chain's, when known). */
+	o = json_pack("{s:i, s:I, s:I, s:o, s:s?}", "topic", (int)w->topic, "nonce",
 	    (json_int_t)w->nonce, "deadline_ms", (json_int_t)(w->predict_deadline_ms -
 	    mono_ms() > 0 ? w->predict_deadline_ms - mono_ms() : ms),
-	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null());
+	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null(),
+	    "loss_method", ct != NULL && ct->loss_method != NULL && strcmp(ct->loss_method,
+	    "auto") != 0 ? ct->loss_method : NULL);
 	scores_fill_predict(w->topic, o);
 	sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, w->topic, 0, o);
 	w->predict_sent = 1;
@@ -373,6 +376,14 @@ on_prediction(struct frame *f)
 		use_fallback(w, why);
 		free(why);
 		return;
+	}
+	{
+		struct topic_rt *rt = rt_of(topic, NULL);
+
+		if (rt != NULL && frame_str(f, "loss_method") != NULL)
+			set_str(&rt->loss_used, frame_str(f, "loss_method"));
+		if (rt != NULL && frame_str(f, "model_resolved") != NULL)
+			set_str(&rt->model_resolved, frame_str(f, "model_resolved"));
 	}
 	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s?, s:s?, s:s?}",
 	    "topic", (int)topic, "nonce", (json_int_t)nonce, "value", value, "source", source,
@@ -912,6 +923,8 @@ reload_topics(struct config *nc, char *err, size_t errlen)
 		free(sup->topics[j].last_value);
 		free(sup->topics[j].last_source);
 		free(sup->topics[j].last_txhash);
+		free(sup->topics[j].loss_used);
+		free(sup->topics[j].model_resolved);
 		json_decref(sup->topics[j].missed);
 	}
 	free(sup->topics);

@@ -383,7 +383,8 @@ scores_status(uint32_t topic, json_t *x)
 	const struct config_topic *ct = config_topic(sup->conf, topic);
 
 	snprintf(num, sizeof(num), "%llu", s->rewards);
-	json_object_set_new(x, "loss_method", jstr(s->loss_method));
+	if (s->loss_method != NULL || json_object_get(x, "loss_method") == NULL)
+		json_object_set_new(x, "loss_method", jstr(s->loss_method));
 	if (json_object_get(x, "model_resolved") == NULL)
 		json_object_set_new(x, "model_resolved", jstr(ct != NULL ? ct->model : NULL));
 	json_object_set_new(x, "score", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
