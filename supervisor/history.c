@@ -8,7 +8,8 @@
  * Realised value of a nonce: ln(close(T + H) / close(T)), T the hour of the nonce's first
  * ledger record, H the topic's target_hours, from the topic's bars (csv: file or the
  * trainer's bar cache); null while the bar T + H is not there.  Loss: trainer/loss.h under
- * the topic's loss method (the chain's, as the ledger's scored records name it), with
+ * the topic's loss method (the chain's, as the ledger's scored records name it; else the
+ * configured loss_method; else zptae), with
  * sigma the standard deviation of the bars' H-hour log returns.
  */
 #include <math.h>
@@ -191,6 +192,9 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 			lm = json_string_value(json_object_get(rec, "loss_method"));
 	}
 	qsort(rows, n, sizeof(rows[0]), cmp_nonce);
+	/* The chain's (as the scored records name it), else the configured one. */
+	if (lm == NULL && t->loss_method != NULL && strcmp(t->loss_method, "auto") != 0)
+		lm = t->loss_method;
 	if (lm != NULL)
 		loss_method_parse(lm, &m);
 	from = last > 0 && (size_t)last < n ? n - (size_t)last : 0;

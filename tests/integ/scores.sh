@@ -20,7 +20,7 @@ start_devnet "$D" --chain-id devnet-1 --block-ms 250 --topics 67,68 --epoch 6 --
 	--peers 5 --truth "$D/truth.csv" --truth-lag 2 --score-alpha 0.5 --active 3 \
 	--account "$TEST_ADDRESS_1:100000000000" || { not_ok "devnet"; finish; }
 e2e_conf "$D" "$DEVNET_PORT" 67 68
-ORACLE=$REPO/tests/data/oracle_predictor.py
+ORACLE=$REPO/tests/data/oracle_predictor.sh
 sed -i 's/^metrics_listen = .*/metrics_listen = 127.0.0.1:0/' "$D/w.conf"
 python3 - "$D/w.conf" "$ORACLE" "$D/truth.csv" <<'PY'
 import sys
