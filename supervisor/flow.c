@@ -852,6 +852,7 @@ flow_reload_config(char *err, size_t errlen)
 	for (i = 0; i < NROLES; i++)
 		if (sup->children[i].peer != NULL && sup->children[i].hello)
 			sup_send_child(&sup->children[i], MSG_CONFIG, 0, 0, config_to_json(nc));
+	scores_send_watch();	/* topics or wallets may have changed */
 	log_info("configuration reloaded from %s (%zu topics)", nc->path, nc->ntopics);
 	return 0;
 }

@@ -37,6 +37,7 @@ struct sc {
 	int64_t		 network_nonce;
 	long		 outside;	/* consecutive scored epochs outside the active set */
 	json_t		*networks;	/* nonce -> the network's value, for the scored records */
+	int		 warned_reward;
 };
 
 static struct sc *scs;
@@ -213,8 +214,12 @@ on_reward(struct sc *s, struct frame *f)
 	if (reward == NULL || nonce <= 0)
 		return;
 	if ((u = scoreq_floor_uallo(reward)) == NULL) {
-		log_warnx("topic %u: reward \"%.40s\" of nonce %lld is not a non-negative amount; "
-		    "ignored", s->topic, reward, (long long)nonce);
+		if (!s->warned_reward++)
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:s, s:I}",
+			    "topic", (int)s->topic, "reason", "score_data", "reward", reward, "nonce",
+			    (json_int_t)nonce), "topic %u: reward \"%.40s\" of nonce %lld is not a "
+			    "non-negative amount; ignored (logged once)", s->topic, reward,
+			    (long long)nonce);
 		return;
 	}
 	st = flow_nonce_state(s->topic, nonce);
