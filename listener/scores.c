@@ -195,6 +195,8 @@ round_start(struct pair *p)
 		p->want = 1;
 		return;
 	}
+	log_debug("score query round for topic %u (height %lld)", p->topic,
+	    (long long)S.height);
 	p->acc = json_object();
 	p->in_round = (int)nq;
 	for (i = 0; i < nq; i++)
