@@ -88,7 +88,7 @@ scoreq_sub(const char *a, const char *b)
 
 	if (a == NULL || b == NULL || parse_double(a, &x) == -1 || parse_double(b, &y) == -1)
 		return NULL;
-	if (x - y == 0) 
+	if (x - y == 0)
 		return xstrdup("0");
 	if (dec_from_double(x - y, out, sizeof(out), err, sizeof(err)) == -1)
 		return NULL;

@@ -66,7 +66,7 @@ static const struct {
 	{ "allora_worker_active", "1 while the worker is in the topic's active set of inferers, 0 when outside (absent while unknown, e.g. after an event gap)" },
 	{ "allora_worker_score_gap", "Our EMA score minus the lowest EMA score in the active set (negative: below the cut-off)" },
 	{ "allora_worker_rewards_uallo_total", "Rewards the chain settled for our inferences in the topic, in uallo, summed from the ledger" },
-	{ "allora_worker_network_inference", "The network's combined inference of the topic's latest scored nonce (GetLatestNetworkInferences)" },
+	{ "allora_worker_network_inference", "The network's combined inference of the topic's newest nonce (GetLatestNetworkInferences)" },
 };
 
 static const char *
