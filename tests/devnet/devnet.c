@@ -95,6 +95,7 @@ static struct {
 	FILE			*record;
 	uint64_t		 rng;
 	double			 drop_ws_every;
+	int			 ws_one_block;	/* close each subscription after one block */
 	double			 http_error_rate;
 	double			 http_429_rate;
 	long			 delay_ms;
@@ -929,6 +930,8 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 		ws_text(c, s);
 		free(s);
 		json_decref(frame);
+		if (D.ws_one_block)
+			c->dead = 1;	/* reaped, closed, at the next block */
 	}
 	json_decref(events);
 }
@@ -1151,6 +1154,7 @@ usage(FILE *fp)
 	    "                     [--malformed-rate P]\n"
 	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
 	    "                     [--active N]\n"
+	    "                     [--ws-one-block]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1197,6 +1201,7 @@ main(int argc, char **argv)
 		{ "truth-lag", required_argument, NULL, 0x182 },
 		{ "score-alpha", required_argument, NULL, 0x183 },
 		{ "active", required_argument, NULL, 0x184 },
+		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1296,6 +1301,9 @@ main(int argc, char **argv)
 			if (parse_long(optarg, 0, 1L << 62, &v) == -1)
 				return bad_arg("--seed", optarg);
 			D.rng = (uint64_t)v * 2654435761ULL + 1;
+			break;
+		case 1015:
+			D.ws_one_block = 1;
 			break;
 		case 'D':
 			if (parse_double(optarg, &dv) == -1 || dv < 0)
