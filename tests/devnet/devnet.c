@@ -32,6 +32,7 @@
 #include "faults.h"
 #include "devfees.h"
 #include "query.pb-c.h"
+#include "rewards.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
 #include "util.h"
@@ -354,6 +355,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.metadata = (char *)"devnet topic";
 			t.loss_method = (char *)"zptae";
 			t.epoch_length = D.epoch;
+			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			r.topic = &t;
 			PACK(get_topic_response, r);
@@ -427,6 +429,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			if (q != NULL)
 				awq__topic_nonce_request__free_unpacked(q, NULL);
 			PACK(is_worker_nonce_unfulfilled_response, r);
+		} else if (rewards_query(m, data, dlen, &buf, &len)) {
+			/* the reward loop's queries (rewards.c) */
 		} else
 			return abci_answer(6, "unknown query path", NULL, 0);
 	} else
@@ -541,6 +545,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		} else if (!simulate) {
 			json_object_set_new(D.fulfilled, key, json_true());
 			a->balance -= D.data_sending_fee;
+			rewards_inference(topic, nonce, worker,
+			    json_string_value(json_object_get(inf, "value")));
 		}
 	}
 	return NULL;
@@ -942,6 +948,13 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
 			json_array_append_new(events, e);
 		}
+		uint32_t act[MAXT];
+		size_t na = 0;
+
+		for (i = 0; i < D.ntopics; i++)
+			if (topic_active(D.topics[i]))
+				act[na++] = D.topics[i];
+		rewards_block(D.height, act, na, events);	/* scores, rewards (rewards.c) */
 	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
@@ -1251,6 +1264,8 @@ usage(FILE *fp)
 	    "                     [--mempool-cache-size N] [--no-unconfirmed-txs]\n"
 	    "                     [--gas-price-walk] [--fee-grant GRANTER:GRANTEE:UALLO[:EXPIRES_S]]\n"
 	    "                     [--no-feemarket] [--gas-used N]\n"
+	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
+	    "                     [--active N]\n"
 	    "                     [--ws-one-block]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
@@ -1302,6 +1317,11 @@ main(int argc, char **argv)
 		{ "fee-grant", required_argument, NULL, DEVFEES_OPT_GRANT },
 		{ "no-feemarket", no_argument, NULL, DEVFEES_OPT_NO_FM },
 		{ "gas-used", required_argument, NULL, DEVFEES_OPT_GAS_USED },
+		{ "peers", required_argument, NULL, 0x180 },
+		{ "truth", required_argument, NULL, 0x181 },
+		{ "truth-lag", required_argument, NULL, 0x182 },
+		{ "score-alpha", required_argument, NULL, 0x183 },
+		{ "active", required_argument, NULL, 0x184 },
 		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1442,6 +1462,14 @@ main(int argc, char **argv)
 				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
 				    optarg);
 			break;
+		case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: {
+			static const char *rn[] = { "peers", "truth", "truth-lag", "score-alpha",
+			    "active" };
+
+			if (rewards_option(rn[ch - 0x180], optarg) == -1)
+				return bad_arg(rn[ch - 0x180], optarg);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1498,6 +1526,8 @@ main(int argc, char **argv)
 		}
 		free(cp);
 	}
+	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng, record) == -1)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	devfees_start(D.min_gas_price, D.rng);
 	devnet_started = wall_s();
