@@ -189,6 +189,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 	const char *csv = NULL, *model = NULL, *dump = NULL, *report = NULL, *loss = NULL;
 	char err[1024], names[BT_MAXMODELS][32], *list, *tok, *save = NULL;
 	long window = -1, step = 24, horizon = -1, topic = 0, fs = -1;
+	uint32_t tid;
 	double shrink = -1, lambda = -1, ks[BT_MAXMODELS];
 	int ch, json = 0, rc = 1, restrict_ = 0, have_loss = 0;
 	size_t nm = 0, k, nbad, nn = 0;
@@ -230,8 +231,9 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 				goto bad;
 			break;
 		case 't':
-			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1)
-				goto bad;
+			if (topic_arg("alloractl backtest", optarg, &tid) == -1)
+				return 2;
+			topic = tid;
 			break;
 		case 'k':
 			if (parse_double(optarg, &shrink) == -1 || !isfinite(shrink) || shrink < 0 ||
