@@ -98,4 +98,45 @@ for n in names:
     assert b[-8:-4] == b"IEND" and 15000 < len(b) < 4000000, (n, len(b))
 assert r["loss"] == "mse" and r["decisions"] == r["summary"]["decisions"]
 assert len(r["calibration"]["momentum"]) == 10' "$T/rep"
+
+# The topic's loss: configuration keys, predict's validation and model_resolved, backtest -c
+base_conf "$T/c"
+write_test_mnemonic "$T/c/key"
+cat >>"$T/c/w.conf" <<EOC
+[wallet main]
+mnemonic_file = $T/c/key
+[topic 67]
+wallet = main
+data_source = csv:$T/s.csv
+train_span_hours = 1500
+loss_method = czar
+czar_alpha = 0
+EOC
+"$CTL" -c "$T/c/w.conf" predict --topic 67 --csv "$T/s.csv" > "$T/p.json" 2>"$T/err"
+check "predict: validation reports the topic's loss (czar) for the model and zero" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); v = d["validation"]
+assert d["loss_method"] == "czar" and "loss_method_note" not in d, d
+assert v["loss_method"] == "czar" and v["loss"] > 0 and v["loss_zero"] > 0, v
+assert "mse" in v and "da" in v and "log_aspect" in v
+assert d["model"] == "default" and d["model_resolved"].startswith("ridge k=0"), d
+assert "czar" in d["model_resolved_why"]' "$T/p.json"
+"$CTL" -c "$T/c/w.conf" backtest --csv "$T/s.csv" --window 720 --json > "$T/bc.json" 2>/dev/null
+check "backtest -c: the topic's loss method" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); assert d["loss"] == "czar", d["loss"]' "$T/bc.json"
+sed -i 's/^loss_method = czar/loss_method = auto/' "$T/c/w.conf"
+"$CTL" -c "$T/c/w.conf" predict --topic 67 --csv "$T/s.csv" > "$T/p.json" 2>"$T/err"
+check "predict: auto and unknown offline is mse, and says so" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["loss_method"] == "mse" and "auto" in d["loss_method_note"], d
+assert d["validation"]["loss"] == d["validation"]["mse"]' "$T/p.json"
+sed -i 's/^loss_method = auto/loss_method = huber/' "$T/c/w.conf"
+"$CTL" -c "$T/c/w.conf" predict --topic 67 --csv "$T/s.csv" >/dev/null 2>"$T/err"
+check "a bad loss_method is refused (2) with file:line" sh -c "test $? = 2 &&
+	grep -q 'w.conf:[0-9]*.*loss_method' '$T/err'"
+sed -i 's/^loss_method = huber/objective = hinge/' "$T/c/w.conf"
+"$CTL" -c "$T/c/w.conf" predict --topic 67 --csv "$T/s.csv" >/dev/null 2>"$T/err"
+check "a bad objective is refused (2) with file:line" sh -c "test $? = 2 &&
+	grep -q 'w.conf:[0-9]*.*objective' '$T/err'"
 finish
