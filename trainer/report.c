@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 
 #include "backtest.h"
 #include "report.h"
@@ -506,6 +507,9 @@ out:
 	json_decref(cal);
 	json_decref(cum);
 	json_decref(j);
+	/* cairo's and fontconfig's caches: a report is drawn once per run. */
+	cairo_debug_reset_static_data();
+	FcFini();
 	return rc;
 }
 

@@ -429,6 +429,7 @@ T_TEST(report_pictures)
 			T_FAIL("%s: %zu bytes", f, size);
 		free(f);
 	}
+	free(out);
 	text = xasprintf("%s/report.json", p);
 	T_ASSERT((out = read_file(text, 1 << 22, &len)) != NULL);
 	T_ASSERT((j = json_loads(out, 0, NULL)) != NULL);
