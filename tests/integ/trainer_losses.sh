@@ -35,14 +35,14 @@ check "loss: a bad prediction is refused (2)" sh -c "test $? = 2 && grep -q '\"x
 check "loss: alpha outside [0, 1] is refused (2) naming --alpha" sh -c "test $? = 2 && grep -q -- '--alpha' '$T/err'"
 
 # backtest --window 720 on 3,100 hours
-"$CTL" backtest --csv "$T/s.csv" --window 720 --json > "$T/b.json" 2>"$T/err"
+"$CTL" backtest --csv "$T/s.csv" --window 720 --step 48 --json > "$T/b.json" 2>"$T/err"
 check "backtest runs on a 3,100-hour series with --window 720" test $? = 0
 check "decisions start after 336 + 720 + 168 hours; loss mse without -c/--loss" python3 -c '
 import json, sys, datetime
 d = json.load(open(sys.argv[1]))
 t0 = datetime.datetime.fromisoformat(d["first_decision"].replace("Z", "+00:00")).timestamp()
 assert int(t0) == 1700000000 + 3600 * 1224, d["first_decision"]
-assert d["window_h"] == 720 and d["loss"] == "mse" and d["decisions"] > 60
+assert d["window_h"] == 720 and d["loss"] == "mse" and d["decisions"] > 30 and d["step_h"] == 48
 assert d["last_decision"] > d["first_decision"]' "$T/b.json"
 check "every model row has czar_rel, loss_rel and the two intervals" python3 -c '
 import json, sys
@@ -54,7 +54,7 @@ r = d["models"]["reference"]
 assert r["mse_skill_ci"][0] <= r["skill"] <= r["mse_skill_ci"][1]
 assert r["corr_ci"][0] <= r["corr"] <= r["corr_ci"][1]
 assert d["models"]["zero"]["loss_rel"] == 1 and d["models"]["default"]["loss_rel"] == 1' "$T/b.json"
-"$CTL" backtest --csv "$T/s.csv" --window 720 --json > "$T/b2.json"
+"$CTL" backtest --csv "$T/s.csv" --window 720 --step 48 --json > "$T/b2.json"
 check "the intervals are seeded (the same twice)" sh -c "grep -q mse_skill_ci '$T/b.json' && cmp -s '$T/b.json' '$T/b2.json'"
 "$CTL" backtest --csv "$T/s.csv" --window 2900 2>"$T/err" >/dev/null
 check "too long a window fails (1) quoting the numbers used" sh -c "test $? = 1 &&
@@ -81,7 +81,7 @@ for l in lines:
     x = json.loads(l)
     assert set(x) == {"time", "realized", "pred"} and set(x["pred"]) == {"zero", "ridge@0.5", "momentum"}
     assert x["pred"]["zero"] == 0' "$T/c.json" "$T/d.jsonl"
-"$CTL" backtest --csv "$T/s.csv" --window 720 --dump /nonexistent/d.jsonl >/dev/null 2>"$T/err"
+"$CTL" backtest --csv "$T/s.csv" --window 720 --model ridge --dump /nonexistent/d.jsonl >/dev/null 2>"$T/err"
 check "--dump to an unwritable path fails (1) naming it" sh -c "test $? = 1 && grep -q /nonexistent '$T/err'"
 
 # --report
@@ -121,7 +121,7 @@ assert v["loss_method"] == "czar" and v["loss"] > 0 and v["loss_zero"] > 0, v
 assert "mse" in v and "da" in v and "log_aspect" in v
 assert d["model"] == "default" and d["model_resolved"].startswith("ridge k=0"), d
 assert "czar" in d["model_resolved_why"]' "$T/p.json"
-"$CTL" -c "$T/c/w.conf" backtest --csv "$T/s.csv" --window 720 --json > "$T/bc.json" 2>/dev/null
+"$CTL" -c "$T/c/w.conf" backtest --csv "$T/s.csv" --window 720 --model ridge --json > "$T/bc.json" 2>/dev/null
 check "backtest -c: the topic's loss method" python3 -c '
 import json, sys; d = json.load(open(sys.argv[1])); assert d["loss"] == "czar", d["loss"]' "$T/bc.json"
 sed -i 's/^loss_method = czar/loss_method = auto/' "$T/c/w.conf"
