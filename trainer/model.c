@@ -683,12 +683,15 @@ static const struct {
 	double		 shrink;
 	const char	*why;
 } default_table[] = {
-	{ LOSS_MSE, "ridge", 0, "under mse the best first-half candidate did not beat zero "
-	    "on the second half (trainer/README.md), so default submits 0.0" },
-	{ LOSS_ZPTAE, "ridge", 0, "under zptae the best first-half candidate did not beat "
-	    "zero on the second half (trainer/README.md), so default submits 0.0" },
-	{ LOSS_CZAR, "ridge", 0, "under czar the best first-half candidate did not beat zero "
-	    "on the second half (trainer/README.md), so default submits 0.0" },
+	{ LOSS_MSE, "ridge", 0, "under mse the first-half choice (xgboost k=0.25) did not "
+	    "beat zero on the second half (loss/0 1.002 [0.972, 1.032], trainer/README.md), so "
+	    "default submits 0.0" },
+	{ LOSS_ZPTAE, "ridge", 0, "under zptae the first-half choice (xgboost k=0.1) did not "
+	    "beat zero on the second half (loss/0 0.994 [0.983, 1.004], trainer/README.md), so "
+	    "default submits 0.0" },
+	{ LOSS_CZAR, "ridge", 0, "under czar the first-half choice (xgboost k=0.1) did not beat "
+	    "zero on the second half (loss/0 0.996 [0.989, 1.003], trainer/README.md), so "
+	    "default submits 0.0" },
 };
 
 void

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 
 #include "backtest.h"
 #include "report.h"
@@ -149,22 +150,38 @@ plot_axes(struct plot *p, const char *xlabel, const char *ylabel, int time_x)
 	}
 	/* x grid and ticks */
 	if (time_x) {
-		double span = p->x1 - p->x0, dst = span > 3 * 365 * 86400.0 ? 365.25 * 86400 / 2 :
-		    span > 365 * 86400.0 ? 91.3 * 86400 : span > 60 * 86400.0 ? 30.44 * 86400 :
-		    span > 14 * 86400.0 ? 7 * 86400 : 86400;
+		/* Ticks on the first of a month (every 1, 3, 6 or 12), days for short spans. */
+		double span = p->x1 - p->x0;
+		int mstep = span > 6 * 365 * 86400.0 ? 12 : span > 3 * 365 * 86400.0 ? 6 :
+		    span > 365 * 86400.0 ? 3 : span > 60 * 86400.0 ? 1 : 0;
+		time_t tt = (time_t)p->x0;
+		struct tm tm;
 
-		for (v = ceil(p->x0 / dst) * dst; v <= p->x1; v += dst) {
-			time_t tt = (time_t)v;
-			struct tm tm;
-
-			gmtime_r(&tt, &tm);
-			strftime(buf, sizeof(buf), dst >= 30 * 86400 ? "%Y-%m" : "%Y-%m-%d", &tm);
-			cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-			cairo_move_to(cr, px(p, v), MT);
-			cairo_line_to(cr, px(p, v), REPORT_H - MB);
-			cairo_stroke(cr);
-			cairo_set_source_rgb(cr, 0, 0, 0);
-			text(cr, px(p, v), REPORT_H - MB + 22, 14, 0, buf);
+		gmtime_r(&tt, &tm);
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		if (mstep > 0) {
+			tm.tm_mday = 1;
+			tm.tm_mon = (tm.tm_mon / mstep) * mstep;
+		}
+		for (;;) {
+			v = (double)timegm(&tm);
+			if (v > p->x1)
+				break;
+			if (v >= p->x0) {
+				strftime(buf, sizeof(buf), mstep > 0 ? "%Y-%m" : "%m-%d", &tm);
+				cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+				cairo_move_to(cr, px(p, v), MT);
+				cairo_line_to(cr, px(p, v), REPORT_H - MB);
+				cairo_stroke(cr);
+				cairo_set_source_rgb(cr, 0, 0, 0);
+				text(cr, px(p, v), REPORT_H - MB + 22, 14, 0, buf);
+			}
+			if (mstep > 0)
+				tm.tm_mon += mstep;
+			else
+				tm.tm_mday += span > 14 * 86400.0 ? 7 : 1;
+			tm.tm_isdst = 0;
+			(void)timegm(&tm);	/* normalises */
 		}
 	} else {
 		st = nice_step(p->x1 - p->x0, 10);
@@ -279,8 +296,18 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 	pics = json_array();
 	cal = json_object();
 	cum = json_object();
-	snprintf(sub, sizeof(sub), "%s to %s, %zu decisions, loss %s", ts0, ts1, s->n,
-	    loss_method_name(s->loss));
+	{
+		time_t a = (time_t)s->time[0], b = (time_t)s->time[s->n - 1];
+		struct tm ta, tb;
+		char da[32], db[32];
+
+		gmtime_r(&a, &ta);
+		gmtime_r(&b, &tb);
+		strftime(da, sizeof(da), "%Y-%m-%d %H:%M", &ta);
+		strftime(db, sizeof(db), "%Y-%m-%d %H:%M UTC", &tb);
+		snprintf(sub, sizeof(sub), "%s: %s to %s, %zu decisions, loss %s", s->title, da, db,
+		    s->n, loss_method_name(s->loss));
+	}
 
 	/* 1. cumulative loss minus zero's */
 	c = xcalloc(s->n * s->nmodels, sizeof(double));
@@ -480,6 +507,9 @@ out:
 	json_decref(cal);
 	json_decref(cum);
 	json_decref(j);
+	/* cairo's and fontconfig's caches: a report is drawn once per run. */
+	cairo_debug_reset_static_data();
+	FcFini();
 	return rc;
 }
 
@@ -497,7 +527,8 @@ bt_report(const char *dir, const struct bt_result *r, const char *csv, long step
 		return -1;
 	}
 	memset(&s, 0, sizeof(s));
-	title = xasprintf("backtest of %s", csv);
+	title = xasprintf("backtest of %s", strrchr(csv, '/') != NULL ? strrchr(csv, '/') + 1 :
+	    csv);
 	s.title = title;
 	s.n = r->decisions;
 	s.time = r->time;

@@ -429,6 +429,7 @@ T_TEST(report_pictures)
 			T_FAIL("%s: %zu bytes", f, size);
 		free(f);
 	}
+	free(out);
 	text = xasprintf("%s/report.json", p);
 	T_ASSERT((out = read_file(text, 1 << 22, &len)) != NULL);
 	T_ASSERT((j = json_loads(out, 0, NULL)) != NULL);
@@ -588,6 +589,20 @@ T_TEST(validation_reports_loss)
 		T_CHECK(fabs(z / (double)n - fit.val.loss_zero) < 1e-12);
 	}
 	T_CHECK(fit.val.loss_model != fit.val.loss_zero);
+	/* The scale by hand: the population std of the targets of rows [T-h-W+1, T-h]. */
+	{
+		double m = 0, v = 0;
+		size_t i, lo = 3000 - 168 - 2000 + 1;
+
+		for (i = lo; i <= 3000 - 168; i++)
+			m += fm.Y[i];
+		m /= 2000;
+		for (i = lo; i <= 3000 - 168; i++)
+			v += (fm.Y[i] - m) * (fm.Y[i] - m);
+		T_CHECK(fabs(sqrt(v / 2000) - fmat_sigma(&fm, 3000, 2000)) < 1e-12);
+		T_CHECK(fabs(fmat_sigma(&fm, 3000, 100) - fmat_sigma(&fm, 3000, 720)) == 0);
+		T_CHECK(isnan(fmat_sigma(&fm, 100, 720)));
+	}
 	s.loss = LOSS_MSE;
 	T_ASSERT(model_fit(&b, &fm, 3900, &s, 1, &fit, NULL, err, sizeof(err)) == 0);
 	T_CHECK(fabs(fit.val.loss_model - fit.val.mse) < 1e-15);
