@@ -388,7 +388,10 @@ scores_status(uint32_t topic, json_t *x)
 	const struct config_topic *ct = config_topic(sup->conf, topic);
 
 	snprintf(num, sizeof(num), "%llu", s->rewards);
-	if (s->loss_method != NULL || json_object_get(x, "loss_method") == NULL)
+	/* The configured loss method wins; with auto, the chain's once it said it. */
+	if (ct != NULL && ct->loss_method != NULL && strcmp(ct->loss_method, "auto") != 0)
+		json_object_set_new(x, "loss_method", json_string(ct->loss_method));
+	else if (s->loss_method != NULL || json_object_get(x, "loss_method") == NULL)
 		json_object_set_new(x, "loss_method", jstr(s->loss_method));
 	if (json_object_get(x, "model_resolved") == NULL)
 		json_object_set_new(x, "model_resolved", jstr(ct != NULL ? ct->model : NULL));
