@@ -62,6 +62,7 @@ static const struct {
 	{ "allora_worker_child_running", "1 while the child process of the role is running" },
 	{ "allora_worker_training_duration_seconds", "Duration of the topic's last model training" },
 	{ "allora_worker_wallet_balance_uallo", "The wallet's last known balance in uallo" },
+	{ "allora_worker_leader", "1 while this host holds the wallet's leader key in the cluster (and serves it)" },
 };
 
 static const char *

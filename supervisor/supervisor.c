@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "cluster.h"
 #include "flow.h"
 #include "metrics.h"
 #include "proc.h"
@@ -159,6 +160,7 @@ sup_shutdown(const char *reason, int code)
 	    json_pack("{s:s, s:I}", "reason", reason, "pid", (json_int_t)getpid()),
 	    "Worker stopping: %s", reason);
 	flow_stop();
+	cluster_stop();
 	control_close();
 	child_stop_all();
 	if (child_all_gone()) {
@@ -354,6 +356,7 @@ supervisor_run(struct config *conf, int ready_fd)
 	log_debug("libevent %s, %s, %s, protocol %d", event_get_version(),
 	    curl_version(), OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
 	flow_init();
+	cluster_init();
 	child_table_init();
 	for (i = 0; i < NROLES; i++)
 		child_spawn(&sup->children[i]);
@@ -367,6 +370,7 @@ supervisor_run(struct config *conf, int ready_fd)
 	unlink(sup->pid_path);
 	log_event(LOG_LVL_INFO, "shutdown", json_pack("{s:s, s:I}", "reason", "stopped",
 	    "pid", (json_int_t)getpid()), "Worker stopped gracefully");
+	cluster_free();
 	flow_free();
 	metrics_stop();
 	logfile_close();
