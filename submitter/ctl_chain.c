@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "etcd.h"
 #include "http.h"
 #include "keyfile.h"
 #include "keys.h"
@@ -897,6 +898,28 @@ module_fees(struct sync *s, const char *em, uint64_t *data_fee, uint64_t *reg_fe
 	}
 }
 
+/* [cluster]: each etcd endpoint (common/etcd.c); none answering is an error. */
+static void
+check_cluster(const struct config *c)
+{
+	char msg[1024];
+	size_t i, up = 0;
+
+	for (i = 0; i < c->netcd; i++) {
+		if (etcd_probe(c, i, msg, sizeof(msg)) == 0) {
+			up++;
+			line("etcd", L_OK, "%s %s", c->etcd[i], msg);
+		} else
+			line("etcd", c->netcd == 1 ? L_ERR : L_WARN, "%s", msg);
+	}
+	if (up == 0 && c->netcd > 1)
+		line("etcd", L_ERR, "none of the %zu endpoints answers with a quorum: this host "
+		    "would sign nothing", c->netcd);
+	else if (up > 0)
+		line("cluster", L_OK, "host %s, prefix %s, lease TTL %ld s", c->cluster_name,
+		    c->cluster_prefix, c->lease_ttl_s);
+}
+
 static int
 cmd_check(const struct ctl_opts *o, int argc, char **argv)
 {
@@ -1033,6 +1056,8 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 			check_topic_chain(&s, em, t, addr, reg_fee);
 		check_market_data(&s, c, t);
 	}
+	if (c->cluster_line != 0)
+		check_cluster(c);
 	free(addrs);
 	sync_free(&s);
 	config_free(c);

@@ -169,7 +169,9 @@ leader_is(struct cwallet *w, const char *holder, int me, const char *why)
 	gauge(w);
 	if (changed) {
 		w->announced = 1;
-		log_event(me ? LOG_LVL_INFO : was ? LOG_LVL_WARNING : LOG_LVL_INFO, "leader",
+		log_event(was && !me && !C.stopping && why != NULL &&
+		    strcmp(why, "this host is stopping") != 0 ? LOG_LVL_WARNING : LOG_LVL_INFO,
+		    "leader",
 		    json_pack("{s:s, s:s?, s:s?, s:b, s:s?, s:s?, s:s}", "wallet", w->name,
 		    "address", w->address, "leader", holder, "me", me, "previous", prev,
 		    "reason", why, "host", C.name),
@@ -177,7 +179,7 @@ leader_is(struct cwallet *w, const char *holder, int me, const char *why)
 		    "the leader is " : "no leader", me ? C.name : holder ? holder : "",
 		    me ? ") is now the leader and serves it" : "; this host stands by",
 		    why ? ": " : "", why ? why : "");
-		if (why != NULL && was && !me)
+		if (why != NULL && was && !me && strcmp(why, "this host is stopping") != 0)
 			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:n, s:s, s:s, s:s}",
 			    "topic", "reason", "leadership_lost", "wallet", w->name, "error", why),
 			    "wallet %s: leadership lost (%s): signing stopped", w->name, why);
@@ -395,16 +397,18 @@ check_done(json_t *reply, const char *err, void *arg)
 	json_t *kv;
 	char *h;
 
-	if (C.stopping || !w->checking)
+	if (C.stopping)
 		return;
 	if (reply == NULL) {
 		etcd_failed(err);
-		leader_is(w, w->holder, 0, "etcd did not answer within the lease TTL");
+		if (w->leader)
+			leader_is(w, w->holder, 0, "etcd did not answer within the lease TTL");
 		return;
 	}
 	etcd_answered();
-	if (json_is_true(json_object_get(reply, "succeeded")) && lease_valid()) {
-		w->checking = 0;
+	if (json_is_true(json_object_get(reply, "succeeded"))) {
+		if (lease_valid())
+			w->checking = 0;
 		return;
 	}
 	kv = txn_kv(reply, 0);
@@ -413,7 +417,8 @@ check_done(json_t *reply, const char *err, void *arg)
 	    "reason", "fenced", "wallet", w->name, "leader", h),
 	    "wallet %s: fencing transaction failed: our lease no longer holds the leader key "
 	    "(%s%s); signing nothing", w->name, h ? "held by " : "nobody holds it", h ? h : "");
-	leader_is(w, h, 0, "fencing transaction failed: the lease lapsed");
+	if (w->leader)
+		leader_is(w, h, 0, "fencing transaction failed: the lease lapsed");
 	free(h);
 }
 
@@ -842,7 +847,7 @@ cluster_stop(void)
 		return;
 	for (i = 0; i < C.nw; i++) {
 		if (C.w[i].leader)
-			leader_is(&C.w[i], NULL, 0, NULL);
+			leader_is(&C.w[i], NULL, 0, "this host is stopping");
 		if (C.w[i].watch_id > 0)
 			etcd_watch_cancel(C.etcd, C.w[i].watch_id);
 		C.w[i].watch_id = 0;
