@@ -6,7 +6,7 @@
 # nothing; two down and no host signs (both say why, alloractl check exits 1); back up and
 # service resumes.  The devnet's record must never hold a second transaction for a nonce.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/etcd_lib.sh"
+source "$(dirname "$0")/../cluster/etcd_lib.sh"
 [ -x "$ETCD_BIN" ] || { ok "# SKIP etcd-server is not installed (scripts/deps.sh)"; finish; }
 BLOCK_MS=250
 LEASE_TTL=2

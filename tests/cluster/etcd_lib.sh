@@ -1,4 +1,4 @@
-# etcd for the cluster tests (bash; source after lib.sh).  Debian's etcd-server, members
+# etcd for the cluster tests (bash; source after tests/integ/lib.sh).  Debian's etcd-server, members
 # on loopback with ports picked free by the test and picked again when one was taken
 # meanwhile.  ETCD_N members; ETCD_URLS is the client URL list ("http://127.0.0.1:P,...").
 #   etcd_cluster N [tls]     start N members (tls: https with certificates from etcd_certs)
