@@ -1231,8 +1231,8 @@ config_cluster_key(struct parse *p, const char *name)
 			}
 	} else if (strcmp(name, "ca_file") == 0 || strcmp(name, "cert_file") == 0 ||
 	    strcmp(name, "key_file") == 0) {
-		s = name[0] == 'c' && name[1] == 'a' ? c->etcd_ca_file : name[1] == 'e' ?
-		    c->etcd_cert_file : c->etcd_key_file;
+		s = strcmp(name, "ca_file") == 0 ? c->etcd_ca_file : strcmp(name, "cert_file") ==
+		    0 ? c->etcd_cert_file : c->etcd_key_file;
 		if (stat(s, &st) == -1) {
 			perr(p, p->line, "%s: %s: %s", name, s, strerror(errno));
 			return;

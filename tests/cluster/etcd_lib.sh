@@ -87,11 +87,16 @@ etcd_cluster() {
 	local n=$1 attempt i ports
 	ETCD_N=$n
 	ETCD_DOWN=()
-	[ "${2:-}" = tls ] && { ETCD_SCHEME=https; etcd_certs "$T/etcd/certs" || return 1; }
+	[ "${2:-}" = tls ] && { ETCD_SCHEME=https; [ -f "$T/etcd/certs/ca.pem" ] ||
+		etcd_certs "$T/etcd/certs" || return 1; }
 	for attempt in 1 2 3 4 5; do
 		rm -rf "$T/etcd"/m*
 		mkdir -p "$T/etcd"
-		ports=($(free_ports $((2 * n))))
+		if [ -n "${ETCD_FIXED_PORTS:-}" ]; then
+			ports=($ETCD_FIXED_PORTS)	# the caller's; no second choice
+		else
+			ports=($(free_ports $((2 * n))))
+		fi
 		for i in $(seq 0 $((n - 1))); do
 			ETCD_CPORTS[$i]=${ports[$((2 * i))]}
 			ETCD_PPORTS[$i]=${ports[$((2 * i + 1))]}
@@ -214,6 +219,6 @@ for k, (h, end) in sorted(wins.items()):
 print("# %d windows checked, %d excused" % (served, excused))
 for b in bad:
     print("# " + b)
-sys.exit(1 if bad or served == 0 else 0)
+sys.exit(1 if bad or served < int(__import__("os").environ.get("MIN_WINDOWS", "1")) else 0)
 PY
 }
