@@ -43,8 +43,7 @@ $$(BUILD)/lib$(1).a: $$($(1)_OBJS)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
-# Role libraries come before libsupervisor.a, whose weak development fallbacks
-# (supervisor/roles_fallback.c) are used only for symbols the roles don't define.
+# Role libraries come before libsupervisor.a, which calls into them.
 ALL_LIBS := $(BUILD)/liblistener.a $(BUILD)/libtrainer.a $(BUILD)/libsubmitter.a \
 	    $(BUILD)/libsupervisor.a $(BUILD)/libcommon.a
 

@@ -2,7 +2,8 @@
  * alloractl check (preflight against the chain) and alloractl register (RegisterRequest
  * through a one-shot child).  Key material is only ever loaded in a forked child that
  * reports the address (check) or the transaction's fate (register) over a pipe; alloractl's
- * own memory never holds more than the address.
+ * own memory never holds more than the address.  Chain calls go through the synchronous
+ * client of the command-line tools (common/rpc_sync.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -37,119 +38,9 @@
 #include "log.h"
 #include "query.pb-c.h"
 #include "rpc.h"
+#include "rpc_sync.h"
 #include "tx.h"
 #include "util.h"
-
-/* ---- a tiny synchronous layer over the async clients, for a command-line tool ---- */
-
-struct sync {
-	struct event_base	*base;
-	struct http_client	*http;
-	struct rpc		*rpc;
-	int			 done;
-	enum rpc_status		 st;
-	json_t			*result;
-	char			*error;
-	long			 code;
-	char			*log;
-	uint8_t			*value;
-	size_t			 value_len;
-};
-
-static void
-sync_reset(struct sync *s)
-{
-	json_decref(s->result);
-	free(s->error);
-	free(s->log);
-	free(s->value);
-	s->result = NULL;
-	s->error = s->log = NULL;
-	s->value = NULL;
-	s->value_len = 0;
-	s->code = 0;
-	s->done = 0;
-}
-
-static void
-sync_rpc_cb(enum rpc_status st, json_t *result, const char *error, void *arg)
-{
-	struct sync *s = arg;
-
-	s->st = st;
-	s->result = json_incref(result);
-	s->error = error ? xstrdup(error) : NULL;
-	s->done = 1;
-	event_base_loopbreak(s->base);
-}
-
-static void
-sync_abci_cb(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
-{
-	struct sync *s = arg;
-
-	s->st = st;
-	s->error = error ? xstrdup(error) : NULL;
-	if (st == RPC_OK) {
-		s->code = a->code;
-		s->log = xstrdup(a->log);
-		s->value = xmalloc(a->value_len + 1);
-		memcpy(s->value, a->value, a->value_len);
-		s->value_len = a->value_len;
-	}
-	s->done = 1;
-	event_base_loopbreak(s->base);
-}
-
-static enum rpc_status
-sync_wait(struct sync *s)
-{
-	while (!s->done)
-		event_base_loop(s->base, EVLOOP_ONCE);
-	return s->st;
-}
-
-static enum rpc_status
-sync_call(struct sync *s, const char *method, json_t *params)
-{
-	sync_reset(s);
-	if (rpc_call(s->rpc, method, params, sync_rpc_cb, s) == -1) {
-		s->st = RPC_FAIL;
-		s->error = xstrdup("the request could not start");
-		return s->st;
-	}
-	return sync_wait(s);
-}
-
-static enum rpc_status
-sync_abci(struct sync *s, const char *path, const uint8_t *data, size_t len)
-{
-	sync_reset(s);
-	if (rpc_abci_query(s->rpc, path, data, len, sync_abci_cb, s) == -1) {
-		s->st = RPC_FAIL;
-		s->error = xstrdup("the request could not start");
-		return s->st;
-	}
-	return sync_wait(s);
-}
-
-static void
-sync_init(struct sync *s, const struct config *c)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = event_base_new();
-	s->http = http_client_new(s->base);
-	s->rpc = rpc_new(s->http, c->rpc, c->nrpc, c->request_timeout_ms);
-}
-
-static void
-sync_free(struct sync *s)
-{
-	sync_reset(s);
-	rpc_free(s->rpc);
-	http_client_free(s->http);
-	event_base_free(s->base);
-}
 
 /* The configuration's .env, which alloractl itself read without its mnemonic variables. */
 static const char *ctl_env_path;
@@ -283,17 +174,6 @@ topic_addr_query(struct sync *s, const char *em, const char *method, uint32_t to
 	n = awq__topic_address_request__pack(&req, buf);
 	snprintf(path, sizeof(path), "/emissions.%s.QueryService/%s", em, method);
 	return sync_abci(s, path, buf, n) == RPC_OK && s->code == 0 ? 0 : -1;
-}
-
-/* Why the last query failed, for a message. */
-static const char *
-sync_why(const struct sync *s)
-{
-	if (s->st != RPC_OK)
-		return s->error != NULL ? s->error : "no answer";
-	if (s->code != 0)
-		return s->log != NULL && *s->log != '\0' ? s->log : "refused";
-	return "an answer that does not decode";
 }
 
 /*
@@ -445,60 +325,6 @@ out:
 	if (u != NULL)
 		evhttp_uri_free(u);
 	return rc;
-}
-
-/* A synchronous HTTP GET for the market data probes. */
-struct sync_get {
-	struct event_base	*base;
-	int			 done;
-	int			 curl_code;
-	long			 status;
-	char			*error;
-	char			*body;
-	size_t			 body_len;
-};
-
-static void
-sync_get_cb(const struct http_response *r, void *arg)
-{
-	struct sync_get *g = arg;
-
-	g->curl_code = r->curl_code;
-	g->status = r->status;
-	g->error = xstrdup(r->error ? r->error : "");
-	g->body = xmalloc(r->body_len + 1);
-	memcpy(g->body, r->body, r->body_len);
-	g->body[r->body_len] = '\0';
-	g->body_len = r->body_len;
-	g->done = 1;
-	event_base_loopbreak(g->base);
-}
-
-static int
-sync_get(struct sync *s, const char *url, const char *const *headers, long timeout_ms,
-    struct sync_get *g)
-{
-	struct http_request_opts o;
-
-	memset(g, 0, sizeof(*g));
-	memset(&o, 0, sizeof(o));
-	g->base = s->base;
-	o.url = url;
-	o.headers = headers;
-	o.timeout_ms = timeout_ms;
-	o.max_body = (size_t)4 << 20;
-	if (http_request(s->http, &o, sync_get_cb, g) < 0)
-		return -1;
-	while (!g->done)
-		event_base_loop(s->base, EVLOOP_ONCE);
-	return 0;
-}
-
-static void
-sync_get_free(struct sync_get *g)
-{
-	free(g->error);
-	free(g->body);
 }
 
 enum { MD_TIINGO, MD_COINBASE, MD_BINANCE };
@@ -1198,13 +1024,7 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 		child_reply(fd, "ERR %s", e);
 		_exit(1);
 	}
-	sync_reset(&s);
-	if (rpc_broadcast_tx_sync(s.rpc, tx.raw, tx.rawlen, sync_rpc_cb, &s) == -1) {
-		child_reply(fd, "ERR broadcast: the request could not start");
-		_exit(1);
-	}
-	sync_wait(&s);
-	if (s.st != RPC_OK) {
+	if (sync_broadcast(&s, tx.raw, tx.rawlen) != RPC_OK) {
 		child_reply(fd, "ERR broadcast: %s", sync_why(&s));
 		_exit(1);
 	}
@@ -1223,11 +1043,9 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 		long long code;
 		const char *height;
 
-		sync_reset(&s);
-		if (rpc_tx(s.rpc, hash, sync_rpc_cb, &s) == -1)
-			break;
-		sync_wait(&s);
-		if (s.st != RPC_OK) {
+		if (sync_tx(&s, hash) != RPC_OK) {
+			if (s.error != NULL && strcmp(s.error, "the request could not start") == 0)
+				break;
 			usleep(250000);
 			continue;
 		}
@@ -1276,6 +1094,7 @@ cmd_register(const struct ctl_opts *o, int argc, char **argv)
 	uint8_t qb[32];
 	const char *net;
 	long topic = 0;
+	uint32_t tid;
 	int ch, p[2], st, ok;
 	pid_t pid;
 	ssize_t n, got = 0;
@@ -1284,11 +1103,9 @@ cmd_register(const struct ctl_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1) {
-				fprintf(stderr, "alloractl register: --topic: \"%s\" is not a topic\n",
-				    optarg);
+			if (topic_arg("alloractl register", optarg, &tid) == -1)
 				return 2;
-			}
+			topic = tid;
 			break;
 		case 'h':
 			printf("usage: alloractl [-c FILE] register --topic N\n"
