@@ -46,6 +46,7 @@ struct cwallet {
 	int64_t		 watch_rev;
 	int64_t		 next_watch_ms;
 	int		 announced;	/* a leader event was written once */
+	int		 fresh;		/* leader since the last SUBMIT */
 };
 
 static struct {
@@ -54,6 +55,8 @@ static struct {
 	struct event	*tick;
 	char		*name;
 	char		*prefix;
+	char		*chain_id;
+	json_t		*endpoints;	/* as started (a reload does not change them) */
 	long		 ttl_s;
 	int64_t		 lease;		/* 0 = none */
 	int64_t		 deadline_ms;	/* mono: the lease surely holds until then */
@@ -111,6 +114,17 @@ cluster_serves(const char *wallet)
 		return 1;
 	w = wallet_of(wallet);
 	return w != NULL && w->leader && !w->checking && lease_valid();
+}
+
+int
+cluster_take_fresh(const char *wallet)
+{
+	struct cwallet *w = wallet_of(wallet);
+	int f = w != NULL && w->fresh;
+
+	if (w != NULL)
+		w->fresh = 0;
+	return f;
 }
 
 /* ---- etcd reachability, said once per change (and every 30 s while down) ---- */
@@ -187,8 +201,10 @@ leader_is(struct cwallet *w, const char *holder, int me, const char *why)
 	free(prev);
 	if (was && !me)
 		flow_cluster_lost(w->name);
-	if (!was && me)
+	if (!was && me) {
+		w->fresh = 1;
 		replay_windows(w);
+	}
 }
 
 static void
@@ -774,9 +790,9 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 				    sup->wallets[k].address != NULL) {
 					w->address = xstrdup(sup->wallets[k].address);
 					w->key = xasprintf("/%s/%s/%s/leader", C.prefix,
-					    sup->conf->chain_id, w->address);
+					    C.chain_id, w->address);
 					w->nonce_prefix = xasprintf("/%s/%s/%s/nonce/", C.prefix,
-					    sup->conf->chain_id, w->address);
+					    C.chain_id, w->address);
 				}
 		}
 		if (w->address == NULL)
@@ -805,6 +821,10 @@ cluster_init(void)
 	C.on = 1;
 	C.name = xstrdup(sup->conf->cluster_name);
 	C.prefix = xstrdup(sup->conf->cluster_prefix);
+	C.chain_id = xstrdup(sup->conf->chain_id);
+	C.endpoints = json_array();
+	for (i = 0; i < sup->conf->netcd; i++)
+		json_array_append_new(C.endpoints, json_string(sup->conf->etcd[i]));
 	C.ttl_s = sup->conf->lease_ttl_s;
 	C.etcd_ok = 1;	/* until the first request says otherwise */
 	ms = C.ttl_s * 1000 / 3;
@@ -891,6 +911,8 @@ cluster_free(void)
 		json_decref(C.stash[i].payload);
 	free(C.name);
 	free(C.prefix);
+	free(C.chain_id);
+	json_decref(C.endpoints);
 	free(C.etcd_err);
 	memset(&C, 0, sizeof(C));
 }
@@ -902,8 +924,7 @@ cluster_status_json(void)
 	int64_t now = mono_ms();
 	size_t i;
 
-	for (i = 0; i < sup->conf->netcd; i++)
-		json_array_append_new(eps, json_string(sup->conf->etcd[i]));
+	json_array_extend(eps, C.endpoints);
 	for (i = 0; i < C.nw; i++) {
 		struct cwallet *w = &C.w[i];
 		int me = cluster_serves(w->name);

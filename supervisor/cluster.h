@@ -40,6 +40,8 @@ void	 cluster_presign(uint32_t topic, int64_t nonce, const char *wallet, cluster
  */
 void	 cluster_fence(uint32_t topic, int64_t nonce, const char *wallet, const char *txhash,
 	    const char *tx, long long sequence, const char *prev_txhash, cluster_cb, void *arg);
+/* 1 once after this host became the wallet's leader (its account moved meanwhile). */
+int	 cluster_take_fresh(const char *wallet);
 /* The "cluster" object of alloractl status (INTERFACES.md "Cluster"). */
 json_t	*cluster_status_json(void);
 

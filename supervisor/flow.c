@@ -242,6 +242,9 @@ send_submit(struct work *w)
 	o = json_pack("{s:i, s:I, s:s, s:o, s:s}", "topic", (int)w->topic, "nonce",
 	    (json_int_t)w->nonce, "value", w->value, "window_end",
 	    w->window_end >= 0 ? json_integer(w->window_end) : json_null(), "wallet", ct->wallet);
+	if (cluster_enabled() && cluster_take_fresh(ct->wallet))
+		/* The first since this host became the leader: the account's sequence moved. */
+		json_object_set_new(o, "refresh_account", json_true());
 	if (w->txhash != NULL && w->tx != NULL)
 		/* Signed before: resolve that transaction, never sign a different one. */
 		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I}", "txhash",
