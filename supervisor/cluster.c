@@ -245,6 +245,7 @@ keepalive_done(json_t *reply, const char *err, void *arg)
 	int64_t sent = (int64_t)(intptr_t)arg;
 	json_t *r;
 	int64_t ttl;
+	size_t i;
 
 	C.keepalive_busy = 0;
 	if (C.stopping || C.lease == 0)
@@ -265,6 +266,9 @@ keepalive_done(json_t *reply, const char *err, void *arg)
 	}
 	C.deadline_ms = sent + ttl * 1000;
 	C.next_keepalive_ms = sent + C.ttl_s * 1000 / 3;
+	/* The lease lives, and with it the key it holds: a pending check is answered. */
+	for (i = 0; i < C.nw; i++)
+		C.w[i].checking = 0;
 }
 
 /* ---- campaign and watch ---- */
@@ -385,6 +389,12 @@ watch_cb(json_t *result, const char *err, void *arg)
 	}
 	if (etcd_int(json_object_get(result, "header"), "revision") > 0)
 		w->watch_rev = etcd_int(json_object_get(result, "header"), "revision") + 1;
+	if (etcd_int(result, "compact_revision") > 0 || json_is_true(json_object_get(result,
+	    "canceled"))) {
+		/* Our revision was compacted away: watch from now, and campaign to resync. */
+		w->watch_rev = 0;
+		w->next_campaign_ms = 0;
+	}
 	json_array_foreach(json_object_get(result, "events"), i, ev) {
 		const char *type = json_string_value(json_object_get(ev, "type"));
 		json_t *kv = json_object_get(ev, "kv");
@@ -915,6 +925,28 @@ cluster_free(void)
 	json_decref(C.endpoints);
 	free(C.etcd_err);
 	memset(&C, 0, sizeof(C));
+}
+
+json_t *
+cluster_ready_reasons(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; C.on && i < C.nw; i++) {
+		struct cwallet *w = &C.w[i];
+		char *t;
+
+		if (cluster_serves(w->name))
+			continue;
+		t = !C.etcd_ok ? xasprintf("cluster: etcd unreachable, signing nothing for wallet "
+		    "%s", w->name) : w->holder != NULL ? xasprintf("cluster: standby for wallet %s "
+		    "(leader %s)", w->name, w->holder) : xasprintf("cluster: standby for wallet %s "
+		    "(no leader yet)", w->name);
+		json_array_append_new(a, json_string(t));
+		free(t);
+	}
+	return a;
 }
 
 json_t *

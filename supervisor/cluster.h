@@ -42,6 +42,12 @@ void	 cluster_fence(uint32_t topic, int64_t nonce, const char *wallet, const cha
 	    const char *tx, long long sequence, const char *prev_txhash, cluster_cb, void *arg);
 /* 1 once after this host became the wallet's leader (its account moved meanwhile). */
 int	 cluster_take_fresh(const char *wallet);
+/*
+ * For /readyz (INTERFACES.md: a standby is ready, with a reason naming the wallets it
+ * stands by for): an array of texts, empty when this host leads every wallet (or no
+ * [cluster]).
+ */
+json_t	*cluster_ready_reasons(void);
 /* The "cluster" object of alloractl status (INTERFACES.md "Cluster"). */
 json_t	*cluster_status_json(void);
 
