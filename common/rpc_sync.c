@@ -2,6 +2,7 @@
  * The synchronous client of the command-line tools (rpc_sync.h): a private event loop run
  * until each answer is in, over common/http.c and common/rpc.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,20 @@ sync_free(struct sync *s)
 	rpc_free(s->rpc);
 	http_client_free(s->http);
 	event_base_free(s->base);
+}
+
+int
+sync_emissions_version(struct sync *s, const struct config *c, char *em, size_t emlen)
+{
+	if (strcmp(c->emissions, "auto") != 0) {
+		snprintf(em, emlen, "%s", c->emissions);
+		return 0;
+	}
+	if (sync_abci(s, "/emissions.v10.QueryService/GetParams", (const uint8_t *)"", 0) !=
+	    RPC_OK)
+		return -1;
+	snprintf(em, emlen, "%s", s->code == 0 ? "v10" : "v9");
+	return 1;
 }
 
 /* Why the last query failed, for a message. */

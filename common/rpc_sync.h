@@ -50,6 +50,12 @@ enum rpc_status sync_wait(struct sync *);
 /* broadcast_tx_sync of TxRaw bytes (result: the CheckTx answer) and tx by its hash. */
 enum rpc_status sync_broadcast(struct sync *, const uint8_t *tx, size_t len);
 enum rpc_status sync_tx(struct sync *, const uint8_t hash[32]);
+/*
+ * The emissions version: the configured one ("v9", "v10"), or detected when it is "auto" (v10
+ * when the chain answers /emissions.v10.QueryService/GetParams, else v9), written to em.
+ * 0 configured, 1 detected, -1 when the chain does not answer.
+ */
+int	 sync_emissions_version(struct sync *, const struct config *, char *em, size_t emlen);
 /* Why the last query failed, for a message. */
 const char *sync_why(const struct sync *);
 /* A GET on the same event loop (-1 when it could not start); free with sync_get_free. */

@@ -51,6 +51,10 @@ json_t	*cluster_ready_reasons(void);
 /* The "cluster" object of alloractl status (INTERFACES.md "Cluster"). */
 json_t	*cluster_status_json(void);
 
+/* alloractl check (cluster_preflight.c): each etcd endpoint, with a quorum read. */
+struct config;
+void	 cluster_preflight(const struct config *);
+
 /* flow.c, called by the cluster */
 void	 flow_cluster_lost(const char *wallet);
 void	 flow_window_replay(json_t *payload);
