@@ -522,7 +522,6 @@ replay_windows(struct cwallet *w)
 		if (h > 0 && bms > 0)
 			json_object_set_new(p, "height", json_integer(h + (now -
 			    C.stash[i].seen_ms) / bms));
-		json_object_set_new(p, "source", json_string("takeover"));
 		flow_window_replay(p);
 		json_decref(p);
 	}

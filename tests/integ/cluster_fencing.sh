@@ -34,6 +34,7 @@ assert c["name"] == "host-a" and len(c["etcd"]) == 3 and c["etcd_ok"] is True, c
 w = c["wallets"][0]
 assert w["name"] == "main" and w["me"] is True and 0 < w["lease_expires_in_s"] <= 2, w
 PY
+check "status (text): the cluster and who serves" bash -c "'$CTL' -c '$T/a/w.conf' status | grep -q 'wallet main *leader host-a (this host: serving)' && '$CTL' -c '$T/b/w.conf' status | grep -q 'wallet main *leader host-a (this host stands by, signs nothing)'"
 metric() {
 	local conf=$1 addr
 	addr=$(status_json "$conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics"])')
