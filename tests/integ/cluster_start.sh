@@ -42,6 +42,8 @@ bad "TLS files with a plain http endpoint" "bad.conf:$L: .*plain http" \
 
 # --- etcd (https) not running yet ---
 etcd_certs "$T/etcd/certs" || { not_ok "test certificates (openssl)"; finish; }
+# The daemon is configured with the client port before etcd runs, so these ports cannot be
+# picked again on a conflict (the three-member tests do retry).
 ETCD_FIXED_PORTS=$(free_ports 2)
 set -- $ETCD_FIXED_PORTS
 ETCD_SCHEME=https
