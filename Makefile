@@ -110,6 +110,11 @@ check: deps-ok
 	@$(MAKE) --no-print-directory $(if $(filter .,$(T)),$(PROGS) $(UNIT_BINS),$(PROGS) $(filter $(addprefix $(BUILD)/tests/,$(shell ls tests/unit 2>/dev/null | sed -n 's/\.c$$//p' | grep -E '$(T)')),$(UNIT_BINS)))
 	@BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) tests/run.sh --all '$(T)'
 
+# The long cluster run (issue 24): leader killed every 20 s for 3 minutes; bounded at 6.
+check-cluster: deps-ok $(PROGS)
+	@BUILD_DIR=$(abspath $(BUILD)) timeout -k 5 360 bash tests/cluster/failover_long.sh
+.PHONY: check-cluster
+
 # Installs missing Debian packages when a library is missing.
 deps-ok:
 	@pkg-config --exists $(PKGS) && test -f /usr/include/wslay/wslay.h && command -v protoc-c >/dev/null \

@@ -19,7 +19,7 @@
 #include "dec.h"
 #include "util.h"
 
-enum sect { S_GLOBAL, S_CHAIN, S_WALLET, S_TOPIC };
+enum sect { S_GLOBAL, S_CHAIN, S_WALLET, S_TOPIC, S_CLUSTER };
 enum ktype { K_STR, K_LONG, K_DBL, K_LIST, K_TIME, K_PATH };
 
 struct kdef {
@@ -64,6 +64,14 @@ static const struct kdef keys[] = {
 	{ S_CHAIN, "network", K_STR, G(network), NULL, 0, 0, "testnet|mainnet" },
 	{ S_CHAIN, "balance_warn_submissions", K_LONG, G(balance_warn_submissions), "24", 0, 1000000, NULL },
 
+	{ S_CLUSTER, "etcd", K_LIST, G(etcd), NULL, 0, 0, NULL },
+	{ S_CLUSTER, "prefix", K_STR, G(cluster_prefix), "allora-workerd", 0, 0, NULL },
+	{ S_CLUSTER, "name", K_STR, G(cluster_name), NULL, 0, 0, NULL },
+	{ S_CLUSTER, "lease_ttl_s", K_LONG, G(lease_ttl_s), "10", 2, 3600, NULL },
+	{ S_CLUSTER, "ca_file", K_PATH, G(etcd_ca_file), NULL, 0, 0, NULL },
+	{ S_CLUSTER, "cert_file", K_PATH, G(etcd_cert_file), NULL, 0, 0, NULL },
+	{ S_CLUSTER, "key_file", K_PATH, G(etcd_key_file), NULL, 0, 0, NULL },
+
 	{ S_WALLET, "mnemonic_file", K_PATH, W(mnemonic_file), NULL, 0, 0, NULL },
 	{ S_WALLET, "mnemonic_env", K_STR, W(mnemonic_env), NULL, 0, 0, NULL },
 	{ S_WALLET, "mnemonic_credential", K_STR, W(mnemonic_credential), NULL, 0, 0, NULL },
@@ -105,7 +113,7 @@ static const struct kdef keys[] = {
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
-static const char *sect_names[] = { "global", "chain", "wallet", "topic" };
+static const char *sect_names[] = { "global", "chain", "wallet", "topic", "cluster" };
 
 struct parse {
 	struct config	*c;
@@ -119,7 +127,7 @@ struct parse {
 	char		*cur_section;	/* as written */
 	enum sect	 sect;
 	void		*obj;		/* struct base for the current section */
-	unsigned char	 seen[4][64];	/* key seen in this section (duplicates) */
+	unsigned char	 seen[5][64];	/* key seen in this section (duplicates) */
 	int		 seen_global, seen_chain;
 	unsigned char	 chain_set[NKEYS];	/* [chain] keys the file sets (network presets) */
 };
@@ -388,6 +396,10 @@ valid_name(const char *s)
 	return 1;
 }
 
+static int	config_cluster_open(struct parse *, const char *arg);
+static void	config_cluster_key(struct parse *, const char *name);
+static void	config_cluster_finish(struct parse *);
+
 /* Called by the reader at each "[...]" line: opens the section. */
 static void
 open_section(struct parse *p, const char *text)
@@ -451,9 +463,14 @@ open_section(struct parse *p, const char *text)
 			}
 		p->sect = S_TOPIC;
 		p->obj = add_topic(p->c, (uint32_t)id, p->line);
+	} else if (strcmp(name, "cluster") == 0) {
+		if (config_cluster_open(p, arg) == -1)
+			return;
+		p->sect = S_CLUSTER;
+		p->obj = p->c;
 	} else
-		perr(p, p->line, "unknown section [%s] (expected global, chain, wallet NAME "
-		    "or topic ID)", text);
+		perr(p, p->line, "unknown section [%s] (expected global, chain, wallet NAME, "
+		    "topic ID or cluster)", text);
 }
 
 static char *
@@ -528,6 +545,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	e = set_key(k, p->obj, value, p->dir, why, sizeof(why));
 	if (e != NULL)
 		perr(p, p->line, "%s", e);
+	else if (p->sect == S_CLUSTER)
+		config_cluster_key(p, name);
 	return 1;
 }
 
@@ -1028,6 +1047,8 @@ config_load(const char *path, const struct config_overrides *ov, char *err, size
 	(void)abs;
 	if (!p.failed)
 		finish(&p, ov);
+	if (!p.failed)
+		config_cluster_finish(&p);
 	free(p.dir);
 	if (p.failed) {
 		config_free(c);
@@ -1064,6 +1085,7 @@ config_free(struct config *c)
 		return;
 	free_obj(S_GLOBAL, c);
 	free_obj(S_CHAIN, c);
+	free_obj(S_CLUSTER, c);
 	for (i = 0; i < c->nwallets; i++) {
 		free_obj(S_WALLET, &c->wallets[i]);
 		free(c->wallets[i].name);
@@ -1281,4 +1303,119 @@ config_wallet(const struct config *c, const char *name)
 		if (strcmp(c->wallets[i].name, name) == 0)
 			return &c->wallets[i];
 	return NULL;
+}
+
+/*
+ * [cluster] (active/standby across hosts through etcd; supervisor/cluster.c uses it).
+ * The defaults apply only when the section is there: without it nothing changes.
+ */
+static int
+config_cluster_open(struct parse *p, const char *arg)
+{
+	if (arg[0] != '\0') {
+		perr(p, p->line, "[cluster] takes no name");
+		return -1;
+	}
+	if (p->c->cluster_line != 0) {
+		perr(p, p->line, "[cluster] appears twice (first at line %d)", p->c->cluster_line);
+		return -1;
+	}
+	p->c->cluster_line = p->line;
+	apply_defaults(S_CLUSTER, p->c);
+	return 0;
+}
+
+/* Checks of one [cluster] key, at its line. */
+static void
+config_cluster_key(struct parse *p, const char *name)
+{
+	struct config *c = p->c;
+	struct stat st;
+	const char *s;
+	size_t i;
+
+	if (strcmp(name, "prefix") == 0) {
+		s = c->cluster_prefix;
+		if (*s == '\0' || *s == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//") != NULL) {
+			perr(p, p->line, "prefix \"%s\": a non-empty key prefix without a leading "
+			    "or trailing '/'", s);
+			return;
+		}
+		for (; *s != '\0'; s++)
+			if (!isalnum((unsigned char)*s) && strchr("-_./", *s) == NULL) {
+				perr(p, p->line, "prefix \"%s\": only letters, digits, '-', '_', "
+				    "'.' and '/'", c->cluster_prefix);
+				return;
+			}
+	} else if (strcmp(name, "name") == 0) {
+		if (!valid_name(c->cluster_name))
+			perr(p, p->line, "name \"%s\": letters, digits, '-', '_' or '.' (at most "
+			    "64)", c->cluster_name);
+	} else if (strcmp(name, "etcd") == 0) {
+		for (i = 0; i < c->netcd; i++)
+			if (strlen(c->etcd[i]) > 512 || strpbrk(c->etcd[i], "?#") != NULL) {
+				perr(p, p->line, "etcd: \"%s\" is not a plain endpoint URL "
+				    "(scheme://host:port)", c->etcd[i]);
+				return;
+			}
+	} else if (strcmp(name, "ca_file") == 0 || strcmp(name, "cert_file") == 0 ||
+	    strcmp(name, "key_file") == 0) {
+		s = strcmp(name, "ca_file") == 0 ? c->etcd_ca_file : strcmp(name, "cert_file") ==
+		    0 ? c->etcd_cert_file : c->etcd_key_file;
+		if (stat(s, &st) == -1) {
+			perr(p, p->line, "%s: %s: %s", name, s, strerror(errno));
+			return;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			perr(p, p->line, "%s: %s: not a regular file", name, s);
+			return;
+		}
+		if (strcmp(name, "key_file") == 0 && (st.st_mode & 077) != 0)
+			perr(p, p->line, "key_file: %s is readable by group or others (mode %03o): "
+			    "chmod 600 it", s, (unsigned)(st.st_mode & 0777));
+	}
+}
+
+/* Checks that need the whole [cluster] section. */
+static void
+config_cluster_finish(struct parse *p)
+{
+	struct config *c = p->c;
+	char host[256];
+	size_t i;
+
+	if (c->cluster_line == 0)
+		return;
+	if (c->netcd == 0) {
+		perr(p, c->cluster_line, "[cluster] needs \"etcd =\" (a comma-separated list of "
+		    "endpoint URLs, http://h1:2379,http://h2:2379)");
+		return;
+	}
+	if ((c->etcd_cert_file != NULL) != (c->etcd_key_file != NULL)) {
+		perr(p, c->cluster_line, "[cluster] cert_file and key_file go together (%s is "
+		    "missing)", c->etcd_cert_file == NULL ? "cert_file" : "key_file");
+		return;
+	}
+	for (i = 0; i < c->netcd; i++)
+		if (strncmp(c->etcd[i], "https://", 8) != 0 && (c->etcd_ca_file != NULL ||
+		    c->etcd_cert_file != NULL)) {
+			perr(p, c->cluster_line, "[cluster] etcd endpoint %s is plain http while "
+			    "ca_file/cert_file ask for TLS", c->etcd[i]);
+			return;
+		}
+	if (c->cluster_name == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0') {
+			perr(p, c->cluster_line, "[cluster] needs \"name =\": the hostname cannot "
+			    "be read");
+			return;
+		}
+		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		if (!valid_name(host)) {
+			perr(p, c->cluster_line, "[cluster] the hostname \"%s\" is not a valid "
+			    "name: set \"name =\"", host);
+			return;
+		}
+		c->cluster_name = xstrdup(host);
+	}
 }

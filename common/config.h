@@ -90,6 +90,16 @@ struct config {
 	long	 ws_silence_s;		/* 30 */
 	long	 request_timeout_ms;	/* 10000 */
 	long	 balance_warn_submissions;	/* 24 */
+	/* [cluster]: cluster_line 0 = no such section (one host; nothing changes) */
+	int	 cluster_line;
+	char   **etcd;			/* endpoints, http:// or https:// */
+	size_t	 netcd;
+	char	*cluster_prefix;	/* allora-workerd */
+	char	*cluster_name;		/* this host; default the hostname */
+	long	 lease_ttl_s;		/* 10, at least 2 */
+	char	*etcd_ca_file;		/* TLS: CA bundle, client certificate and key */
+	char	*etcd_cert_file;
+	char	*etcd_key_file;
 	/* [wallet NAME] and [topic ID] */
 	struct config_wallet *wallets;
 	size_t	 nwallets;

@@ -31,6 +31,7 @@ struct http_req {
 	char			 errbuf[CURL_ERROR_SIZE];
 	http_cb			 cb;
 	void			*arg;
+	int			(*on_data)(const char *, size_t, void *);
 };
 
 struct sockev {
@@ -146,6 +147,8 @@ write_cb(char *ptr, size_t size, size_t n, void *userdata)
 	struct http_req *r = userdata;
 	size_t len = size * n;
 
+	if (r->on_data != NULL)
+		return r->on_data(ptr, len, r->arg) == -1 ? 0 : len;
 	if (r->len + len > r->max) {
 		r->too_big = 1;
 		return 0;	/* aborts the transfer */
@@ -286,6 +289,7 @@ http_request(struct http_client *cl, const struct http_request_opts *o, http_cb 
 	r->id = ++cl->next_id;
 	r->cb = cb;
 	r->arg = arg;
+	r->on_data = o->on_data;
 	r->max = o->max_body ? o->max_body : 16u << 20;
 	r->retry_after = -1;
 	r->start = mono_s();
@@ -303,6 +307,12 @@ http_request(struct http_client *cl, const struct http_request_opts *o, http_cb 
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "allora-workerd/" AW_VERSION);
 	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
+	if (o->ca_file != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_CAINFO, o->ca_file);
+	if (o->cert_file != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_SSLCERT, o->cert_file);
+	if (o->key_file != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_SSLKEY, o->key_file);
 	for (h = o->headers; h != NULL && *h != NULL; h++)
 		r->hdrs = curl_slist_append(r->hdrs, *h);
 	if (o->method != NULL && strcmp(o->method, "POST") == 0) {

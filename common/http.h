@@ -38,6 +38,15 @@ struct http_request_opts {
 	size_t		 body_len;
 	long		 timeout_ms;	/* whole request; 0 = 10000 */
 	size_t		 max_body;	/* response size limit; 0 = 16 MiB */
+	/* TLS (CURLOPT_CAINFO, _SSLCERT, _SSLKEY), each NULL for libcurl's default. */
+	const char	*ca_file;
+	const char	*cert_file;
+	const char	*key_file;
+	/*
+	 * Streaming: when set, every piece of the body is handed to on_data as it arrives
+	 * (and not kept); cb is still called once at the end.  Return -1 to abort.
+	 */
+	int		(*on_data)(const char *data, size_t len, void *arg);
 };
 
 /* Returns a request id (> 0) or -1 on immediate failure (cb is then not called). */

@@ -1650,6 +1650,8 @@ on_submit(struct frame *f)
 			if (j->topic == topic && j->nonce == nonce)
 				return;	/* already in hand (a re-sent SUBMIT) */
 	}
+	if (json_is_true(json_object_get(f->payload, "refresh_account")) && w->active == NULL)
+		w->have_account = 0;	/* another host signed meanwhile (cluster takeover) */
 	j = xcalloc(1, sizeof(*j));
 	j->w = w;
 	j->topic = topic;

@@ -431,6 +431,19 @@ print_status(json_t *s)
 		printf("%-10s %-45s %16s %8s\n", jstr(x, "name", b1, 64),
 		    jstr(x, "address", b2, 64), jstr(x, "balance_uallo", b3, 64),
 		    jstr(x, "sequence", b4, 64));
+	if (json_is_object(json_object_get(s, "cluster"))) {
+		json_t *cl = json_object_get(s, "cluster");
+
+		printf("\ncluster: host %s, etcd %s%s%s\n", jstr(cl, "name", b1, 64),
+		    json_is_true(json_object_get(cl, "etcd_ok")) ? "ok" : "UNREACHABLE",
+		    json_is_true(json_object_get(cl, "etcd_ok")) ? "" : ": ",
+		    json_is_true(json_object_get(cl, "etcd_ok")) ? "" :
+		    jstr(cl, "etcd_error", b2, 64));
+		json_array_foreach(json_object_get(cl, "wallets"), i, x)
+			printf("  wallet %-10s leader %s%s\n", jstr(x, "name", b1, 64),
+			    jstr(x, "leader", b2, 64), json_is_true(json_object_get(x, "me")) ?
+			    " (this host: serving)" : " (this host stands by, signs nothing)");
+	}
 }
 
 static int

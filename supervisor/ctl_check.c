@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "ctl.h"
 #include "preflight.h"
@@ -92,6 +93,8 @@ ctl_check(const struct ctl_opts *o, int argc, char **argv)
 	for (k = 0; chain && k < c->nwallets; k++)
 		if (addrs[k][0] != '\0')
 			submitter_preflight_allowance(&s, c, &c->wallets[k], addrs[k]);
+	if (c->cluster_line != 0)
+		cluster_preflight(c);
 	free(addrs);
 	sync_free(&s);
 	config_free(c);

@@ -16,6 +16,7 @@
 	    (var) = (tvar))
 #endif
 
+#include "cluster.h"
 #include "dec.h"
 #include "flow.h"
 #include "ledger.h"
@@ -47,6 +48,12 @@ struct work {
 	int64_t		 close_ms;	/* estimated close of the window (mono) */
 	int64_t		 next_submit_ms;	/* a refused SUBMIT is sent again from then */
 	char		*wait_reason;	/* why the submitter has not taken it (refused, ...) */
+	/* [cluster] (cluster.c): the presign check passed, it is asked, the estimated
+	 * close of the window (mono ms, 0 unknown), a signature the fence refused */
+	int		 cl_ok;
+	int		 cl_asked;
+	int64_t		 cl_close_ms;
+	char		*cl_refused;
 };
 
 TAILQ_HEAD(worklist, work);
@@ -144,6 +151,7 @@ work_free(struct work *w)
 	free(w->tx);
 	json_decref(w->txhashes);
 	free(w->wait_reason);
+	free(w->cl_refused);
 	free(w);
 }
 
@@ -227,6 +235,9 @@ send_predict(struct work *w)
 	w->predict_sent = 1;
 }
 
+static void	presign_done(uint32_t, int64_t, enum cluster_verdict, json_t *, const char *,
+		    void *);
+
 static void
 send_submit(struct work *w)
 {
@@ -237,9 +248,20 @@ send_submit(struct work *w)
 		return;
 	if (w->confirm == 0 && w->txhash == NULL)
 		return;		/* the chain has not said yet whether this ws window exists */
+	if (cluster_enabled() && !w->cl_ok) {
+		/* Sign only while our lease holds the wallet's leader key. */
+		if (!w->cl_asked) {
+			w->cl_asked = 1;
+			cluster_presign(w->topic, w->nonce, ct->wallet, presign_done, NULL);
+		}
+		return;
+	}
 	o = json_pack("{s:i, s:I, s:s, s:o, s:s}", "topic", (int)w->topic, "nonce",
 	    (json_int_t)w->nonce, "value", w->value, "window_end",
 	    w->window_end >= 0 ? json_integer(w->window_end) : json_null(), "wallet", ct->wallet);
+	if (cluster_enabled() && cluster_take_fresh(ct->wallet))
+		/* The first since this host became the leader: the account's sequence moved. */
+		json_object_set_new(o, "refresh_account", json_true());
 	if (w->txhash != NULL && w->tx != NULL)
 		/* Signed before: resolve that transaction, never sign a different one. */
 		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I, s:O}", "txhash",
@@ -412,6 +434,17 @@ on_window_open(struct frame *f)
 		return;
 	}
 	ct = config_topic(sup->conf, topic);
+	if (ct != NULL && !cluster_window(topic, ct->wallet, f->payload)) {
+		/* A standby: keep the trainer warm, sign nothing, record nothing. */
+		if (child_up(ROLE_TRAINER) && !flow_stopping)
+			sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, topic, 0,
+			    json_pack("{s:i, s:I, s:I, s:O?}", "topic", (int)topic, "nonce",
+			    (json_int_t)nonce, "deadline_ms", (json_int_t)ct->predict_timeout_s *
+			    1000, "window_end", json_object_get(f->payload, "window_end")));
+		log_debug("window of topic %u nonce %lld: standing by for wallet %s", topic,
+		    (long long)nonce, ct->wallet);
+		return;
+	}
 	w = xcalloc(1, sizeof(*w));
 	w->topic = topic;
 	w->nonce = nonce;
@@ -433,6 +466,8 @@ on_window_open(struct frame *f)
 		int64_t height = frame_int(f, "height", 0), block_ms = frame_int(f, "block_ms", 0);
 		int64_t left;
 
+		if (w->window_end > 0 && height > 0 && block_ms > 0 && w->window_end >= height)
+			w->cl_close_ms = w->seen_ms + (w->window_end - height + 1) * block_ms;
 		if (w->window_end > 0 && height > 0 && block_ms > 0 && w->window_end >= height) {
 			left = (w->window_end - height) * block_ms - block_ms;
 			if (left < 300)
@@ -513,29 +548,16 @@ on_prediction(struct frame *f)
 	have_value(w, value, source ? source : "fresh", model, reason);
 }
 
+/* The signature is ours to broadcast: fsync'd to the ledger, then SIGNED_ACK. */
 static void
-on_signed(struct frame *f)
+signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
+    uint32_t fseq)
 {
-	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
-	int64_t nonce = frame_int(f, "nonce", -1);
-	const char *txhash = frame_str(f, "txhash"), *tx = frame_str(f, "tx");
-	long long seq = frame_int(f, "sequence", -1);
-	struct work *w = work_find(topic, nonce);
-	struct topic_rt *t = rt_of(topic, NULL);
+	struct topic_rt *t = rt_of(w->topic, NULL);
+	uint32_t topic = w->topic;
+	int64_t nonce = w->nonce;
 	int rc;
 
-	if (txhash == NULL || tx == NULL) {
-		log_warnx("SIGNED without txhash or tx for topic %u nonce %lld", topic,
-		    (long long)nonce);
-		return;
-	}
-	if (w == NULL) {
-		/* Not ours (any more): refuse so that it is never broadcast. */
-		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
-		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
-		    (json_int_t)nonce, "txhash", txhash, "ok", 0, "error", "no such work"));
-		return;
-	}
 	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
 	    "txhash", txhash, "tx", tx, "value", w->value), 1);
 	if (rc == 0) {
@@ -549,10 +571,84 @@ on_signed(struct frame *f)
 		if (t != NULL)
 			set_str(&t->last_txhash, txhash);
 	}
-	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
+	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fseq,
 	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
 	    (json_int_t)nonce, "txhash", txhash, "ok", rc == 0, "error",
 	    rc == 0 ? NULL : "ledger write failed"));
+}
+
+struct fence_ctx {
+	char		*txhash;
+	char		*tx;
+	long long	 seq;
+	uint32_t	 fseq;
+};
+
+/* The fencing transaction's answer (cluster.c): broadcast only on CL_GO. */
+static void
+fence_done(uint32_t topic, int64_t nonce, enum cluster_verdict v, json_t *rec,
+    const char *why, void *arg)
+{
+	struct fence_ctx *fc = arg;
+	struct work *w = work_find(topic, nonce);
+
+	if (v == CL_GO && w != NULL)
+		signed_commit(w, fc->txhash, fc->tx, fc->seq, fc->fseq);
+	else {
+		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fc->fseq,
+		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
+		    (json_int_t)nonce, "txhash", fc->txhash, "ok", 0, "error", why ? why :
+		    "fenced: not the leader"));
+		if (w != NULL) {
+			/* The submitter's "missed" for this signature is not the window's. */
+			set_str(&w->cl_refused, fc->txhash);
+			w->st = W_SUBMITTING;
+			w->submit_sent = 0;
+			w->cl_ok = 0;
+			if (v == CL_RESOLVE)
+				presign_done(topic, nonce, v, rec, NULL, NULL);
+		}
+	}
+	free(fc->txhash);
+	free(fc->tx);
+	free(fc);
+}
+
+static void
+on_signed(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *txhash = frame_str(f, "txhash"), *tx = frame_str(f, "tx");
+	long long seq = frame_int(f, "sequence", -1);
+	struct work *w = work_find(topic, nonce);
+	const struct config_topic *ct = config_topic(sup->conf, topic);
+
+	if (txhash == NULL || tx == NULL) {
+		log_warnx("SIGNED without txhash or tx for topic %u nonce %lld", topic,
+		    (long long)nonce);
+		return;
+	}
+	if (w == NULL || ct == NULL) {
+		/* Not ours (any more): refuse so that it is never broadcast. */
+		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
+		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
+		    (json_int_t)nonce, "txhash", txhash, "ok", 0, "error", "no such work"));
+		return;
+	}
+	if (cluster_enabled()) {
+		/* Fenced first: recorded in etcd only while our lease holds the leader key. */
+		struct fence_ctx *fc = xcalloc(1, sizeof(*fc));
+
+		fc->txhash = xstrdup(txhash);
+		fc->tx = xstrdup(tx);
+		fc->seq = seq;
+		fc->fseq = f->seq;
+		cluster_fence(topic, nonce, ct->wallet, txhash, tx, seq, w->txhash != NULL ?
+		    w->txhash : w->cl_refused, fence_done, fc);
+		return;
+	}
+	signed_commit(w, txhash, tx, seq, f->seq);
 }
 
 static void
@@ -588,6 +684,9 @@ on_submitted(struct frame *f)
 		    (long long)nonce);
 		return;
 	}
+	if (w->cl_refused != NULL && txhash != NULL && strcmp(txhash, w->cl_refused) == 0 &&
+	    reason != NULL && strcmp(reason, "ledger_refused") == 0)
+		return;	/* a signature the cluster's fence refused, not the window's end */
 	if (txhash != NULL)
 		set_str(&t->last_txhash, txhash);
 	if (strcmp(outcome, "refused") == 0) {
@@ -823,7 +922,97 @@ flow_tick(void)
 			continue;	/* freed */
 		else if (w->st == W_SUBMITTING && !w->submit_sent && now >= w->next_submit_ms)
 			send_submit(w);
+		else if (cluster_enabled() && w->st == W_SIGNED && !w->submit_sent)
+			send_submit(w);
+		if (cluster_enabled() && !w->cl_ok && !w->cl_asked && !w->submit_sent &&
+		    w->st != W_PREDICTING && now > (w->cl_close_ms > 0 ? w->cl_close_ms :
+		    w->seen_ms + 600000)) {
+			/* Never cleared to sign before the window closed: the leader's, or
+			 * nobody's while etcd was unreachable (said by cluster.c). */
+			log_info("topic %u nonce %lld: not served by this host (cluster standby "
+			    "or etcd unreachable)", w->topic, (long long)w->nonce);
+			work_free(w);
+		}
 	}
+}
+
+/* cluster.c: the presign check's answer. */
+static void
+presign_done(uint32_t topic, int64_t nonce, enum cluster_verdict v, json_t *rec,
+    const char *why, void *arg)
+{
+	struct work *w = work_find(topic, nonce);
+	struct topic_rt *t = rt_of(topic, NULL);
+
+	if (w == NULL)
+		return;
+	w->cl_asked = 0;
+	switch (v) {
+	case CL_GO:
+		w->cl_ok = 1;
+		send_submit(w);
+		return;
+	case CL_RESOLVE:
+		/* Signed before (by us or the last leader): that transaction, no other. */
+		if (w->txhash == NULL || strcmp(w->txhash, json_string_value(json_object_get(rec,
+		    "txhash"))) != 0) {
+			set_str(&w->txhash, json_string_value(json_object_get(rec, "txhash")));
+			set_str(&w->tx, json_string_value(json_object_get(rec, "tx")));
+			w->sequence = json_integer_value(json_object_get(rec, "sequence"));
+			record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "sequence",
+			    (json_int_t)w->sequence, "txhash", w->txhash, "tx", w->tx, "value",
+			    w->value, "signed_by", json_string_value(json_object_get(rec, "host"))),
+			    1);
+			if (t != NULL)
+				set_str(&t->last_txhash, w->txhash);
+		}
+		w->st = W_SIGNED;
+		w->cl_ok = 1;
+		w->submit_sent = 0;
+		send_submit(w);
+		return;
+	case CL_NOT_LEADER:
+	case CL_UNAVAILABLE:
+		/* Asked again by flow_tick until the window closes. */
+		log_debug("topic %u nonce %lld: not signing: %s", topic, (long long)nonce,
+		    why ? why : "?");
+		return;
+	}
+}
+
+/* cluster.c: the wallet's leadership is lost; what was not signed yet stops here. */
+void
+flow_cluster_lost(const char *wallet)
+{
+	struct work *w, *tmp;
+	size_t i;
+	char key[32];
+
+	TAILQ_FOREACH_SAFE(w, &works, entry, tmp) {
+		const struct config_topic *ct = config_topic(sup->conf, w->topic);
+
+		if (ct == NULL || strcmp(ct->wallet, wallet) != 0 || w->txhash != NULL ||
+		    w->submit_sent)
+			continue;
+		if (rt_of(w->topic, &i) != NULL) {
+			snprintf(key, sizeof(key), "%lld", (long long)w->nonce);
+			json_object_del(ft[i].known, key);
+		}
+		work_free(w);
+	}
+}
+
+/* cluster.c: a window that opened while we stood by, now that we lead. */
+void
+flow_window_replay(json_t *payload)
+{
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = MSG_WINDOW_OPEN;
+	f.topic = (uint32_t)json_integer_value(json_object_get(payload, "topic"));
+	f.payload = payload;
+	on_window_open(&f);
 }
 
 int

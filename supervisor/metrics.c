@@ -68,6 +68,7 @@ static const struct {
 	{ "allora_worker_score_gap", "Our EMA score minus the lowest EMA score in the active set (negative: below the cut-off)" },
 	{ "allora_worker_rewards_uallo_total", "Rewards the chain settled for our inferences in the topic, in uallo, summed from the ledger" },
 	{ "allora_worker_network_inference", "The network's combined inference of the topic's newest nonce (GetLatestNetworkInferences)" },
+	{ "allora_worker_leader", "1 while this host holds the wallet's leader key in the cluster (and serves it)" },
 };
 
 static const char *

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "metrics.h"
 #include "scores.h"
 #include "sup.h"
@@ -100,5 +101,7 @@ status_json(void)
 	json_object_set_new(o, "children", children);
 	json_object_set_new(o, "topics", topics);
 	json_object_set_new(o, "wallets", wallets);
+	if (cluster_enabled())
+		json_object_set_new(o, "cluster", cluster_status_json());
 	return o;
 }

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "cluster.h"
 #include "flow.h"
 #include "metrics.h"
 #include "proc.h"
@@ -159,6 +160,7 @@ sup_shutdown(const char *reason, int code)
 	    json_pack("{s:s, s:I}", "reason", reason, "pid", (json_int_t)getpid()),
 	    "Worker stopping: %s", reason);
 	flow_stop();
+	cluster_stop();
 	control_close();
 	child_stop_all();
 	if (child_all_gone()) {
@@ -314,6 +316,7 @@ supervisor_run(struct config *conf, int ready_fd)
 	/* The child table first: flow_init may already shut down (every competition over). */
 	child_table_init();
 	flow_init();
+	cluster_init();
 	for (i = 0; i < NROLES && !sup->stopping; i++)
 		child_spawn(&sup->children[i]);
 
@@ -326,6 +329,7 @@ supervisor_run(struct config *conf, int ready_fd)
 	unlink(sup->pid_path);
 	log_event(LOG_LVL_INFO, "shutdown", json_pack("{s:s, s:I}", "reason", "stopped",
 	    "pid", (json_int_t)getpid()), "Worker stopped gracefully");
+	cluster_free();
 	flow_free();
 	metrics_stop();
 	logfile_close();

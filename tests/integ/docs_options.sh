@@ -180,7 +180,7 @@ for cmd in porder + [c for c in help_cmds if c not in pcmds]:
             extra_help=help_glob, extra_page=pglob, need=False)
 
 # --- configuration keys -------------------------------------------------------------------
-KEY_RE = re.compile(r'\{\s*S_(GLOBAL|CHAIN|WALLET|TOPIC)\s*,\s*"([^"]+)"\s*,\s*K_\w+\s*,'
+KEY_RE = re.compile(r'\{\s*S_(GLOBAL|CHAIN|WALLET|TOPIC|CLUSTER)\s*,\s*"([^"]+)"\s*,\s*K_\w+\s*,'
                     r'\s*\w+\(\w+\)\s*,\s*(NULL|"((?:[^"\\]|\\.)*)")')
 table = {}
 with open(os.path.join(repo, "common", "config.c"), encoding="utf-8") as f:
@@ -188,8 +188,8 @@ with open(os.path.join(repo, "common", "config.c"), encoding="utf-8") as f:
         m = KEY_RE.search(line)
         if m:
             table[(m.group(1).lower(), m.group(2))] = m.group(4)
-check("common/config.c: the key table is found (global, chain, wallet and topic keys)",
-      {s for s, _ in table} == {"global", "chain", "wallet", "topic"} and len(table) >= 20,
+check("common/config.c: the key table is found (global, chain, wallet, topic and cluster keys)",
+      {s for s, _ in table} == {"global", "chain", "wallet", "topic", "cluster"} and len(table) >= 20,
       ["parsed %d keys" % len(table)])
 
 doc, texts = {}, {}
@@ -199,7 +199,7 @@ with open(os.path.join(man, "allora-worker.conf.5"), encoding="utf-8") as f:
         line = raw.rstrip("\n")
         toks = tokens(line[1:]) if line.startswith(".") else []
         if toks and toks[0] in ("Sh", "Ss"):
-            m = re.search(r"\[(global|chain|wallet|topic)\b", line)
+            m = re.search(r"\[(global|chain|wallet|topic|cluster)\b", line)
             section = m.group(1) if (m and toks[0] == "Ss") else None
             depth, cur = 0, None
             continue
@@ -222,7 +222,7 @@ with open(os.path.join(man, "allora-worker.conf.5"), encoding="utf-8") as f:
             continue
         if cur is not None:
             texts[cur] += " " + unescape(" ".join(toks[1:]) if toks else line)
-for sect in ("global", "chain", "wallet", "topic"):
+for sect in ("global", "chain", "wallet", "topic", "cluster"):
     t = {k for s, k in table if s == sect}
     d = {k for s, k in doc if s == sect}
     check("config [%s]: every key of common/config.c is in allora-worker.conf.5" % sect,
