@@ -19,8 +19,10 @@ int	 ctl_keys(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_tx(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_check(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_register(const struct ctl_opts *, int argc, char **argv);
-/* trainer/ */
+/* trainer/ (alloractl runs them through the trainer's program: ctl_via_trainer) */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
+/* supervisor/ctl_trainer.c: execs `allora-workerd-trainer ctl ...` with these arguments */
+int	 ctl_via_trainer(const struct ctl_opts *, int argc, char **argv);
 
 #endif

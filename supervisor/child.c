@@ -77,16 +77,16 @@ child_spawn(struct child *c)
 	int sv[2];
 	pid_t pid;
 	sigset_t all, old;
-	char *argv[4];
+	char *argv[2], *path;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", child_role_name(c->role));
 		goto retry;
 	}
-	argv[0] = (char *)"allora-workerd";
-	argv[1] = (char *)"-P";
-	argv[2] = (char *)child_role_name(c->role);
-	argv[3] = NULL;
+	/* argv[0] is the program's own name: the process table shows the role. */
+	path = sup->role_exe[c->role];
+	argv[0] = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	argv[1] = NULL;
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -109,26 +109,29 @@ child_spawn(struct child *c)
 			closefrom_compat(5);
 		} else
 			closefrom_compat(4);
+#ifdef AW_TEST_HOOKS
 		{
-			/* Test and debugging hook: AW_CHILD_WRAPPER="valgrind -q ..." runs every
-			 * child under that command (make check VALGRIND=1). */
+			/* Test hook (test builds only, README "Test builds"):
+			 * AW_CHILD_WRAPPER="valgrind -q ..." runs every child under that command
+			 * (make check VALGRIND=1). */
 			const char *wrap = getenv("AW_CHILD_WRAPPER");
 
 			if (wrap != NULL && *wrap != '\0') {
 				char *wargv[32], *copy = strdup(wrap), *tok, *save = NULL;
 				int n = 0;
 
-				for (tok = strtok_r(copy, " ", &save); tok != NULL && n < 27;
+				for (tok = strtok_r(copy, " ", &save); tok != NULL && n < 30;
 				    tok = strtok_r(NULL, " ", &save))
 					wargv[n++] = tok;
-				wargv[n++] = (char *)sup->self_exe;
-				wargv[n++] = argv[1];
-				wargv[n++] = argv[2];
+				wargv[n++] = path;
 				wargv[n] = NULL;
 				execvp(wargv[0], wargv);
 			}
 		}
-		execv(sup->self_exe, argv);
+#endif
+		execv(path, argv);
+		dprintf(2, "allora-workerd: cannot run the %s program %s: %s\n",
+		    child_role_name(c->role), path, strerror(errno));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);

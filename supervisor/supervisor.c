@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
@@ -276,10 +275,9 @@ int
 supervisor_run(struct config *conf, int ready_fd)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2 };
-	char err[1024], buf[PATH_MAX];
+	char err[1024];
 	struct timeval hb;
 	struct event *ev = NULL;
-	ssize_t n;
 	size_t i;
 	int code;
 
@@ -288,11 +286,6 @@ supervisor_run(struct config *conf, int ready_fd)
 	notify_init();
 	sup->started_wall = wall_s();
 	signal(SIGPIPE, SIG_IGN);
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		fatal("readlink /proc/self/exe");
-	buf[n] = '\0';
-	sup->self_exe = xstrdup(buf);
 	sup->base = event_base_new();
 	if (sup->base == NULL)
 		fatalx("event_base_new failed");
@@ -351,8 +344,9 @@ supervisor_run(struct config *conf, int ready_fd)
 		    "Starting Allora Worker %s (instance %s, pid %ld)", AW_VERSION,
 		    conf->instance, (long)getpid());
 	}
-	log_debug("libevent %s, %s, %s, protocol %d", event_get_version(),
-	    curl_version(), OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
+	/* libcurl is not linked here (HACKING.md): the children that use it log its version. */
+	log_debug("libevent %s, %s, protocol %d", event_get_version(),
+	    OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
 	flow_init();
 	child_table_init();
 	for (i = 0; i < NROLES; i++)
