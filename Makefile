@@ -131,17 +131,17 @@ CHECK_ENV = BUILD_DIR=$(abspath $(CHECK_BUILD)) PROD_BUILD_DIR=$(abspath $(BUILD
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND)
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) AW_TEST_HOOKS=1
 unit: deps-ok
-	@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(UNIT_BINS))
+	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(UNIT_BINS))
 	@$(CHECK_ENV) tests/run.sh --unit '$(T)'
 
 integ: deps-ok $(PROGS)
-	@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(PROGS))
+	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(PROGS))
 	@$(CHECK_ENV) tests/run.sh --integ '$(T)'
 
 # Builds only what the selected tests need when T is given.
 check: deps-ok
 	@$(MAKE) --no-print-directory $(PROGS)
-	@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(if $(filter .,$(T)),$(PROGS) $(UNIT_BINS),$(PROGS) $(filter $(addprefix $(BUILD)/tests/,$(shell ls tests/unit 2>/dev/null | sed -n 's/\.c$$//p' | grep -E '$(T)')),$(UNIT_BINS))))
+	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(if $(filter .,$(T)),$(PROGS) $(UNIT_BINS),$(PROGS) $(filter $(addprefix $(BUILD)/tests/,$(shell ls tests/unit 2>/dev/null | sed -n 's/\.c$$//p' | grep -E '$(T)')),$(UNIT_BINS))))
 	@$(CHECK_ENV) tests/run.sh --all '$(T)'
 
 # Installs missing Debian packages when a library is missing.

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "flow.h"
+#include "health.h"
 #include "metrics.h"
 #include "proc.h"
 #include "sup.h"
@@ -121,6 +122,7 @@ sup_dispatch_child(struct child *c, struct frame *f)
 	case MSG_CHILD_STATE:
 		json_decref(c->info);
 		c->info = json_incref(f->payload);
+		health_child_state(c, f->payload);
 		return;
 	default:
 		flow_dispatch(c, f);
