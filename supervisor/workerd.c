@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "flow.h"
+#include "preduser.h"
 #include "roles.h"
 #include "sup.h"
 #include "util.h"
@@ -68,6 +69,8 @@ prepare(struct config *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "run_dir %s: %s", conf->run_dir, strerror(errno));
 		return 1;
 	}
+	if (pred_user_check(conf, err, errlen) == -1)
+		return 2;
 	sup->pid_path = xasprintf("%s/%s.pid", conf->run_dir, conf->instance);
 	sup->sock_path = xasprintf("%s/%s.sock", conf->run_dir, conf->instance);
 	if ((rc = pidfile_check(sup->pid_path, err, errlen)) != 0)
