@@ -26,7 +26,7 @@ WARN	:= -Wall -Wextra $(WERROR) -Wshadow -Wpointer-arith -Wmissing-prototypes \
 # gcc only (clang, used by make fuzz, does not know it).
 WARN	+= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),,-Wno-format-truncation)
 CFLAGS	?= -g -O2
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -DAW_VERSION='"$(VERSION)"' \
 	   -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS)
 # Test hooks (AW_CHILD_WRAPPER, AW_TEST_CRASH, AW_TEST_CRASH_AFTER_SIGN) exist only in the
 # test build that `make check` makes in $(BUILD)/check; `make`, `make install` and the
@@ -78,7 +78,8 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all check unit integ clean install demo deps fuzz fuzz-run fuzz-bins bench
+.PHONY: all check unit integ clean install demo deps fuzz fuzz-run fuzz-bins bench programs \
+	install-files deb check-deb
 .SECONDARY:
 
 all: deps-ok $(PROGS)
@@ -168,7 +169,12 @@ bench: deps-ok $(PROGS) $(BENCH_BINS)
 demo: deps-ok $(PROGS)
 	@BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
 
-install: all
+# The programs a production install ships (no devnet): what the package builds.
+programs: $(BUILD)/allora-workerd $(BUILD)/alloractl $(ROLE_PROGS)
+
+install: all install-files
+
+install-files: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/examples
@@ -205,6 +211,18 @@ fuzz-run: fuzz
 		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 			-artifact_prefix=tests/fuzz/out/$$c/ tests/fuzz/out/$$c \
 			tests/fuzz/corpus/$$c || exit 1; done
+
+# The Debian package (README, "The Debian package"): built by dpkg-buildpackage in a
+# temporary copy of the tree, so $(BUILD) is left as it is; the .deb and lintian's report
+# land in $(BUILD)/.  check-deb builds, installs, runs and purges it (as root).
+deb:
+	@scripts/deps.sh --deb
+	@BUILD_DIR=$(abspath $(BUILD)) scripts/deb.sh
+
+check-deb: deps-ok $(PROGS)
+	@scripts/deps.sh --deb
+	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(PROGS))
+	@$(CHECK_ENV) DEB_BUILD_DIR=$(abspath $(BUILD)) tests/run.sh --deb '$(T)'
 
 clean:
 	rm -rf $(BUILD)
