@@ -79,7 +79,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all check unit integ clean install demo deps fuzz fuzz-run fuzz-bins bench programs \
-	install-files deb check-deb
+	install-files deb check-deb check-build
 .SECONDARY:
 
 all: deps-ok $(PROGS)
@@ -131,6 +131,10 @@ CHECK_BUILD := $(BUILD)/check
 CHECK_ENV = BUILD_DIR=$(abspath $(CHECK_BUILD)) PROD_BUILD_DIR=$(abspath $(BUILD)) \
 	SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND)
 CHECK_MAKE = $(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) AW_TEST_HOOKS=1
+# The test build alone (build/check/: the programs with the test hooks).
+check-build: deps-ok
+	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(PROGS))
+
 unit: deps-ok
 	+@$(CHECK_MAKE) $(patsubst $(BUILD)/%,$(CHECK_BUILD)/%,$(UNIT_BINS))
 	@$(CHECK_ENV) tests/run.sh --unit '$(T)'

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,10 @@ child_spawn(struct child *c)
 			closefrom_compat(5);
 		} else
 			closefrom_compat(4);
+		/* Capabilities granted for predictor_user (AmbientCapabilities=) are the
+		 * trainer's alone. */
+		if (c->role != ROLE_TRAINER)
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 #ifdef AW_TEST_HOOKS
 		{
 			/* Test hook (test builds only, README "Test builds"):
