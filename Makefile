@@ -17,7 +17,10 @@ LIBS_supervisor	:= $(call pkg_libs,libevent libcurl jansson openssl inih) -lm
 LIBS_listener	:= $(call pkg_libs,libevent libevent_openssl libcurl jansson openssl libprotobuf-c inih) -lwslay -lm
 LIBS_trainer	:= $(call pkg_libs,libevent libcurl jansson openssl inih xgboost) -lm
 LIBS_submitter	:= $(call pkg_libs,libevent libcurl jansson libsecp256k1 openssl libprotobuf-c inih) -lm
-LIBS_alloractl	:= $(LIBS_submitter)
+# alloractl: its own commands, the submitter's (keys, tx, register), and `check`, which
+# composes the roles' preflights (listener: websocket; trainer: market data, never a model:
+# predict and backtest run the trainer's program, supervisor/ctl_trainer.c).
+LIBS_alloractl	:= $(call pkg_libs,libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotobuf-c inih) -lwslay -lm
 AS_NEEDED	:= -Wl,--as-needed
 
 WERROR	?= -Werror
@@ -63,9 +66,10 @@ $$(BUILD)/lib$(1).a: $$($(1)_OBJS)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
-# Everything (the devnet and the supervisor_* unit tests).
-ALL_LIBS := $(BUILD)/liblistener.a $(BUILD)/libtrainer.a $(BUILD)/libsubmitter.a \
-	    $(BUILD)/libsupervisor.a $(BUILD)/libcommon.a
+# libsupervisor.a calls into the roles (alloractl check composes their preflights), the
+# roles call only into libcommon.a: that order, for the static linker.
+ALL_LIBS := $(BUILD)/libsupervisor.a $(BUILD)/liblistener.a $(BUILD)/libtrainer.a \
+	    $(BUILD)/libsubmitter.a $(BUILD)/libcommon.a
 
 DEVNET_SRCS := $(wildcard tests/devnet/*.c)
 DEVNET_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DEVNET_SRCS))
@@ -102,8 +106,7 @@ $(BUILD)/obj/%.o: %.c $(PB_H)
 $(BUILD)/allora-workerd: $(BUILD)/obj/supervisor/workerd.o $(BUILD)/libsupervisor.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(LIBS_supervisor)
 
-$(BUILD)/alloractl: $(BUILD)/obj/supervisor/alloractl.o $(BUILD)/libsupervisor.a \
-		$(BUILD)/libsubmitter.a $(BUILD)/libcommon.a
+$(BUILD)/alloractl: $(BUILD)/obj/supervisor/alloractl.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(LIBS_alloractl)
 
 $(LIBEXEC)/allora-workerd-%: $(BUILD)/obj/%/main.o $(BUILD)/lib%.a $(BUILD)/libcommon.a
