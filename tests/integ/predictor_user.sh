@@ -69,6 +69,48 @@ check "a state_dir the predictor user could reach is refused (exit 2, got $rc)" 
 check "and the message names predictor_user and the state_dir" sh -c "echo \"\$1\" | grep -q 'predictor_user = $U could reach state_dir $STATE'" _ "$out"
 chmod 0750 "$STATE"
 
+# Not root, only CAP_SETUID and CAP_SETGID (as systemd's AmbientCapabilities= gives them):
+# the trainer alone keeps them, the predictor runs as $U, and one past its deadline is
+# killed (through a process of $U: the daemon has no CAP_KILL) with the fallback submitted.
+DU=awdmn$$
+useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin --user-group "$DU" ||
+	{ not_ok "creating user $DU"; finish; }
+trap 'userdel "$U" 2>/dev/null; groupdel "$U" 2>/dev/null; groupdel "$G" 2>/dev/null; userdel "$DU" 2>/dev/null; groupdel "$DU" 2>/dev/null; rm -rf "$S"; _cleanup' EXIT
+CP=$S/cap
+mkdir -p "$CP/run"
+mkdir -m 0750 "$CP/state"
+cp "$D/bars.csv" "$D/key" "$CP/"
+printf '#!/bin/sh\nid -u >%s/out/slow.$$\nexec sleep 30\n' "$S" >"$S/slow.sh"
+chmod 755 "$S/slow.sh"
+sed -e "s|^state_dir = .*|state_dir = $CP/state|" -e "s|^run_dir = .*|run_dir = $CP/run|" \
+	-e "s|^mnemonic_file = .*|mnemonic_file = $CP/key|" -e "s|csv:$D/bars.csv|csv:$CP/bars.csv|" \
+	-e "s|^model = .*|model = exec:$S/slow.sh|" -e "s|^predict_timeout_s = .*|predict_timeout_s = 1|" \
+	"$D/w.conf" >"$CP/w.conf"
+chown -R "$DU:$DU" "$CP"
+chmod 0750 "$CP/state"
+start_bg "$CP/daemon.log" setpriv --reuid="$DU" --regid="$DU" --init-groups \
+	--inh-caps=+setuid,+setgid --ambient-caps=+setuid,+setgid \
+	env -u XDG_RUNTIME_DIR -u XDG_STATE_HOME "$WORKERD" -f -c "$CP/w.conf"
+CPID=$BG_PID
+fallback() { grep -q '"state":"predicted".*"source":"fallback"\|"source": *"fallback".*"state": *"predicted"' "$CP/state/ledger/topic-67.jsonl" 2>/dev/null; }
+slow_started() { ls "$S"/out/slow.* >/dev/null 2>&1; }
+check "with capabilities only: the slow predictor started" wait_for 60 slow_started
+check "as $U" sh -c "cat '$S'/out/slow.* | grep -qx '$UID_U'"
+check "past its deadline the fallback is recorded" wait_for 30 fallback
+gone() { ! pgrep -u "$U" >/dev/null; }
+check "and the predictor ($U) was killed although the daemon is not root" wait_for 10 gone
+capamb() { awk '/^CapAmb:/{print $2}' "/proc/$1/status"; }
+dpid=$(pgrep -u "$DU" -x allora-workerd | head -1)
+kids=$(cat /proc/"$dpid"/task/*/children 2>/dev/null)
+for k in $kids; do
+	n=$(cat /proc/"$k"/comm); a=$(capamb "$k")
+	case $(readlink /proc/"$k"/exe) in
+	*-trainer) check "the trainer keeps CAP_SETUID/CAP_SETGID (CapAmb $a)" test "$a" = 00000000000000c0 ;;
+	*) check "$(basename "$(readlink /proc/"$k"/exe)") holds no capability (CapAmb $a)" sh -c "[ '$a' = 0000000000000000 ] && grep -q '^CapEff:.0000000000000000' /proc/$k/status" ;;
+	esac
+done
+kill -TERM "$CPID" 2>/dev/null; pkill -TERM -u "$DU" -x allora-workerd 2>/dev/null; wait "$CPID" 2>/dev/null
+
 # Without the privilege: a clear error at start (the daemon as $U itself, no capabilities).
 NP=$S/np
 mkdir -p "$NP"
