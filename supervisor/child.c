@@ -23,6 +23,8 @@
 #include "sup.h"
 #include "util.h"
 
+extern char **environ;
+
 static const char *role_names[NROLES] = { "listener", "trainer", "submitter" };
 static const char *state_names[] = { "starting", "running", "backoff", "failed", "stopped" };
 
@@ -78,7 +80,7 @@ child_spawn(struct child *c)
 	int sv[2];
 	pid_t pid;
 	sigset_t all, old;
-	char *argv[2], *path;
+	char *argv[2], *path, **env;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", child_role_name(c->role));
@@ -88,6 +90,7 @@ child_spawn(struct child *c)
 	path = sup->role_exe[c->role];
 	argv[0] = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	argv[1] = NULL;
+	env = secrets_child_env(c->role);	/* never our own environment */
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -130,16 +133,19 @@ child_spawn(struct child *c)
 					wargv[n++] = tok;
 				wargv[n++] = path;
 				wargv[n] = NULL;
+				environ = env;
 				execvp(wargv[0], wargv);
 			}
 		}
 #endif
+		environ = env;
 		execv(path, argv);
 		dprintf(2, "allora-workerd: cannot run the %s program %s: %s\n",
 		    child_role_name(c->role), path, strerror(errno));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	secrets_child_env_free(env);
 	close(sv[1]);
 	if (pid == -1) {
 		log_warn("%s: fork", child_role_name(c->role));

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "health.h"
+#include "httplimit.h"
 #include "metrics.h"
 #include "sup.h"
 #include "util.h"
@@ -372,6 +373,12 @@ metrics_start(struct event_base *base, const char *listen, char *err, size_t err
 		http = NULL;
 		return -1;
 	}
+	if (httplimit_apply(http, s) == -1) {
+		snprintf(err, errlen, "metrics_listen %s: cannot limit its connections", listen);
+		evhttp_free(http);
+		http = NULL;
+		return -1;
+	}
 	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -407,4 +414,5 @@ metrics_stop(void)
 	if (http != NULL)
 		evhttp_free(http);
 	http = NULL;
+	httplimit_reset();
 }

@@ -164,6 +164,8 @@ main(int argc, char **argv)
 	int ch, rc, ready_fd = -1;
 	long v;
 
+	/* Before anything secret is read (a .env's MNEMONIC): not dumpable. */
+	secrets_harden();
 	memset(&ov, 0, sizeof(ov));
 	while ((ch = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -226,6 +228,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "allora-workerd: %s\n", err);
 		return rc;
 	}
+	/* Sealed for the submitter and wiped here before the fork: neither the waiting
+	 * parent nor the daemon keeps a mnemonic in its environment. */
+	sup->mnemonic_fd = secrets_seal(conf);
 	if (!conf->foreground) {
 		rc = detach(&ready_fd);
 		if (rc >= 0)
