@@ -49,6 +49,7 @@ static const struct kdef keys[] = {
 	{ S_GLOBAL, "restart_limit", K_LONG, G(restart_limit), "10", 1, 1000000, NULL },
 	{ S_GLOBAL, "heartbeat_ms", K_LONG, G(heartbeat_ms), "1000", 10, 3600000, NULL },
 	{ S_GLOBAL, "stop_timeout_ms", K_LONG, G(stop_timeout_ms), "5000", 10, 600000, NULL },
+	{ S_GLOBAL, "predictor_user", K_STR, G(predictor_user), NULL, 0, 0, NULL },
 
 	{ S_CHAIN, "chain_id", K_STR, G(chain_id), "allora-testnet-1", 0, 0, NULL },
 	{ S_CHAIN, "rpc", K_LIST, G(rpc), "https://allora-rpc.testnet.allora.network", 0, 0, NULL },

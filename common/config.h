@@ -75,6 +75,7 @@ struct config {
 	long	 restart_limit;		/* 10 */
 	long	 heartbeat_ms;		/* 1000 */
 	long	 stop_timeout_ms;	/* 5000: TERM -> KILL */
+	char	*predictor_user;	/* exec: predictors run as this user, NULL = as we are */
 	/* [chain] */
 	char	*chain_id;
 	char   **rpc;			/* failover order */

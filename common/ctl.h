@@ -23,9 +23,12 @@ struct config;
 /* With network = testnet|mainnet: 1 (and a message) when a node answers with another chain
  * id, so that start refuses it; 0 otherwise (an unreachable node does not keep it). */
 int	 ctl_network_guard(const struct config *);
-/* trainer/ */
+/* trainer/ (alloractl runs predict and backtest through the trainer's program:
+ * ctl_via_trainer; loss needs no model and runs in alloractl) */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_loss(const struct ctl_opts *, int argc, char **argv);	/* trainer/ctl_loss.c */
+/* supervisor/ctl_trainer.c: execs `allora-workerd-trainer ctl ...` with these arguments */
+int	 ctl_via_trainer(const struct ctl_opts *, int argc, char **argv);
 
 #endif

@@ -323,7 +323,9 @@ child_atexit(void)
 void
 child_start(struct event_base *base, const struct child_ops *ops)
 {
+#ifdef AW_TEST_HOOKS
 	const char *crash;
+#endif
 
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -342,7 +344,9 @@ child_start(struct event_base *base, const struct child_ops *ops)
 	peer_send(child.sup, MSG_HELLO, 0, 0, json_pack("{s:s, s:I, s:s, s:i}",
 	    "role", ops->role, "pid", (json_int_t)getpid(), "version", AW_VERSION,
 	    "protocol", AW_PROTOCOL_VERSION));
-	/* Test hook: AW_TEST_CRASH=<role>[:<status>] makes that role exit at once. */
+#ifdef AW_TEST_HOOKS
+	/* Test hook (test builds only, README "Test builds"): AW_TEST_CRASH=<role>[:<status>]
+	 * makes that role exit at once. */
 	crash = getenv("AW_TEST_CRASH");
 	if (crash != NULL && strncmp(crash, ops->role, strlen(ops->role)) == 0 &&
 	    (crash[strlen(ops->role)] == '\0' || crash[strlen(ops->role)] == ':')) {
@@ -351,6 +355,7 @@ child_start(struct event_base *base, const struct child_ops *ops)
 		fprintf(stderr, "%s: AW_TEST_CRASH set, exiting with %d\n", ops->role, code);
 		_exit(code);
 	}
+#endif
 }
 
 int

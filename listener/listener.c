@@ -56,9 +56,26 @@ static struct {
 	double			 block_ms;	/* estimated block interval, 0 = unknown */
 	long			 ws_gen;	/* counts connections */
 	int			 silence_asking;
+	double			 chain_sent;	/* mono: last chain-contact CHILD_STATE */
 } L;
 
 static void	start_watching(void);
+
+/*
+ * The chain answered (a block on the websocket, or an RPC reply): tells the supervisor, at
+ * most once a second, for its readiness (supervisor/health.c).
+ */
+static void
+chain_contact(const char *via)
+{
+	double now = mono_s();
+
+	if (L.chain_sent > 0 && now - L.chain_sent < 1.0)
+		return;
+	L.chain_sent = now;
+	child_send(MSG_CHILD_STATE, 0, 0, json_pack("{s:s, s:b, s:I}", "chain_contact", via,
+	    "ws_up", L.ws_up, "ws_height", (json_int_t)L.ws_height));
+}
 
 /* The websocket of an RPC endpoint: ws(s)://host[:port][/path]/websocket. */
 static char *
@@ -166,6 +183,8 @@ nonces_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	int64_t newest = -1;
 	size_t i;
 
+	if (st == RPC_OK)
+		chain_contact("rpc");
 	if (st == RPC_OK && a->code == 0 &&
 	    (r = awq__get_unfulfilled_worker_nonces_response__unpack(NULL, a->value_len,
 	    a->value)) != NULL) {
@@ -192,6 +211,8 @@ status_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	char path[96];
 	size_t n;
 
+	if (st == RPC_OK)
+		chain_contact("rpc");
 	if (st == RPC_OK && a->code == 0) {
 		r = awq__get_worker_submission_window_status_response__unpack(NULL, a->value_len,
 		    a->value);
@@ -340,6 +361,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 			L.ws_height_at = L.last_event;
 		L.ws_height = height;
 		L.backoff_ms = 0;	/* a working connection, not just an upgrade */
+		chain_contact("ws");
 	}
 	for (i = 0; i < n; i++)
 		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs the Debian 12 packages allora-workerd needs to build and test.
-# Usage: scripts/deps.sh [--bench]   (--bench adds python3-sklearn for `make bench`)
+# Usage: scripts/deps.sh [--bench | --fuzz | --deb]   (--bench adds python3-sklearn for
+# `make bench`, --deb debhelper, dpkg-dev and lintian for `make deb` and `make check-deb`)
 set -u
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev libjansson-dev
 libsecp256k1-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler libwslay-dev libinih-dev
 libxgboost-dev libcmocka-dev libcairo2-dev mandoc python3 jq procps etcd-server openssl curl"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS python3-sklearn python3-numpy"
 [ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
+# make deb / make check-deb: the Debian packaging tools (README, "The Debian package").
+[ "${1:-}" = "--deb" ] && PKGS="$PKGS debhelper dpkg-dev lintian fakeroot"
 
 missing=""
 for p in $PKGS; do

@@ -1722,6 +1722,8 @@ on_signed_ack(struct frame *f)
 			job_finish(j, "missed", -1, 0, "ledger_refused", frame_str(f, "error"), 0, 0);
 			return;
 		}
+#ifdef AW_TEST_HOOKS
+		/* Test hook (test builds only, README "Test builds"). */
 		if (getenv("AW_TEST_CRASH_AFTER_SIGN") != NULL) {
 			char *marker = xasprintf("%s/.test-crash-after-sign", S.conf->state_dir);
 
@@ -1736,6 +1738,7 @@ on_signed_ack(struct frame *f)
 			}
 			free(marker);
 		}
+#endif
 		broadcast(j);
 		return;
 	}

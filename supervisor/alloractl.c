@@ -581,12 +581,10 @@ main(int argc, char **argv)
 		return ctl_keys(&o, nrest, rest);
 	if (strcmp(cmd, "tx") == 0)
 		return ctl_tx(&o, nrest, rest);
-	if (strcmp(cmd, "predict") == 0)
-		return ctl_predict(&o, nrest, rest);
+	if (strcmp(cmd, "predict") == 0 || strcmp(cmd, "backtest") == 0)
+		return ctl_via_trainer(&o, nrest, rest);
 	if (strcmp(cmd, "history") == 0)
 		return ctl_history(&o, nrest, rest);
-	if (strcmp(cmd, "backtest") == 0)
-		return ctl_backtest(&o, nrest, rest);
 	if (strcmp(cmd, "loss") == 0)
 		return ctl_loss(&o, nrest, rest);
 	fprintf(stderr, "alloractl: unknown command \"%s\"\n", cmd);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,16 +80,16 @@ child_spawn(struct child *c)
 	int sv[2];
 	pid_t pid;
 	sigset_t all, old;
-	char *argv[4], **env;
+	char *argv[2], *path, **env;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", child_role_name(c->role));
 		goto retry;
 	}
-	argv[0] = (char *)"allora-workerd";
-	argv[1] = (char *)"-P";
-	argv[2] = (char *)child_role_name(c->role);
-	argv[3] = NULL;
+	/* argv[0] is the program's own name: the process table shows the role. */
+	path = sup->role_exe[c->role];
+	argv[0] = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	argv[1] = NULL;
 	env = secrets_child_env(c->role);	/* never our own environment */
 
 	sigfillset(&all);
@@ -112,28 +113,35 @@ child_spawn(struct child *c)
 			closefrom_compat(5);
 		} else
 			closefrom_compat(4);
+		/* Capabilities granted for predictor_user (AmbientCapabilities=) are the
+		 * trainer's alone. */
+		if (c->role != ROLE_TRAINER)
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+#ifdef AW_TEST_HOOKS
 		{
-			/* Test and debugging hook: AW_CHILD_WRAPPER="valgrind -q ..." runs every
-			 * child under that command (make check VALGRIND=1). */
+			/* Test hook (test builds only, README "Test builds"):
+			 * AW_CHILD_WRAPPER="valgrind -q ..." runs every child under that command
+			 * (make check VALGRIND=1). */
 			const char *wrap = getenv("AW_CHILD_WRAPPER");
 
 			if (wrap != NULL && *wrap != '\0') {
 				char *wargv[32], *copy = strdup(wrap), *tok, *save = NULL;
 				int n = 0;
 
-				for (tok = strtok_r(copy, " ", &save); tok != NULL && n < 27;
+				for (tok = strtok_r(copy, " ", &save); tok != NULL && n < 30;
 				    tok = strtok_r(NULL, " ", &save))
 					wargv[n++] = tok;
-				wargv[n++] = (char *)sup->self_exe;
-				wargv[n++] = argv[1];
-				wargv[n++] = argv[2];
+				wargv[n++] = path;
 				wargv[n] = NULL;
 				environ = env;
 				execvp(wargv[0], wargv);
 			}
 		}
+#endif
 		environ = env;
-		execv(sup->self_exe, argv);
+		execv(path, argv);
+		dprintf(2, "allora-workerd: cannot run the %s program %s: %s\n",
+		    child_role_name(c->role), path, strerror(errno));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "health.h"
 #include "httplimit.h"
 #include "metrics.h"
 #include "sup.h"
@@ -382,6 +383,7 @@ metrics_start(struct event_base *base, const char *listen, char *err, size_t err
 	http = evhttp_new(base);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET);
 	evhttp_set_gencb(http, handle, NULL);
+	health_register(http);	/* /healthz, /readyz (health.c) */
 	s = evhttp_bind_socket_with_handle(http, host, (uint16_t)port);
 	if (s == NULL) {
 		snprintf(err, errlen, "metrics_listen %s: cannot listen there", listen);

@@ -62,7 +62,7 @@ struct wallet_rt {
 struct sup {
 	struct config	*conf;
 	struct event_base *base;
-	const char	*self_exe;
+	char		*role_exe[NROLES];	/* the role programs (roles.h) */
 	struct child	 children[NROLES];
 	struct topic_rt	*topics;
 	size_t		 ntopics;

@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "cluster.h"
 #include "flow.h"
+#include "health.h"
 #include "metrics.h"
 #include "proc.h"
 #include "sup.h"
@@ -123,6 +123,7 @@ sup_dispatch_child(struct child *c, struct frame *f)
 	case MSG_CHILD_STATE:
 		json_decref(c->info);
 		c->info = json_incref(f->payload);
+		health_child_state(c, f->payload);
 		return;
 	default:
 		flow_dispatch(c, f);
@@ -235,10 +236,9 @@ int
 supervisor_run(struct config *conf, int ready_fd)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2 };
-	char err[1024], buf[PATH_MAX];
+	char err[1024];
 	struct timeval hb;
 	struct event *ev = NULL;
-	ssize_t n;
 	size_t i;
 	int code;
 
@@ -247,11 +247,6 @@ supervisor_run(struct config *conf, int ready_fd)
 	notify_init();
 	sup->started_wall = wall_s();
 	signal(SIGPIPE, SIG_IGN);
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		fatal("readlink /proc/self/exe");
-	buf[n] = '\0';
-	sup->self_exe = xstrdup(buf);
 	sup->base = event_base_new();
 	if (sup->base == NULL)
 		fatalx("event_base_new failed");
@@ -311,8 +306,9 @@ supervisor_run(struct config *conf, int ready_fd)
 		    "Starting Allora Worker %s (instance %s, pid %ld)", AW_VERSION,
 		    conf->instance, (long)getpid());
 	}
-	log_debug("libevent %s, %s, %s, protocol %d", event_get_version(),
-	    curl_version(), OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
+	/* libcurl's version is logged by the children that use it. */
+	log_debug("libevent %s, %s, protocol %d", event_get_version(),
+	    OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
 	/* The child table first: flow_init may already shut down (every competition over). */
 	child_table_init();
 	flow_init();

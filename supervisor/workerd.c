@@ -1,5 +1,6 @@
 /*
- * allora-workerd: the supervisor, or (with the hidden -P ROLE) one of its children.
+ * allora-workerd: the supervisor.  Its children are the role programs beside it
+ * (libexec/allora-workerd/allora-workerd-ROLE, roles.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "flow.h"
+#include "preduser.h"
 #include "roles.h"
 #include "sup.h"
 #include "util.h"
@@ -39,19 +41,6 @@ usage(FILE *fp)
 	    "3 topic already served by another daemon.\n");
 }
 
-static int
-run_role(const char *role)
-{
-	if (strcmp(role, "listener") == 0)
-		return listener_main();
-	if (strcmp(role, "trainer") == 0)
-		return trainer_main();
-	if (strcmp(role, "submitter") == 0)
-		return submitter_main();
-	fprintf(stderr, "allora-workerd: unknown role %s\n", role);
-	return 2;
-}
-
 /* Everything that can fail with a clear status before the daemon detaches. */
 static int
 prepare(struct config *conf, char *err, size_t errlen)
@@ -64,6 +53,14 @@ prepare(struct config *conf, char *err, size_t errlen)
 	sup->ctl_fd = -1;
 	sup->ready_fd = -1;
 	sup->mnemonic_fd = -1;
+	for (i = 0; i < NROLES; i++) {
+		char path[4096];
+
+		if (role_exe_path(child_role_name((enum child_role)i), path, sizeof(path), err,
+		    errlen) == -1)
+			return 1;
+		sup->role_exe[i] = xstrdup(path);
+	}
 	if (mkdir_p(conf->state_dir, 0750) == -1) {
 		snprintf(err, errlen, "state_dir %s: %s", conf->state_dir, strerror(errno));
 		return 1;
@@ -72,6 +69,8 @@ prepare(struct config *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "run_dir %s: %s", conf->run_dir, strerror(errno));
 		return 1;
 	}
+	if (pred_user_check(conf, err, errlen) == -1)
+		return 2;
 	sup->pid_path = xasprintf("%s/%s.pid", conf->run_dir, conf->instance);
 	sup->sock_path = xasprintf("%s/%s.sock", conf->run_dir, conf->instance);
 	if ((rc = pidfile_check(sup->pid_path, err, errlen)) != 0)
@@ -165,8 +164,6 @@ main(int argc, char **argv)
 	int ch, rc, ready_fd = -1;
 	long v;
 
-	if (argc == 3 && strcmp(argv[1], "-P") == 0)
-		return run_role(argv[2]);
 	/* Before anything secret is read (a .env's MNEMONIC): not dumpable. */
 	secrets_harden();
 	memset(&ov, 0, sizeof(ov));
@@ -199,7 +196,13 @@ main(int argc, char **argv)
 			ov.run_dir = optarg;
 			break;
 		case 'V':
-			printf("allora-workerd %s (protocol %d)\n", AW_VERSION, AW_PROTOCOL_VERSION);
+			printf("allora-workerd %s (protocol %d)%s\n", AW_VERSION, AW_PROTOCOL_VERSION,
+#ifdef AW_TEST_HOOKS
+			    " (test build: test hooks enabled)"
+#else
+			    ""
+#endif
+			    );
 			return 0;
 		case 'h':
 			usage(stdout);

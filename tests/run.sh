@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs unit test programs ($BUILD_DIR/tests/*) and integration scripts (tests/integ/*.sh),
 # counts their TAP lines and ends with "N passed, N failed".
-# Usage: tests/run.sh --unit|--integ|--all [REGEX]
+# Usage: tests/run.sh --unit|--integ|--all|--deb [REGEX]
 set -u
 cd "$(dirname "$0")/.."
 kind=${1:---all}
@@ -69,6 +69,16 @@ if [ "$kind" = --integ ] || [ "$kind" = --all ]; then
 		[ "$n" = lib ] && continue
 		echo "$n" | grep -qE -- "$filter" || continue
 		run_one "$n" timeout -k 5 300 bash "$t"
+	done
+fi
+if [ "$kind" = --deb ]; then
+	kind_of=deb
+	# make check-deb: the Debian package's test (tests/deb/*.sh, root; installs the package).
+	for t in tests/deb/*.sh; do
+		[ -e "$t" ] || continue
+		n=deb_$(basename "$t" .sh)
+		echo "$n" | grep -qE -- "$filter" || continue
+		run_one "$n" timeout -k 5 600 bash "$t"
 	done
 fi
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $logdir)"

@@ -2,12 +2,15 @@
  * Child processes of the trainer on its event loop (see job.h).
  */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,9 @@ struct job {
 	job_done_fn	 done;
 	void		*arg;
 	int64_t		 started_ms;
+	int		 as_user;	/* runs as uid/gid: killed through kill_as_user */
+	uid_t		 uid;
+	gid_t		 gid;
 	TAILQ_ENTRY(job) entry;
 };
 
@@ -100,6 +106,32 @@ close_err(struct job *j)
 	flush_line(j);
 }
 
+/*
+ * SIGKILL to the job's process group.  A program run as another user cannot be signalled
+ * by a daemon that has CAP_SETUID but is not root (no CAP_KILL): a short-lived process
+ * switches to that user and sends the signal.
+ */
+static void
+kill_group(struct job *j)
+{
+	pid_t h;
+	int st;
+
+	if (kill(-j->pid, SIGKILL) == 0 || errno != EPERM || !j->as_user)
+		return;
+	h = fork();
+	if (h == 0) {
+		if (setgroups(0, NULL) == -1 && errno != EPERM)
+			_exit(1);
+		if (setgid(j->gid) == -1 || setuid(j->uid) == -1)
+			_exit(1);
+		_exit(kill(-j->pid, SIGKILL) == 0 ? 0 : 1);
+	}
+	if (h > 0)
+		while (waitpid(h, &st, 0) == -1 && errno == EINTR)
+			;
+}
+
 static void
 kill_job(struct job *j, enum job_end why)
 {
@@ -108,7 +140,7 @@ kill_job(struct job *j, enum job_end why)
 		j->end = why;
 	}
 	if (!j->exited) {
-		kill(-j->pid, SIGKILL);
+		kill_group(j);
 		kill(j->pid, SIGKILL);
 	}
 	/* Stop reading: descendants in other groups may keep the pipes open. */
@@ -151,7 +183,7 @@ on_timer(evutil_socket_t fd, short ev, void *arg)
 
 	if (j->grace && j->exited) {
 		/* Exited, but something it started still holds the pipes. */
-		kill(-j->pid, SIGKILL);
+		kill_group(j);
 		close_out(j);
 		close_err(j);
 	} else
@@ -262,6 +294,37 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * In the new process, before the exec: becomes s->uid with its groups, for good (no way
+ * back, no capability left, none inherited by the program), in / (not the daemon's folder).
+ * A failure ends the process: the program never runs as us.
+ */
+static void
+job_become(const struct job_spec *s)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (setgroups((size_t)s->ngroups, s->groups) == -1 || setgid(s->gid) == -1 ||
+	    setuid(s->uid) == -1) {
+		dprintf(2, "cannot switch to uid %ld (predictor_user): %s\n", (long)s->uid,
+		    strerror(errno));
+		_exit(126);
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(d, 0, sizeof(d));
+	syscall(SYS_capset, &h, d);
+	if (getuid() != s->uid || geteuid() != s->uid || getgid() != s->gid ||
+	    getegid() != s->gid || setuid(0) != -1) {
+		dprintf(2, "switching to uid %ld (predictor_user) did not hold\n", (long)s->uid);
+		_exit(126);
+	}
+	/* Changing credentials cleared it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (chdir("/") == -1)
+		_exit(126);
+}
+
 /* In the new process: never returns. */
 static void
 job_child(const struct job_spec *s, int outw, int errw)
@@ -281,7 +344,16 @@ job_child(const struct job_spec *s, int outw, int errw)
 	fd = open("/dev/null", O_RDONLY);
 	if (fd == -1 || dup2(fd, 0) == -1 || dup2(outw, 1) == -1 || dup2(errw, 2) == -1)
 		_exit(126);
-	closefrom_compat(3);
+	if (s->pass_fd && s->fn == NULL) {
+		if (s->fd == 3)
+			set_cloexec(3, 0);
+		else if (dup2(s->fd, 3) == -1)
+			_exit(126);
+		closefrom_compat(4);
+	} else
+		closefrom_compat(3);
+	if (s->as_user && s->fn == NULL)
+		job_become(s);
 	if (s->fn != NULL) {
 		st = s->fn(1, s->fn_arg);
 		_exit(st);
@@ -338,6 +410,9 @@ job_start(struct event_base *base, const struct job_spec *s, job_done_fn done, v
 	j->done = done;
 	j->arg = arg;
 	j->started_ms = mono_ms();
+	j->as_user = s->as_user && s->fn == NULL;
+	j->uid = s->uid;
+	j->gid = s->gid;
 	set_nonblock(j->out_fd, 1);
 	set_nonblock(j->err_fd, 1);
 	j->ev_out = event_new(base, j->out_fd, EV_READ | EV_PERSIST, on_out, j);

@@ -10,6 +10,7 @@
 #define AW_JOB_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct event_base;
 struct job;
@@ -47,6 +48,16 @@ struct job_spec {
 	size_t			 max_out;	/* standard output limit; 0 = 64 KiB */
 	job_line_fn		 on_stderr;	/* may be NULL: stderr is discarded */
 	void			*line_arg;
+	/* A program only: run it as this user (predictor_user) with its groups, no
+	 * capabilities, in / (as_user 0: as we are). */
+	int			 as_user;
+	uid_t			 uid;
+	gid_t			 gid;
+	const gid_t		*groups;
+	int			 ngroups;
+	/* An open file given to the program as its fd 3 (pass_fd 0: none). */
+	int			 pass_fd;
+	int			 fd;
 };
 
 /* NULL with err when the process could not be started (callback then not called). */

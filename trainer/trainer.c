@@ -26,6 +26,7 @@
 #include "http.h"
 #include "job.h"
 #include "proc.h"
+#include "predrun.h"
 #include "roles.h"
 #include "util.h"
 
@@ -663,6 +664,7 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 	const struct config_topic *t = config_topic(c, topic);
 	struct compute *k = xcalloc(1, sizeof(*k));
 	struct job_spec s;
+	struct predrun pr;
 	struct prediction p;
 	char err[256], why[400], **argv = NULL, **envp = NULL;
 	long tmo;
@@ -721,7 +723,10 @@ compute_start(struct event_base *base, struct http_client *http, const struct co
 		s.max_out = EXTPRED_MAX_OUT;
 		s.on_stderr = on_predictor_stderr;
 		s.line_arg = k;
-		k->job = job_start(base, &s, on_predictor_done, k, err, sizeof(err));
+		/* predictor_user: as that user, with a private copy of the bars (predrun.c). */
+		if (predrun_prepare(c, &s, envp, &pr, err, sizeof(err)) == 0)
+			k->job = job_start(base, &s, on_predictor_done, k, err, sizeof(err));
+		predrun_done(&pr);
 		job_argv_free(argv);
 		job_argv_free(envp);
 		if (k->job == NULL) {
