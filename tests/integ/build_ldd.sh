@@ -58,7 +58,10 @@ for prog in allora-workerd alloractl allora-workerd-listener allora-workerd-trai
 	esac
 done
 f=$(prog_path allora-workerd)
-check "the supervisor maps no libcurl" eval '! closure "$f" | grep -q "^libcurl"'
+# The supervisor talks to etcd's HTTP gateway ([cluster], issue 24) through libcurl; it maps
+# no library of the roles' (models, keys, protobuf, websocket).
+check "the supervisor maps no libxgboost, libsecp256k1, libprotobuf-c or libwslay" \
+	eval '! closure "$f" | grep -qE "^(libxgboost|libsecp256k1|libprotobuf-c|libwslay)"'
 
 # Code of one role's library never sits in another role's program.
 defs() { nm --defined-only -g "$1" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDBR]/ {print $3}' | sort -u; }
