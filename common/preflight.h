@@ -54,4 +54,17 @@ int	 submitter_preflight_wallet(struct sync *, const struct config *,
 void	 submitter_preflight_topic(struct sync *, const char *em, const struct config_topic *,
 	    const char *addr, uint64_t reg_fee);
 
+/*
+ * submitter/preflight_fees.c (issue 20): the gas price and fee lines (and the block time from
+ * the node's status), what a submission costs a wallet's own balance, a topic's fees per day,
+ * a wallet's fee grant (after the topics: it is weighed against a day of their fees).
+ */
+void	 submitter_preflight_gas(struct sync *, const struct config *);
+uint64_t submitter_preflight_cost(const struct config *, const struct config_wallet *,
+	    uint64_t data_fee);
+void	 submitter_preflight_topic_fees(struct sync *, const char *em, const struct config *,
+	    size_t topic_index);
+void	 submitter_preflight_allowance(struct sync *, const struct config *,
+	    const struct config_wallet *, const char *addr);
+
 #endif

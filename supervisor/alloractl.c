@@ -229,6 +229,10 @@ cmd_start(const struct ctl_opts *o, int argc, char **argv)
 		config_free(c);
 		return 3;
 	}
+	if (c->network != NULL && ctl_network_guard(c) != 0) {
+		config_free(c);
+		return 1;
+	}
 	prog = sibling_program("allora-workerd");
 	args[na++] = prog;
 	if (c->path != NULL) {

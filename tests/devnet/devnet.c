@@ -29,6 +29,7 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
+#include "devfees.h"
 #include "query.pb-c.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
@@ -253,6 +254,17 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 	const char *m;
 
 	snprintf(em, sizeof(em), "/emissions.%s.QueryService/", D.em);
+	{	/* feemarket, node minimum gas price, feegrant (devfees.c) */
+		long fc;
+		char *fl;
+
+		if (devfees_abci(path, data, dlen, &fc, &fl, &buf, &len) == 0) {
+			res = abci_answer(fc, fl, buf, len);
+			free(fl);
+			free(buf);
+			return res;
+		}
+	}
 	if (strcmp(path, "/cosmos.auth.v1beta1.Query/AccountInfo") == 0) {
 		Awq__QueryAccountInfoRequest *q = awq__query_account_info_request__unpack(NULL,
 		    dlen, data);
@@ -307,7 +319,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 		}
 		free(log);
 		gi.gas_wanted = 300000;
-		gi.gas_used = 120000;
+		gi.gas_used = devfees_gas_used();
 		r.gas_info = &gi;
 		PACK(simulate_response, r);
 	} else if (strncmp(path, em, strlen(em)) == 0) {
@@ -536,9 +548,10 @@ checktx(const char *b64, char *hash_out)
 	json_t *dec = NULL, *d2;
 	char err[256], *log = NULL;
 	long code = 0;
-	struct account *a;
-	uint64_t seq, fee = 0, gas, need;
-	const char *amt;
+	struct account *a, *payer;
+	uint64_t seq, fee = 0;
+	const char *cs = "sdk";
+	char payer_addr[96];
 	struct mtx *t;
 	json_t *res;
 
@@ -583,27 +596,25 @@ checktx(const char *b64, char *hash_out)
 		    ": incorrect account sequence", a->sequence, seq);
 		goto out;
 	}
-	gas = (uint64_t)json_integer_value(json_object_get(json_object_get(dec, "auth_info"),
-	    "gas_limit"));
-	amt = json_string_value(json_object_get(json_array_get(json_object_get(
-	    json_object_get(dec, "auth_info"), "fee"), 0), "amount"));
-	if (amt != NULL)
-		fee = strtoull(amt, NULL, 10);
-	need = gas * D.min_gas_price * (D.fee_spike_armed ? 2 : 1);
-	if (fee < need) {
-		if (D.fee_spike_armed)
+	/* Memo, fee coin, fee >= ceil(gas x price), fee grant: devfees.c. */
+	if (devfees_checktx(dec, a->addr, D.fee_spike_armed ? 2 : 1, payer_addr,
+	    sizeof(payer_addr), &fee, &code, &log, &cs) == -1) {
+		if (code == 13 && D.fee_spike_armed)
 			D.fee_spike_armed = 0;	/* once */
-		code = 13;
-		log = xasprintf("insufficient fees; got: %" PRIu64 "uallo required: %" PRIu64
-		    "uallo: insufficient fee", fee, need);
 		goto out;
 	}
 	if (D.fee_spike_armed)
 		D.fee_spike_armed = 0;
-	if (a->balance < fee) {
+	payer = account(payer_addr);
+	if (payer == NULL) {
+		code = 9;
+		log = xasprintf("fee payer address: %s does not exist: unknown address", payer_addr);
+		goto out;
+	}
+	if (payer->balance < fee) {
 		code = 5;
 		log = xasprintf("%" PRIu64 "uallo is smaller than %" PRIu64 "uallo: insufficient "
-		    "funds", a->balance, fee);
+		    "funds", payer->balance, fee);
 		goto out;
 	}
 	for (t = D.mempool; t != NULL; t = t->next)
@@ -618,7 +629,8 @@ checktx(const char *b64, char *hash_out)
 		goto out;
 	}
 	a->sequence++;
-	a->balance -= fee;
+	payer->balance -= fee;
+	devfees_accepted(dec, a->addr, fee);
 	if (!D.accepted_any) {
 		D.accepted_any = 1;
 		if (D.fee_spike_once)
@@ -635,7 +647,7 @@ checktx(const char *b64, char *hash_out)
 out:
 	record_tx("checktx", dec, hash_out, code, log);
 	res = json_pack("{s:i, s:s, s:s, s:s, s:s}", "code", (int)code, "data", "", "log",
-	    log ? log : "", "codespace", code ? "sdk" : "", "hash", hash_out);
+	    log ? log : "", "codespace", code ? cs : "", "hash", hash_out);
 	free(log);
 	free(raw);
 	json_decref(dec);
@@ -666,7 +678,9 @@ deliver_all(void)
 			code = 30;
 			log = xstrdup("tx timeout height");
 			cs = "sdk";
-		} else
+		} else if (devfees_deliver(t->dec, &code, &log, &cs))
+			;
+		else
 			deliver_checks(t->dec, 0, &code, &log, &cs);
 		json_object_set_new(D.results, t->hash, json_pack("{s:I, s:i, s:s, s:s}", "height",
 		    (json_int_t)D.height, "code", (int)code, "log", log ? log : "", "codespace", cs));
@@ -848,6 +862,7 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 	char hs[32], ns[32], es[32];
 
 	D.height++;
+	devfees_block();
 	deliver_all();
 	/* Closed windows are dropped from the list. */
 	for (i = 0, k = 0; i < D.nwins; i++)
@@ -923,15 +938,27 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- HTTP JSON-RPC ---- */
 
+static double devnet_started;	/* wall time of the start height */
+
 static json_t *
 rpc_status(void)
 {
 	char h[32], ts[40];
 
+	json_t *r;
+	char eh[32], et[40];
+
 	snprintf(h, sizeof(h), "%" PRId64, D.height);
-	return json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:b}}", "node_info", "network", D.chain_id,
+	r = json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:b}}", "node_info", "network", D.chain_id,
 	    "version", "0.38.17-devnet", "sync_info", "latest_block_height", h,
 	    "latest_block_time", iso8601_now(ts, sizeof(ts)), "catching_up", 0);
+	/* The oldest block kept (CometBFT's earliest_*): tells the block time. */
+	snprintf(eh, sizeof(eh), "%" PRId64, D.start_height);
+	json_object_set_new(json_object_get(r, "sync_info"), "earliest_block_height",
+	    json_string(eh));
+	json_object_set_new(json_object_get(r, "sync_info"), "earliest_block_time",
+	    json_string(iso8601(devnet_started, et, sizeof(et))));
+	return r;
 }
 
 /* Returns the result, or NULL with *err set (a JSON-RPC error object). */
@@ -1138,6 +1165,8 @@ usage(FILE *fp)
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
 	    "                     [--malformed-rate P]\n"
 	    "                     [--ws-one-block]\n"
+	    "                     [--gas-price-walk] [--fee-grant GRANTER:GRANTEE:UALLO[:EXPIRES_S]]\n"
+	    "                     [--no-feemarket] [--gas-used N]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1180,6 +1209,10 @@ main(int argc, char **argv)
 		{ "fee-spike-once", no_argument, NULL, 'F' },
 		{ "malformed-rate", required_argument, NULL, 'M' },
 		{ "ws-one-block", no_argument, NULL, 1015 },
+		{ "gas-price-walk", no_argument, NULL, DEVFEES_OPT_WALK },
+		{ "fee-grant", required_argument, NULL, DEVFEES_OPT_GRANT },
+		{ "no-feemarket", no_argument, NULL, DEVFEES_OPT_NO_FM },
+		{ "gas-used", required_argument, NULL, DEVFEES_OPT_GAS_USED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1305,6 +1338,12 @@ main(int argc, char **argv)
 			break;
 		case 'S': D.seq_mismatch_once = 1; break;
 		case 'F': D.fee_spike_once = 1; break;
+		case DEVFEES_OPT_WALK: case DEVFEES_OPT_GRANT: case DEVFEES_OPT_NO_FM:
+		case DEVFEES_OPT_GAS_USED:
+			if (devfees_option(ch, optarg) == -1)
+				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
+				    optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1361,6 +1400,8 @@ main(int argc, char **argv)
 		free(cp);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	devfees_start(D.min_gas_price, D.rng);
+	devnet_started = wall_s();
 	D.height = D.start_height - 1;
 	D.fulfilled = json_object();
 	D.results = json_object();

@@ -77,9 +77,9 @@ case_ "all ok: exit 0, every line ok" good 0
 check "the table has every line" python3 - "$T/good.out" <<'PY'
 import sys
 names = [l[9:37].strip() for l in open(sys.argv[1]) if l[:1] in "ows"]
-want = ["configuration", "rpc", "chain id", "websocket", "emissions", "wallet main key",
-        "wallet main balance", "topic 67", "topic 67 active", "topic 67 registration",
-        "topic 67 whitelist", "topic 67 market data"]
+want = ["configuration", "rpc", "chain id", "websocket", "emissions", "gas price", "fee",
+        "wallet main key", "wallet main balance", "topic 67", "topic 67 active",
+        "topic 67 registration", "topic 67 whitelist", "topic 67 fees", "topic 67 market data"]
 assert names == want, names
 PY
 check "the key line shows the wallet's address" grep -q "^ok *wallet main key *$A1 " "$T/good.out"
