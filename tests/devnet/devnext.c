@@ -316,10 +316,17 @@ devnext_unknown_fields(const uint8_t *raw, size_t len, const char *em, char **lo
 		return 0;
 	body = awtx__tx_body__unpack(NULL, tr->body_bytes.len, tr->body_bytes.data);
 	snprintf(url, sizeof(url), "/emissions.%s.InsertWorkerPayloadRequest", em);
-	for (i = 0; body != NULL && i < body->n_messages && e == NULL; i++)
-		if (body->messages[i]->type_url != NULL &&
-		    strcmp(body->messages[i]->type_url, url) == 0)
+	for (i = 0; body != NULL && i < body->n_messages && e == NULL; i++) {
+		const char *u = body->messages[i]->type_url ? body->messages[i]->type_url : "";
+		char pre[32];
+
+		snprintf(pre, sizeof(pre), "/emissions.%s.", em);
+		if (strcmp(u, url) == 0)
 			e = payload_unknown(&body->messages[i]->value, em);
+		else if (strncmp(u, "/emissions.", 11) == 0 && strncmp(u, pre, strlen(pre)) != 0)
+			/* another emissions version than the chain's: the registry has no such type */
+			e = xasprintf("unable to resolve type URL %s: tx parse error", u);
+	}
 	if (body != NULL)
 		awtx__tx_body__free_unpacked(body, NULL);
 	awtx__tx_raw__free_unpacked(tr, NULL);
