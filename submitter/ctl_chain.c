@@ -241,12 +241,20 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	    strtoull(bal->balance->amount, NULL, 10) : 0;
 	if (bal != NULL)
 		awq__query_balance_response__free_unpacked(bal, NULL);
-	if (have < reg_fee + tp.fee_uallo) {
+	/* With a fee granter the grant pays the transaction fee; the registration fee is the
+	 * wallet's own. */
+	if (have < reg_fee + (w->fee_granter != NULL ? 0 : tp.fee_uallo)) {
 		key_clear(priv, sizeof(priv));
-		child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, registering "
-		    "costs %" PRIu64 " uallo (registration fee %" PRIu64 " + transaction fee %"
-		    PRIu64 "); fund the wallet first", addr, have, reg_fee + tp.fee_uallo, reg_fee,
-		    tp.fee_uallo);
+		if (w->fee_granter != NULL)
+			child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, the "
+			    "registration fee is %" PRIu64 " uallo (the transaction fee is paid by "
+			    "the grant of %s); fund the wallet first", addr, have, reg_fee,
+			    w->fee_granter);
+		else
+			child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, "
+			    "registering costs %" PRIu64 " uallo (registration fee %" PRIu64
+			    " + transaction fee %" PRIu64 "); fund the wallet first", addr, have,
+			    reg_fee + tp.fee_uallo, reg_fee, tp.fee_uallo);
 		_exit(1);
 	}
 	rc = tx_build_register(priv, &tp, 0, &tx, e, sizeof(e));

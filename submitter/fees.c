@@ -533,7 +533,8 @@ fees_price_refresh(struct rpc *rpc, int force, void (*on_change)(void))
 	uint8_t *req;
 	size_t n;
 
-	P.on_change = on_change;
+	if (on_change != NULL)
+		P.on_change = on_change;
 	if (!P.auto_mode || P.pending)
 		return;
 	if (!force && P.known && mono_s() - P.at < FEES_REFRESH_S)

@@ -74,8 +74,9 @@ void	 fees_allowance_text(const struct fee_allowance *, char *, size_t);
  * The submitter's gas price.  fees_price_config("auto" or a number) picks the mode;
  * fees_price_refresh asks the chain (feemarket, then the node's minimum) when the price is
  * unknown, older than FEES_REFRESH_S, or force is set (after an "insufficient fee" answer);
- * on_change (may be NULL) runs when an answer arrives.  fees_price_current: 1 with the price
- * and where it came from ("feemarket", "node minimum", "configured"), 0 while unknown.
+ * on_change (NULL: keep the one given before) runs when an answer arrives.
+ * fees_price_current: 1 with the price and where it came from ("feemarket", "node
+ * minimum", "configured"), 0 while unknown.
  */
 int	 fees_price_config(const char *conf, char *err, size_t errlen);
 void	 fees_price_refresh(struct rpc *, int force, void (*on_change)(void));

@@ -122,12 +122,12 @@ check_fee_line(const struct config *c)
 	fees_both_units(fee, f, sizeof(f));
 	fees_both_units((uint64_t)c->max_fee, cap, sizeof(cap));
 	if (fee > (uint64_t)c->max_fee)
-		preflight_line("fee", L_ERR, "%s per submission (%ld gas) is over max_fee %s: every window "
-		    "would be missed (fee_cap)", f, c->gas_limit > 0 ? c->gas_limit :
-		    (long)CHECK_GAS, cap);
-	else
-		preflight_line("fee", L_OK, "%s per submission (%ld gas); max_fee %s", f, c->gas_limit > 0 ?
+		preflight_line("fee", L_ERR, "%s per submission (%ld gas) is over max_fee %s: "
+		    "every window would be missed (fee_cap)", f, c->gas_limit > 0 ?
 		    c->gas_limit : (long)CHECK_GAS, cap);
+	else
+		preflight_line("fee", L_OK, "%s per submission (%ld gas); max_fee %s", f,
+		    c->gas_limit > 0 ? c->gas_limit : (long)CHECK_GAS, cap);
 }
 
 /* Submissions a day of a topic with this epoch length. */
@@ -222,20 +222,20 @@ submitter_preflight_allowance(struct sync *s, const struct config *c,
 	req = fees_allowance_request(g, addr, &n);
 	if (sync_abci(s, FEES_ALLOWANCE_PATH, req, n) != RPC_OK) {
 		free(req);
-		preflight_line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon submits "
-		    "anyway", g, sync_why(s));
+		preflight_line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon "
+		    "submits anyway", g, sync_why(s));
 		return;
 	}
 	free(req);
 	if ((r = fees_allowance_answer(s->code, s->log, s->value, s->value_len, &a, err,
 	    sizeof(err))) == -1) {
-		preflight_line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon submits "
-		    "anyway", g, err);
+		preflight_line(what, L_WARN, "the allowance of %s cannot be read (%s); the daemon "
+		    "submits anyway", g, err);
 		return;
 	}
 	if (r == 1) {
-		preflight_line(what, L_ERR, "%s has granted %s no fee allowance: the chain would refuse "
-		    "every transaction", g, addr);
+		preflight_line(what, L_ERR, "%s has granted %s no fee allowance: the chain would "
+		    "refuse every transaction", g, addr);
 		return;
 	}
 	fees_allowance_text(&a, text, sizeof(text));
@@ -243,9 +243,11 @@ submitter_preflight_allowance(struct sync *s, const struct config *c,
 	if (a.expires > 0 && wall_s() >= a.expires)
 		preflight_line(what, L_WARN, "from %s: expired (%s)", g, text);
 	else if (!a.msg_allowed)
-		preflight_line(what, L_WARN, "from %s: does not allow InsertWorkerPayload (%s)", g, text);
+		preflight_line(what, L_WARN, "from %s: does not allow InsertWorkerPayload (%s)", g,
+		    text);
 	else if (a.limited && (double)a.left < daily)
-		preflight_line(what, L_WARN, "from %s: %s; less than a day of fees (%s)", g, text, day);
+		preflight_line(what, L_WARN, "from %s: %s; less than a day of fees (%s)", g, text,
+		    day);
 	else
 		preflight_line(what, L_OK, "from %s: %s; a day of fees is %s", g, text, day);
 }
@@ -268,9 +270,9 @@ ctl_network_guard(const struct config *c)
 			net = json_string_value(json_object_get(json_object_get(s.result,
 			    "node_info"), "network"));
 			if (net == NULL || strcmp(net, c->chain_id) != 0) {
-				fprintf(stderr, "alloractl: chain id mismatch: network = %s means chain "
-				    "%s, but %s serves chain \"%s\"; refusing to start\n", c->network,
-				    c->chain_id, c->rpc[i], net ? net : "?");
+				fprintf(stderr, "alloractl: chain id mismatch: network = %s "
+				    "means chain %s, but %s serves chain \"%s\"; refusing to "
+				    "start\n", c->network, c->chain_id, c->rpc[i], net ? net : "?");
 				bad = 1;
 			}
 		}

@@ -39,6 +39,16 @@ assert low, "the walk never outran the worker's price: the test did not test any
 assert all("insufficient fee" in r["log"] and "minGasPrice" in r["log"] for r in low), low[0]
 print(len(low), "insufficient-fee answers")
 PY
+check "the price was asked at start, after each insufficient-fee answer, else at most once a minute" \
+	python3 - "$D/record.jsonl" "$DURATION" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+asks = [r for r in recs if r.get("kind") == "query" and r["path"] == "/feemarket.feemarket.v1.Query/GasPrice"]
+low = [r for r in recs if r.get("kind") == "tx" and r["stage"] == "checktx" and r["code"] == 13]
+limit = 1 + len(low) + int(sys.argv[2]) // 60 + 1
+assert 2 <= len(asks) <= limit, (len(asks), "asks;", len(low), "insufficient-fee answers; limit", limit)
+print(len(asks), "price queries,", len(low), "insufficient-fee answers")
+PY
 check "no window was missed or rejected in the ledger" python3 - "$D/state/ledger/topic-67.jsonl" <<'PY'
 import json, sys
 bad = [r for r in map(json.loads, open(sys.argv[1])) if r.get("state") in ("missed", "rejected")
