@@ -99,6 +99,9 @@ static const struct kdef keys[] = {
 	{ S_TOPIC, "subsample", K_DBL, T(subsample), "0", 0, 1, NULL },
 	{ S_TOPIC, "ridge_lambda", K_DBL, T(ridge_lambda), "0", 0, BIG, NULL },
 	{ S_TOPIC, "seed", K_LONG, T(seed), "42", 0, INT_MAX, NULL },
+	{ S_TOPIC, "loss_method", K_STR, T(loss_method), "auto", 0, 0, "auto|mse|zptae|czar" },
+	{ S_TOPIC, "objective", K_STR, T(objective), "mse", 0, 0, "mse|czar" },
+	{ S_TOPIC, "czar_alpha", K_DBL, T(czar_alpha), "-1", -1, 1, NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -825,10 +828,12 @@ finish(struct parse *p, const struct config_overrides *ov)
 		}
 		if (!(strcmp(m, "default") == 0 || strcmp(m, "reference") == 0 ||
 		    strcmp(m, "ridge") == 0 || strcmp(m, "xgboost") == 0 ||
+		    strcmp(m, "momentum") == 0 ||
 		    (strncmp(m, "exec:", 5) == 0 && m[5] == '/') ||
 		    strncmp(m, "http://", 7) == 0 || strncmp(m, "https://", 8) == 0)) {
 			perr(p, t->line, "[topic %u] model \"%s\" is not one of default, reference, "
-			    "ridge, xgboost, exec:/path/to/program, http(s)://URL", t->id, m);
+			    "ridge, xgboost, momentum, exec:/path/to/program, http(s)://URL", t->id,
+			    m);
 			return;
 		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||

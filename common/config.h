@@ -53,6 +53,10 @@ struct config_topic {
 	double	 subsample;		/* 0 = the model's default */
 	double	 ridge_lambda;		/* 0 = the model's default */
 	long	 seed;			/* 42 */
+	/* the network's loss (trainer/loss.h) */
+	char	*loss_method;		/* auto | mse | zptae | czar (auto: the chain's) */
+	char	*objective;		/* mse | czar: what xgboost minimises */
+	double	 czar_alpha;		/* CZAR's α for scoring; < 0 = 0 (CZAR_ALPHA_EVAL) */
 	int	 line;			/* where the section starts */
 };
 

@@ -26,5 +26,6 @@ int	 ctl_network_guard(const struct config *);
 /* trainer/ */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_loss(const struct ctl_opts *, int argc, char **argv);	/* trainer/ctl_loss.c */
 
 #endif

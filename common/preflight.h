@@ -36,6 +36,13 @@ int	 listener_preflight(struct sync *, const struct config *, char *em, size_t e
  */
 int	 listener_preflight_ws(const char *url, long timeout_ms, char *err, size_t errlen);
 
+/*
+ * listener/preflight_score.c: topic t's loss method (GetTopic) and whether addr has a score
+ * (GetInfererScoreEma; skipped on a chain without it, or when addr is NULL).
+ */
+void	 listener_preflight_scores(struct sync *, const char *em, const struct config_topic *,
+	    const char *addr);
+
 /* trainer/preflight.c: topic t's market data answers, has its symbol, and is fresh. */
 void	 trainer_preflight_topic(struct sync *, const struct config *,
 	    const struct config_topic *);

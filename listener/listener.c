@@ -22,6 +22,7 @@
 #include "query.pb-c.h"
 #include "roles.h"
 #include "rpc.h"
+#include "scores.h"
 #include "util.h"
 #include "ws.h"
 
@@ -351,6 +352,7 @@ poll_now(void)
 
 	if (!L.started)
 		return;
+	scores_poll(L.ws_height);
 	for (i = 0; i < L.conf->ntopics; i++) {
 		if (epochs_mode() != 0)
 			epochs_query(L.rpc, L.emissions, L.conf->topics[i].id, 0, poll_epochs_cb,
@@ -433,6 +435,8 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		L.last_event = mono_s();
 		ws_send_text(w, EVENTS_SUBSCRIBE_REQUEST);
 		log_info("websocket %s connected; subscribed to NewBlockEvents", ws_url());
+		if (L.ws_gen > 1)
+			scores_gap();	/* events may have been lost meanwhile */
 		/* A window opened while we were away is found by a poll now. */
 		poll_now();
 		return;
@@ -463,6 +467,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 			ws_epoch(evs[i].topic, evs[i].nonce, evs[i].window_end);
 		else
 			report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws", 0);
+	scores_ws(msg, len, height);
 }
 
 static void
@@ -611,6 +616,7 @@ start_watching(void)
 	log_info("watching %zu topic(s) on %s (polling every %ld s)", L.conf->ntopics,
 	    rpc_endpoint(L.rpc), L.conf->polling_interval);
 	evtimer_add(L.poll_ev, &tv);
+	scores_init(L.base, &L.rpc, L.emissions);
 	poll_now();
 	ws_start();
 }
@@ -663,6 +669,10 @@ on_config(const struct config *c, json_t *raw, void *arg)
 static void
 dispatch(struct frame *f, void *arg)
 {
+	if (f->type == MSG_SCORE_WATCH) {
+		scores_watch(f);
+		return;
+	}
 	log_warnx("unexpected %s from the supervisor", msg_type_name(f->type));
 }
 

@@ -85,6 +85,7 @@ ctl_check(const struct ctl_opts *o, int argc, char **argv)
 		if (chain) {
 			submitter_preflight_topic(&s, em, t, addr, reg_fee);
 			submitter_preflight_topic_fees(&s, em, c, i);
+			listener_preflight_scores(&s, em, t, addr);
 		}
 		trainer_preflight_topic(&s, c, t);
 	}

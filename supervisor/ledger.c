@@ -96,7 +96,8 @@ int
 ledger_state_final(const char *s)
 {
 	return s != NULL && (strcmp(s, "accepted") == 0 || strcmp(s, "rejected") == 0 ||
-	    strcmp(s, "missed") == 0);
+	    strcmp(s, "missed") == 0 || strcmp(s, "scored") == 0 ||
+	    strcmp(s, "rewarded") == 0);
 }
 
 json_t *

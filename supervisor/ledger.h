@@ -2,7 +2,8 @@
  * The submission ledger: state_dir/ledger/topic-<id>.jsonl, one JSON line per state change
  * of a (topic, nonce): {"time", "topic", "nonce", "state", ...}.  States: seen, predicted
  * (value, source), signed (sequence, txhash, tx), broadcast, included (height), accepted,
- * rejected (code, reason), missed (reason).  The signed record is fsync'd before the
+ * rejected (code, reason), missed (reason); after accepted, scored (score_ema, active) and
+ * rewarded (reward, reward_uallo) when the chain reports them (supervisor/scores.c).  The signed record is fsync'd before the
  * submitter may broadcast.
  */
 #ifndef AW_LEDGER_H
@@ -24,7 +25,7 @@ int	 ledger_append(struct ledger *, int64_t nonce, const char *state, json_t *fi
  * signed hash).  Unparsable lines are skipped and counted in *bad.
  */
 json_t	*ledger_replay(struct ledger *, long *bad);
-/* 1 for accepted, rejected, missed. */
+/* 1 for accepted, rejected, missed, and scored / rewarded (which follow accepted). */
 int	 ledger_state_final(const char *);
 
 #endif

@@ -33,6 +33,7 @@
 #include "devfees.h"
 #include "devnext.h"
 #include "query.pb-c.h"
+#include "rewards.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
 #include "util.h"
@@ -364,6 +365,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.metadata = (char *)"devnet topic";
 			t.loss_method = (char *)"zptae";
 			t.epoch_length = D.epoch;
+			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			t.output_arity = devnext_arity(id);
 			r.topic = &t;
@@ -438,6 +440,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			if (q != NULL)
 				awq__topic_nonce_request__free_unpacked(q, NULL);
 			PACK(is_worker_nonce_unfulfilled_response, r);
+		} else if (rewards_query(m, data, dlen, &buf, &len)) {
+			/* the reward loop's queries (rewards.c) */
 		} else
 			return abci_answer(6, "unknown query path", NULL, 0);
 	} else
@@ -556,6 +560,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		} else if (!simulate) {
 			json_object_set_new(D.fulfilled, key, json_true());
 			a->balance -= D.data_sending_fee;
+			rewards_inference(topic, nonce, worker,
+			    json_string_value(json_object_get(inf, "value")));
 		}
 	}
 	return NULL;
@@ -971,6 +977,13 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
 			json_array_append_new(events, e);
 		}
+		uint32_t act[MAXT];
+		size_t na = 0;
+
+		for (i = 0; i < D.ntopics; i++)
+			if (topic_active(D.topics[i]))
+				act[na++] = D.topics[i];
+		rewards_block(D.height, act, na, events);	/* scores, rewards (rewards.c) */
 	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
@@ -1280,6 +1293,8 @@ usage(FILE *fp)
 	    "                     [--mempool-cache-size N] [--no-unconfirmed-txs]\n"
 	    "                     [--gas-price-walk] [--fee-grant GRANTER:GRANTEE:UALLO[:EXPIRES_S]]\n"
 	    "                     [--no-feemarket] [--gas-used N]\n"
+	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
+	    "                     [--active N]\n"
 	    "                     [--ws-one-block]\n"
 	    "                     [--wallclock-windows SECONDS] [--arity single|multi]\n"
 	    "                     [--topic-arity TOPIC:single|multi]... [--no-bundle-signature]\n"
@@ -1337,6 +1352,11 @@ main(int argc, char **argv)
 		{ "arity", required_argument, NULL, DEVNEXT_OPT_ARITY },
 		{ "topic-arity", required_argument, NULL, DEVNEXT_OPT_TOPIC_ARITY },
 		{ "no-bundle-signature", no_argument, NULL, DEVNEXT_OPT_NO_SIG },
+		{ "peers", required_argument, NULL, 0x180 },
+		{ "truth", required_argument, NULL, 0x181 },
+		{ "truth-lag", required_argument, NULL, 0x182 },
+		{ "score-alpha", required_argument, NULL, 0x183 },
+		{ "active", required_argument, NULL, 0x184 },
 		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1483,6 +1503,14 @@ main(int argc, char **argv)
 				return bad_arg(ch == DEVNEXT_OPT_WALLCLOCK ? "--wallclock-windows" :
 				    ch == DEVNEXT_OPT_ARITY ? "--arity" : "--topic-arity", optarg);
 			break;
+		case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: {
+			static const char *rn[] = { "peers", "truth", "truth-lag", "score-alpha",
+			    "active" };
+
+			if (rewards_option(rn[ch - 0x180], optarg) == -1)
+				return bad_arg(rn[ch - 0x180], optarg);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1539,6 +1567,8 @@ main(int argc, char **argv)
 		}
 		free(cp);
 	}
+	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng, record) == -1)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	devfees_start(D.min_gas_price, D.rng);
 	devnext_start(D.em);
