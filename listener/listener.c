@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "epochs.h"
 #include "confirm.h"
 #include "events.h"
 #include "frame.h"
@@ -60,6 +61,7 @@ static struct {
 } L;
 
 static void	start_watching(void);
+static void	ws_epoch(uint32_t topic, int64_t nonce, int64_t hint);
 
 /*
  * The chain answered (a block on the websocket, or an RPC reply): tells the supervisor, at
@@ -136,9 +138,12 @@ serve_topic(uint32_t topic)
 	return config_topic(L.conf, topic) != NULL;
 }
 
+/* close_at: the window's close time (wall seconds) when the chain gives one, else 0. */
 static void
-report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
+report(uint32_t topic, int64_t nonce, int64_t end, const char *source, double close_at)
 {
+	json_t *fr, *ev;
+	char cs[40];
 	size_t i;
 
 	if (!serve_topic(topic) || nonce <= 0)
@@ -155,17 +160,25 @@ report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
 		L.nseen++;
 	L.reported++;
 	/* height and block_ms let the supervisor keep the prediction inside the window. */
-	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s, s:I, s:i, s:s}",
+	fr = json_pack("{s:i, s:I, s:o, s:s, s:I, s:i, s:s}",
 	    "topic", (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
 	    json_integer(end) : json_null(), "source", source, "height",
 	    (json_int_t)L.ws_height, "block_ms", (int)L.block_ms, "confirm",
-	    strcmp(source, "ws") == 0 ? "pending" : "open"));
+	    strcmp(source, "ws") == 0 ? "pending" : "open");
 	/* The websocket is believed as far as the chain's query agrees (confirm.c). */
 	if (strcmp(source, "ws") == 0)
 		confirm_window(topic, nonce);
-	log_event(LOG_LVL_INFO, "window_open", json_pack("{s:i, s:I, s:o, s:s}", "topic",
+	ev = json_pack("{s:i, s:I, s:o, s:s}", "topic",
 	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
-	    json_null(), "source", source), "Submission window opened (nonce=%lld)",
+	    json_null(), "source", source);
+	if (close_at > 0) {
+		/* wall-clock windows (issue 21): window_end is derived from the close time */
+		json_object_set_new(fr, "close_at", json_string(iso8601(close_at, cs, sizeof(cs))));
+		json_object_set_new(ev, "close_at", json_string(cs));
+		json_object_set_new(ev, "windows", json_string("wallclock"));
+	}
+	child_send(MSG_WINDOW_OPEN, topic, 0, fr);
+	log_event(LOG_LVL_INFO, "window_open", ev, "Submission window opened (nonce=%lld)",
 	    (long long)nonce);
 }
 
@@ -195,7 +208,7 @@ nonces_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 		awq__get_unfulfilled_worker_nonces_response__free_unpacked(r, NULL);
 		/* Without a window status, only the newest unfulfilled nonce can be open. */
 		if (newest > 0)
-			report(q->topic, newest, -1, "poll");
+			report(q->topic, newest, -1, "poll", 0);
 	} else if (st != RPC_OK)
 		log_debug("poll of topic %u: %s", q->topic, error);
 	free(q);
@@ -219,7 +232,7 @@ status_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 		if (r != NULL) {
 			if (r->is_open && r->current_nonce_block_height > 0)
 				report(q->topic, r->current_nonce_block_height, r->window_end_block,
-				    "poll");
+				    "poll", 0);
 			awq__get_worker_submission_window_status_response__free_unpacked(r, NULL);
 			free(q);
 			return;
@@ -239,26 +252,134 @@ status_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 }
 
 static void
+status_query(uint32_t topic)
+{
+	Awq__TopicIdRequest req = AWQ__TOPIC_ID_REQUEST__INIT;
+	struct pollq *q = xcalloc(1, sizeof(*q));
+	uint8_t buf[16];
+	char path[96];
+	size_t n;
+
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetWorkerSubmissionWindowStatus",
+	    L.emissions);
+	q->topic = topic;
+	req.topic_id = topic;
+	n = awq__topic_id_request__pack(&req, buf);
+	rpc_abci_query(L.rpc, path, buf, n, status_done, q);
+}
+
+/* ---- wall-clock windows (epochs.c) ---- */
+
+struct xcheck {
+	uint32_t	 topic;
+	int64_t		 nonce;
+};
+
+/* The status query cross-checks what GetTopicEpochs said (a warning, once a window). */
+static void
+xcheck_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	struct xcheck *x = arg;
+	Awq__GetWorkerSubmissionWindowStatusResponse *r;
+	static int64_t warned;
+
+	if (st == RPC_OK && a->code == 0 && (r =
+	    awq__get_worker_submission_window_status_response__unpack(NULL, a->value_len,
+	    a->value)) != NULL) {
+		if ((!r->is_open || r->current_nonce_block_height != x->nonce) && warned != x->nonce) {
+			warned = x->nonce;
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:b, s:I}",
+			    "topic", (int)x->topic, "nonce", (json_int_t)x->nonce, "reason",
+			    "window_status_disagrees", "status_open", r->is_open, "status_nonce",
+			    (json_int_t)r->current_nonce_block_height), "topic %u: GetTopicEpochs has "
+			    "window %lld open, the window status says %s %lld; following the epochs",
+			    x->topic, (long long)x->nonce, r->is_open ? "open" : "closed",
+			    (long long)r->current_nonce_block_height);
+		}
+		awq__get_worker_submission_window_status_response__free_unpacked(r, NULL);
+	}
+	free(x);
+}
+
+static void
+epoch_report(const struct epoch_window *w, uint32_t topic, const char *source)
+{
+	int64_t end;
+	Awq__TopicIdRequest req = AWQ__TOPIC_ID_REQUEST__INIT;
+	struct xcheck *x;
+	uint8_t buf[16];
+	char path[96];
+	size_t n;
+
+	/* The newest block we saw is the anchor; else the window's first block. */
+	if (L.ws_height > 0)
+		end = epochs_last_height(L.ws_height, wall_s() - (mono_s() - L.ws_height_at),
+		    w->close_at, L.block_ms);
+	else
+		end = epochs_last_height(w->nonce, w->open_at, w->close_at, L.block_ms);
+	report(topic, w->nonce, end > w->nonce ? end : -1, source, w->close_at);
+	x = xcalloc(1, sizeof(*x));
+	x->topic = topic;
+	x->nonce = w->nonce;
+	req.topic_id = topic;
+	n = awq__topic_id_request__pack(&req, buf);
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetWorkerSubmissionWindowStatus",
+	    L.emissions);
+	rpc_abci_query(L.rpc, path, buf, n, xcheck_done, x);
+}
+
+static void
+poll_epochs_cb(int found, const struct epoch_window *w, uint32_t topic, void *arg)
+{
+	if (found == 1)
+		epoch_report(w, topic, "poll");
+	else if (found == -1)
+		status_query(topic);	/* no epochs here (or no answer): block-height windows */
+}
+
+struct wsq {
+	int64_t		 nonce, hint;
+};
+
+static void
+ws_epochs_cb(int found, const struct epoch_window *w, uint32_t topic, void *arg)
+{
+	struct wsq *q = arg;
+
+	if (found == 1)
+		epoch_report(w, topic, "ws");
+	else
+		report(topic, q->nonce, q->hint, "ws", 0);
+	free(q);
+}
+
+static void
+ws_epoch(uint32_t topic, int64_t nonce, int64_t hint)
+{
+	struct wsq *q;
+
+	if (!serve_topic(topic))
+		return;
+	q = xcalloc(1, sizeof(*q));
+	q->nonce = nonce;
+	q->hint = hint;
+	epochs_query(L.rpc, L.emissions, topic, nonce, ws_epochs_cb, q);
+}
+
+static void
 poll_now(void)
 {
 	size_t i;
-	char path[96];
 
 	if (!L.started)
 		return;
 	scores_poll(L.ws_height);
-	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetWorkerSubmissionWindowStatus",
-	    L.emissions);
 	for (i = 0; i < L.conf->ntopics; i++) {
-		Awq__TopicIdRequest req = AWQ__TOPIC_ID_REQUEST__INIT;
-		struct pollq *q = xcalloc(1, sizeof(*q));
-		uint8_t buf[16];
-		size_t n;
-
-		q->topic = L.conf->topics[i].id;
-		req.topic_id = q->topic;
-		n = awq__topic_id_request__pack(&req, buf);
-		rpc_abci_query(L.rpc, path, buf, n, status_done, q);
+		if (epochs_mode() != 0)
+			epochs_query(L.rpc, L.emissions, L.conf->topics[i].id, 0, poll_epochs_cb,
+			    NULL);
+		else
+			status_query(L.conf->topics[i].id);
 	}
 }
 
@@ -364,7 +485,10 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		chain_contact("ws");
 	}
 	for (i = 0; i < n; i++)
-		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");
+		if (epochs_mode() == 1)
+			ws_epoch(evs[i].topic, evs[i].nonce, evs[i].window_end);
+		else
+			report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws", 0);
 	scores_ws(msg, len, height);
 }
 

@@ -189,7 +189,9 @@ tx_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: alloractl tx build --mnemonic-file F --chain-id ID --account-number N --sequence N\n"
-	    "                          --topic T --nonce H --value V [--gas N] [--fee AMOUNT[uallo]]\n"
+	    "                          --topic T --nonce H (--value V | --labels FILE.json)\n"
+	    "                          [--arity single|multi] [--no-bundle-signature]\n"
+	    "                          [--gas N] [--fee AMOUNT[uallo]]\n"
 	    "                          [--timeout-height H] [--emissions v9|v10] [--memo M]\n"
 	    "                          [--fee-granter ADDR] [--hd-path P] [--json]\n"
 	    "       alloractl tx decode [BASE64 | -] [--chain-id ID --account-number N]\n"
@@ -235,12 +237,17 @@ tx_build_cmd(int argc, char **argv)
 		{ "emissions", required_argument, NULL, 'e' },
 		{ "memo", required_argument, NULL, 'M' },
 		{ "fee-granter", required_argument, NULL, 'G' },
+		{ "labels", required_argument, NULL, 'L' },
+		{ "arity", required_argument, NULL, 'A' },
+		{ "no-bundle-signature", no_argument, NULL, 'B' },
 		{ "hd-path", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *path = DEFAULT_HD_PATH, *value = NULL;
+	const char *file = NULL, *path = DEFAULT_HD_PATH, *value = NULL, *lfile = NULL;
+	struct tx_label *labels = NULL;
+	size_t nlabels = 0;
 	unsigned long long acct = 0, seq = 0, topic = 0, nonce = 0, gas = 300000, fee = 3000000;
 	uint32_t tid;
 	unsigned long long th = 0;
@@ -305,6 +312,18 @@ tx_build_cmd(int argc, char **argv)
 			tp.fee_granter = optarg;
 			break;
 		}
+		case 'L': lfile = optarg; break;
+		case 'A':
+			if (strcmp(optarg, "single") == 0)
+				tp.arity = ARITY_SINGLE;
+			else if (strcmp(optarg, "multi") == 0)
+				tp.arity = ARITY_MULTI;
+			else {
+				fprintf(stderr, "alloractl tx build: --arity must be single or multi\n");
+				return 2;
+			}
+			break;
+		case 'B': tp.no_bundle_signature = 1; break;
 		case 'p': path = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': tx_usage(stdout); return 0;
@@ -312,27 +331,54 @@ tx_build_cmd(int argc, char **argv)
 		}
 	}
 	if (optind != argc || file == NULL || tp.chain_id == NULL || !have_acct || !have_seq ||
-	    topic == 0 || nonce == 0 || value == NULL) {
+	    topic == 0 || nonce == 0 || (value == NULL) == (lfile == NULL)) {
 		fprintf(stderr, "alloractl tx build: --mnemonic-file, --chain-id, --account-number, "
-		    "--sequence, --topic, --nonce and --value are required\n");
+		    "--sequence, --topic, --nonce and one of --value or --labels are required\n");
 		return 2;
 	}
-	if (dec_value(value, canon, sizeof(canon), err, sizeof(err)) == -1) {
+	if (value != NULL && dec_value(value, canon, sizeof(canon), err, sizeof(err)) == -1) {
 		fprintf(stderr, "alloractl tx build: --value \"%s\": %s\n", value, err);
 		return 2;
 	}
-	if ((rc = load_key(file, path, priv, pub)) != 0)
+	if (lfile != NULL) {
+		json_error_t je;
+		json_t *lj = json_load_file(lfile, JSON_REJECT_DUPLICATES, &je);
+
+		if (lj == NULL) {
+			fprintf(stderr, "alloractl tx build: --labels %s:%d: %s\n", lfile, je.line,
+			    je.text);
+			return 2;
+		}
+		rc = labels_from_json(lj, 0, &labels, &nlabels, err, sizeof(err));
+		json_decref(lj);
+		if (rc == -1 || (rc = labels_check(labels, nlabels, tp.arity, (uint32_t)topic, err,
+		    sizeof(err))) == -1) {
+			fprintf(stderr, "alloractl tx build: --labels %s: %s\n", lfile, err);
+			labels_free(labels, nlabels);
+			return 2;
+		}
+		if (nlabels == 0) {
+			fprintf(stderr, "alloractl tx build: --labels %s: no labels\n", lfile);
+			return 2;
+		}
+	}
+	if ((rc = load_key(file, path, priv, pub)) != 0) {
+		labels_free(labels, nlabels);
 		return rc;
+	}
 	tp.account_number = acct;
 	tp.sequence = seq;
 	tp.topic = (uint32_t)topic;
 	tp.nonce = (int64_t)nonce;
-	tp.value = canon;
+	tp.value = value != NULL ? canon : NULL;
+	tp.labels = labels;
+	tp.nlabels = nlabels;
 	tp.gas_limit = gas;
 	tp.fee_uallo = fee;
 	tp.timeout_height = th;
 	rc = tx_build_payload(priv, &tp, 0, &out, err, sizeof(err));
 	key_clear(priv, sizeof(priv));
+	labels_free(labels, nlabels);
 	if (rc == -1) {
 		fprintf(stderr, "alloractl tx build: %s\n", err);
 		return 2;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "chainnext.h"
 #include "ctl_chain.h"
 #include "keys.h"
 #include "preflight.h"
@@ -161,6 +162,17 @@ check_topic_chain(struct sync *s, const char *em, const struct config_topic *t,
 	preflight_line(what, L_OK, "\"%s\": epoch %" PRId64 " blocks, window %" PRId64 " blocks",
 	    gt->topic->metadata ? gt->topic->metadata : "", gt->topic->epoch_length,
 	    gt->topic->worker_submission_window);
+	/* Issue 21: the output arity (v10 Topic field 24) against what the model gives. */
+	snprintf(what, sizeof(what), "topic %u arity", t->id);
+	if (gt->topic->output_arity == ARITY_MULTI && !chainnext_model_labels(t->model))
+		preflight_line(what, L_ERR, "topic %u requires labelled values (output arity multi): "
+		    "model \"%s\" gives a single value; use an exec: or http(s) model that returns "
+		    "{\"labels\": {...}}", t->id, t->model);
+	else if (gt->topic->output_arity == ARITY_MULTI)
+		preflight_line(what, L_OK, "multi: labelled values, from model %s (it must answer "
+		    "{\"labels\": {...}})", t->model);
+	else
+		preflight_line(what, L_OK, "%s: one value", arity_name((int)gt->topic->output_arity));
 	awq__get_topic_response__free_unpacked(gt, NULL);
 
 	snprintf(what, sizeof(what), "topic %u active", t->id);
@@ -242,6 +254,24 @@ submitter_preflight_wallet(struct sync *s, const struct config *c, const struct 
 	preflight_line(what, L_OK, "%s (%s)", addr, w->hd_path);
 	if (chain)
 		check_balance(s, c, w, addr, data_fee);
+	{	/* Issue 21: what a simulation taught the daemon about this chain (once). */
+		static int shown;
+		char *f = chainnext_file(c->state_dir, c->chain_id);
+		json_t *j = json_load_file(f, 0, NULL);
+
+		if (!shown++) {
+			if (j != NULL && json_is_false(json_object_get(j, "bundle_signature_fields")))
+				preflight_line("bundle signature", L_OK, "chain %s does not know "
+				    "InputWorkerDataBundle fields 5/6: bundles are sent without them "
+				    "(learnt %s, remembered in %s)", c->chain_id,
+				    json_string_value(json_object_get(j, "learnt_at")) ?: "?", f);
+			else
+				preflight_line("bundle signature", L_OK, "sent (fields 5/6; no simulation "
+				    "on chain %s has called them unknown)", c->chain_id);
+		}
+		json_decref(j);
+		free(f);
+	}
 	return 0;
 }
 

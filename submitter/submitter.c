@@ -42,6 +42,7 @@
 #include "roles.h"
 #include "rpc.h"
 #include "tx.h"
+#include "chainnext.h"
 #include "util.h"
 
 #define DEFAULT_GAS		300000
@@ -66,6 +67,8 @@ struct job {
 	uint32_t	 topic;
 	int64_t		 nonce;
 	char		*value;
+	struct tx_label	*labels;	/* labelled values (chainnext.h), NULL = one value */
+	size_t		 nlabels;
 	int64_t		 window_end;	/* -1 unknown */
 	enum jstate	 st;
 	int		 attempts;
@@ -224,6 +227,7 @@ job_finish(struct job *j, const char *outcome, long code, int64_t height, const 
 	if (w->active == j)
 		w->active = NULL;
 	free(j->value);
+	labels_free(j->labels, j->nlabels);
 	free(j->raw);
 	free(j->b64);
 	free(j);
@@ -612,6 +616,7 @@ detect_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	log_info("emissions version: %s (detected)", S.emissions);
 	params_done(st, a, error, arg);
 	whitelist_precheck();
+	chainnext_precheck(S.rpc, S.conf, S.emissions);
 	for (i = 0; i < S.nwallets; i++)
 		if (S.wallets[i].active != NULL)
 			job_timer(S.wallets[i].active, 0);
@@ -629,6 +634,7 @@ detect_emissions(void)
 		snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetParams", S.emissions);
 		rpc_abci_query(S.rpc, path, (const uint8_t *)"", 0, params_done, NULL);
 		whitelist_precheck();
+		chainnext_precheck(S.rpc, S.conf, S.emissions);
 		return;
 	}
 	S.detecting = 1;
@@ -746,7 +752,11 @@ build(struct job *j, int for_simulation, struct tx_out *out, char *err, size_t e
 	p.sequence = j->w->sequence;
 	p.topic = j->topic;
 	p.nonce = j->nonce;
-	p.value = j->value;
+	p.value = j->labels != NULL ? NULL : j->value;
+	p.labels = j->labels;
+	p.nlabels = j->nlabels;
+	p.arity = chainnext_arity(j->topic);
+	p.no_bundle_signature = chainnext_no_bundle_signature();
 	p.gas_limit = j->gas;
 	p.fee_uallo = j->fee;
 	p.timeout_height = j->window_end > 0 ? (uint64_t)j->window_end : 0;
@@ -843,6 +853,11 @@ sim_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 
 		if (exp >= 0 && has(a->log, "sequence")) {
 			j->w->sequence = (uint64_t)exp;
+			job_timer(j, 0);
+			return;
+		}
+		if (chainnext_sim_failed(a->log)) {
+			/* Fields 5/6 unknown to this chain: simulate again without them. */
 			job_timer(j, 0);
 			return;
 		}
@@ -1625,7 +1640,7 @@ on_submit(struct frame *f)
 	json_t *res = json_object_get(f->payload, "resolve");
 	struct wallet *w;
 	struct job *j;
-	char canon[DEC_MAX_TEXT + 1], err[128];
+	char canon[DEC_MAX_TEXT + 1], err[128], lerr[256];
 	size_t i;
 
 	if (ct == NULL || nonce <= 0 || value == NULL || wname == NULL ||
@@ -1659,15 +1674,24 @@ on_submit(struct frame *f)
 	j->window_end = frame_int(f, "window_end", -1);
 	j->started = mono_s();
 	j->timer = evtimer_new(S.base, job_timer_cb, j);
-	if (dec_value(value, canon, sizeof(canon), err, sizeof(err)) == -1 ||
-	    strcmp(canon, value) != 0) {
+	if (chainnext_values(topic, value, &j->labels, &j->nlabels, lerr, sizeof(lerr)) == -1) {
+		/* The chain's arity and label rules, before signing. */
+		j->value = xstrdup(value);
+		TAILQ_INSERT_TAIL(&w->queue, j, entry);
+		w->active = w->active ? w->active : j;
+		job_finish(j, "rejected", -1, 0, value[0] == '{' ? "bad_labels" : "arity", lerr, 0,
+		    0);
+		return;
+	}
+	if (j->labels == NULL && (dec_value(value, canon, sizeof(canon), err,
+	    sizeof(err)) == -1 || strcmp(canon, value) != 0)) {
 		j->value = xstrdup(value);
 		TAILQ_INSERT_TAIL(&w->queue, j, entry);
 		w->active = w->active ? w->active : j;
 		job_finish(j, "rejected", -1, 0, "bad_value", err, 0, 0);
 		return;
 	}
-	j->value = xstrdup(canon);
+	j->value = xstrdup(j->labels != NULL ? value : canon);
 	if (json_is_object(res) && json_is_string(json_object_get(res, "tx")) &&
 	    json_is_string(json_object_get(res, "txhash"))) {
 		unsigned char *raw;
@@ -1756,6 +1780,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		load_wallets(c);
 		S.topic_gas = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(uint64_t));
 		S.topic_wl = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(int));
+		chainnext_config(c);
 		S.http = http_client_new(S.base);
 		S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
 		price_config(c);
@@ -1778,6 +1803,9 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	rpc_free(S.rpc);
 	S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
 	price_config(c);
+	chainnext_config(c);
+	if (S.emissions[0] != '\0')
+		chainnext_precheck(S.rpc, S.conf, S.emissions);
 	for (i = 0; i < S.nwallets; i++)
 		query_allowance(&S.wallets[i]);
 }

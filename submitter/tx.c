@@ -214,6 +214,7 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	size_t infl, bl, wdbl, reql;
 	char addr[ADDR_MAX], canon[DEC_MAX_TEXT + 1], why[128], *pubhex, type_url[64];
 	json_t *pl;
+	Awem__InputLabeledValue *lv = NULL, **lvp = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -225,17 +226,43 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 		return fail(err, errlen, "nonce must be a positive block height");
 	if (p->topic == 0)
 		return fail(err, errlen, "topic must be positive");
-	if (dec_value(p->value, canon, sizeof(canon), why, sizeof(why)) == -1)
-		return fail(err, errlen, "value \"%s\": %s", p->value, why);
-	if (strcmp(canon, p->value) != 0)
-		return fail(err, errlen, "value \"%s\" is not in the chain's canonical form "
-		    "(\"%s\")", p->value, canon);
+	if ((p->value == NULL) == (p->nlabels == 0))
+		return fail(err, errlen, "either a value or labelled values, not %s",
+		    p->value == NULL ? "neither" : "both");
+	if (p->nlabels > 0) {
+		if (strcmp(p->emissions, "v10") != 0)
+			return fail(err, errlen, "labelled values need emissions v10");
+		if (labels_check(p->labels, p->nlabels, p->arity, p->topic, why,
+		    sizeof(why)) == -1)
+			return fail(err, errlen, "%s", why);
+		canon[0] = '\0';
+	} else {
+		if (dec_value(p->value, canon, sizeof(canon), why, sizeof(why)) == -1)
+			return fail(err, errlen, "value \"%s\": %s", p->value, why);
+		if (strcmp(canon, p->value) != 0)
+			return fail(err, errlen, "value \"%s\" is not in the chain's canonical form "
+			    "(\"%s\")", p->value, canon);
+	}
 	if (key_pubkey(priv, pub) == -1 || key_address(pub, addr, sizeof(addr)) == -1)
 		return fail(err, errlen, "invalid private key");
 	inf.topic_id = p->topic;
 	inf.block_height = p->nonce;
 	inf.inferer = addr;
 	inf.value = canon;
+	if (p->nlabels > 0) {
+		size_t i;
+
+		lv = xcalloc(p->nlabels, sizeof(*lv));
+		lvp = xcalloc(p->nlabels, sizeof(*lvp));
+		for (i = 0; i < p->nlabels; i++) {
+			awem__input_labeled_value__init(&lv[i]);
+			lv[i].label = p->labels[i].label;
+			lv[i].value = p->labels[i].value;
+			lvp[i] = &lv[i];
+		}
+		inf.n_values = p->nlabels;
+		inf.values = lvp;
+	}
 	bundle.inference = &inf;
 	infl = awem__input_inference__get_packed_size(&inf);
 	infb = xmalloc(infl);
@@ -244,9 +271,11 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	bb = xmalloc(bl);
 	awem__input_inference_forecast_bundle__pack(&bundle, bb);
 	SHA256(bb, bl, bh);
-	if (key_sign(priv, bb, bl, sig) == -1) {
+	if (!p->no_bundle_signature && key_sign(priv, bb, bl, sig) == -1) {
 		free(infb);
 		free(bb);
+		free(lv);
+		free(lvp);
 		return fail(err, errlen, "signing the bundle failed");
 	}
 	pubhex = hex_encode(pub, 33);
@@ -255,9 +284,11 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	wdb.nonce = &nonce;
 	wdb.topic_id = p->topic;
 	wdb.inference_forecasts_bundle = &bundle;
-	wdb.inferences_forecasts_bundle_signature.data = sig;
-	wdb.inferences_forecasts_bundle_signature.len = 64;
-	wdb.pubkey = pubhex;
+	if (!p->no_bundle_signature) {
+		wdb.inferences_forecasts_bundle_signature.data = sig;
+		wdb.inferences_forecasts_bundle_signature.len = 64;
+		wdb.pubkey = pubhex;
+	}
 	wdbl = awem__input_worker_data_bundle__get_packed_size(&wdb);
 	wdbb = xmalloc(wdbl);
 	awem__input_worker_data_bundle__pack(&wdb, wdbb);
@@ -271,11 +302,23 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	pl = json_object();
 	json_object_set_new(pl, "topic_id", json_sprintf("%u", p->topic));
 	json_object_set_new(pl, "nonce_block_height", json_sprintf("%" PRId64, p->nonce));
-	json_object_set_new(pl, "value", json_string(canon));
+	json_object_set_new(pl, "value", p->nlabels > 0 ? json_null() : json_string(canon));
+	{
+		json_t *vals = json_array();
+		size_t i;
+
+		for (i = 0; i < p->nlabels; i++)
+			json_array_append_new(vals, json_pack("{s:s, s:s}", "label",
+			    p->labels[i].label, "value", p->labels[i].value));
+		json_object_set_new(pl, "values", vals);
+	}
 	put_hex(pl, "input_inference_hex", infb, infl);
 	put_hex(pl, "input_inference_forecast_bundle_hex", bb, bl);
 	put_hex(pl, "bundle_sha256_hex", bh, 32);
-	put_hex(pl, "bundle_signature_rs_hex", sig, 64);
+	if (p->no_bundle_signature)
+		json_object_set_new(pl, "bundle_signature_rs_hex", json_null());
+	else
+		put_hex(pl, "bundle_signature_rs_hex", sig, 64);
 	put_hex(pl, "worker_data_bundle_hex", wdbb, wdbl);
 	put_hex(pl, "insert_worker_payload_request_hex", reqb, reql);
 	json_object_update(out->detail, pl);
@@ -290,6 +333,8 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	free(wdbb);
 	free(reqb);
 	free(pubhex);
+	free(lv);
+	free(lvp);
 	key_clear(sig, sizeof(sig));
 	if (rc == -1)
 		tx_out_free(out);
@@ -384,9 +429,30 @@ decode_payload_msg(const ProtobufCBinaryData *v, char *err, size_t errlen)
 		json_object_set_new(io, "value", json_string(inf->value ? inf->value : ""));
 		json_object_set_new(io, "extra_data", jbytes_hex(&inf->extra_data));
 		json_object_set_new(io, "proof", json_string(inf->proof ? inf->proof : ""));
-		json_object_set_new(io, "value_canonical", json_boolean(inf->value != NULL &&
-		    dec_value(inf->value, canon, sizeof(canon), why, sizeof(why)) == 0 &&
-		    strcmp(canon, inf->value) == 0));
+		{
+			json_t *vals = json_array();
+			size_t k;
+
+			for (k = 0; k < inf->n_values; k++)
+				json_array_append_new(vals, json_pack("{s:s, s:s}", "label",
+				    inf->values[k]->label ? inf->values[k]->label : "", "value",
+				    inf->values[k]->value ? inf->values[k]->value : ""));
+			json_object_set_new(io, "values", vals);
+		}
+		if (inf->n_values > 0) {
+			/* Labelled: every value canonical, and no single value beside them. */
+			int ok = inf->value == NULL || inf->value[0] == '\0';
+			size_t k;
+
+			for (k = 0; k < inf->n_values && ok; k++)
+				ok = inf->values[k]->value != NULL && dec_value(inf->values[k]->value,
+				    canon, sizeof(canon), why, sizeof(why)) == 0 &&
+				    strcmp(canon, inf->values[k]->value) == 0;
+			json_object_set_new(io, "value_canonical", json_boolean(ok));
+		} else
+			json_object_set_new(io, "value_canonical", json_boolean(inf->value != NULL &&
+			    dec_value(inf->value, canon, sizeof(canon), why, sizeof(why)) == 0 &&
+			    strcmp(canon, inf->value) == 0));
 	}
 	json_object_set_new(wdb, "inference", io);
 	json_object_set_new(wdb, "forecast", b->inference_forecasts_bundle &&

@@ -9,13 +9,19 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "labels.h"
+
 struct tx_params {
 	const char	*chain_id;
 	uint64_t	 account_number;
 	uint64_t	 sequence;
 	uint32_t	 topic;
 	int64_t		 nonce;		/* block height of the window */
-	const char	*value;		/* canonical decimal text (dec_value) */
+	const char	*value;		/* canonical decimal text (dec_value); NULL with labels */
+	const struct tx_label *labels;	/* v10 InputInference field 7, sorted; NULL = none */
+	size_t		 nlabels;
+	int		 arity;		/* enum topic_arity, for the label rules */
+	int		 no_bundle_signature;	/* leave InputWorkerDataBundle fields 5, 6 out */
 	uint64_t	 gas_limit;
 	uint64_t	 fee_uallo;
 	uint64_t	 timeout_height;	/* 0 = none */

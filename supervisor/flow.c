@@ -483,6 +483,39 @@ on_window_open(struct frame *f)
 	send_predict(w);
 }
 
+/* Labelled values: a JSON object of canonical decimals within max_abs_value. */
+static int
+labelled_ok(const char *value, const struct config_topic *ct, char *canon, size_t clen,
+    char *why, size_t whylen)
+{
+	json_t *j = json_loads(value, JSON_REJECT_DUPLICATES, NULL), *v;
+	const char *k;
+	double d;
+	int ok = j != NULL && json_is_object(j) && json_object_size(j) > 0;
+
+	snprintf(why, whylen, "not a JSON object of labelled decimals");
+	if (ok)
+		json_object_foreach(j, k, v) {
+			if (!json_is_string(v) || dec_value(json_string_value(v), canon, clen, why,
+			    whylen) == -1 || strcmp(canon, json_string_value(v)) != 0 ||
+			    parse_double(canon, &d) == -1) {
+				ok = 0;
+				if (json_is_string(v) && canon[0] != '\0' &&
+				    strcmp(canon, json_string_value(v)) != 0)
+					snprintf(why, whylen, "label %s: not canonical (%s)", k, canon);
+				break;
+			}
+			if (ct != NULL && ct->max_abs_value > 0 && fabs(d) > ct->max_abs_value) {
+				snprintf(why, whylen, "label %s: over max_abs_value %g", k,
+				    ct->max_abs_value);
+				ok = 0;
+				break;
+			}
+		}
+	json_decref(j);
+	return ok;
+}
+
 static void
 on_prediction(struct frame *f)
 {
@@ -505,9 +538,22 @@ on_prediction(struct frame *f)
 		finish_missed(w, "no_prediction", reason ? reason : "the trainer had no value");
 		return;
 	}
-	/* The same checks whatever the source: finite, in bounds, canonical, max_abs_value. */
+	/* The same checks whatever the source: finite, in bounds, canonical, max_abs_value;
+	 * for labelled values (issue 21: {"<label>": "<decimal>", ...}) each of them. */
 	canon[0] = '\0';
-	if (dec_value(value, canon, sizeof(canon), derr, sizeof(derr)) == -1 ||
+	if (value[0] == '{' && labelled_ok(value, ct, canon, sizeof(canon), derr,
+	    sizeof(derr))) {
+		/* checked */
+	} else if (value[0] == '{') {
+		char *why = xasprintf("labelled values %s refused: %s", value, derr);
+
+		mcount("allora_worker_values_refused_total", topic, "reason", "invalid");
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic",
+		    (int)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
+		use_fallback(w, why);
+		free(why);
+		return;
+	} else if (dec_value(value, canon, sizeof(canon), derr, sizeof(derr)) == -1 ||
 	    strcmp(canon, value) != 0 || parse_double(value, &d) == -1 ||
 	    (ct != NULL && ct->max_abs_value > 0 && fabs(d) > ct->max_abs_value)) {
 		const char *kind = canon[0] == '\0' ? "invalid" : strcmp(canon, value) != 0 ?
@@ -679,6 +725,12 @@ on_submitted(struct frame *f)
 	struct work *w = work_find(topic, nonce);
 	struct topic_rt *t = rt_of(topic, NULL);
 
+	if (outcome != NULL && strcmp(outcome, "refused") == 0 && t != NULL &&
+	    json_is_true(json_object_get(f->payload, "stop_topic"))) {
+		/* The submitter refuses the topic before any work (issue 21: arity). */
+		stop_topics(topic, NULL, error ? error : reason ? reason : "refused");
+		return;
+	}
 	if (outcome == NULL || w == NULL || t == NULL) {
 		log_debug("SUBMITTED for unknown work (topic %u nonce %lld)", topic,
 		    (long long)nonce);

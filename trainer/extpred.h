@@ -32,6 +32,14 @@ int	 extpred_parse_body(const char *body, size_t len, char *out, size_t outlen,
 	    char *err, size_t errlen);
 
 /*
+ * Labelled values (issue 21): text that is {"labels": {"<label>": "<decimal>", ...}} ->
+ * canonical {"<label>":"<decimal>",...} (labels sorted, values canonical) in out: 1.  0 when
+ * the text is not a labelled answer (the single-value parsers then apply), -1 with err.
+ */
+int	 extpred_parse_labels(const char *text, size_t len, char *out, size_t outlen,
+	    char *err, size_t errlen);
+
+/*
  * Expands {Token} (the topic's ticker), {TopicId} and {BlockHeight} (the window's nonce) in
  * a URL template; the values are percent-encoded.  Malloc'd.
  */

@@ -183,7 +183,16 @@ prediction_from_json(json_t *d, struct prediction *p)
 	if (model == NULL || !json_is_string(json_object_get(d, "source")))
 		return -1;
 	if (val != NULL) {
-		if (dec_value(val, p->value, sizeof(p->value), NULL, 0) == -1)
+		if (val[0] == '{') {
+			/* labelled values, cached in their canonical text */
+			char e[160], *w = xasprintf("{\"labels\": %s}", val);
+			int r = extpred_parse_labels(w, strlen(w), p->value, sizeof(p->value), e,
+			    sizeof(e));
+
+			free(w);
+			if (r != 1 || strcmp(p->value, val) != 0)
+				return -1;
+		} else if (dec_value(val, p->value, sizeof(p->value), NULL, 0) == -1)
 			return -1;
 		p->have_value = 1;
 	}
@@ -429,6 +438,7 @@ compute_value(struct compute *k, const char *text, size_t len, int body)
 	const struct config_topic *t = config_topic(k->conf, k->topic);
 	struct prediction p;
 	char err[400], why[512];
+	int lrc;
 
 	if (t == NULL) {
 		compute_fail(k, "the topic is no longer configured");
@@ -436,8 +446,10 @@ compute_value(struct compute *k, const char *text, size_t len, int body)
 	}
 	memset(&p, 0, sizeof(p));
 	snprintf(p.model, sizeof(p.model), "%s", t->model);
-	if ((body ? extpred_parse_body(text, len, p.value, sizeof(p.value), err, sizeof(err)) :
-	    extpred_parse_output(text, len, p.value, sizeof(p.value), err, sizeof(err))) == -1) {
+	if ((lrc = extpred_parse_labels(text, len, p.value, sizeof(p.value), err,
+	    sizeof(err))) == -1 || (lrc == 0 && (body ? extpred_parse_body(text, len, p.value,
+	    sizeof(p.value), err, sizeof(err)) : extpred_parse_output(text, len, p.value,
+	    sizeof(p.value), err, sizeof(err))) == -1)) {
 		snprintf(why, sizeof(why), "%s %s%s", k->what, body ? "answered " : "", err);
 		compute_fail(k, why);
 		return;

@@ -8,9 +8,12 @@
 #include "dec.h"
 #include "model.h"
 
+#define PRED_VALUE_MAX	2048
+
 struct prediction {
 	int		 have_value;	/* 0: no value (fallback = skip) */
-	char		 value[DEC_MAX_TEXT + 1];	/* canonical decimal text */
+	/* canonical decimal text, or labelled values {"<label>":"<decimal>",...} (issue 21) */
+	char		 value[PRED_VALUE_MAX];
 	const char	*source;	/* cache | fresh | fallback */
 	char		 model[128];
 	char		 reason[256];	/* why the fallback was used */

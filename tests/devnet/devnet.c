@@ -31,6 +31,7 @@
 
 #include "faults.h"
 #include "devfees.h"
+#include "devnext.h"
 #include "query.pb-c.h"
 #include "rewards.h"
 #include "submitter/keys.h"
@@ -261,7 +262,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 		long fc;
 		char *fl;
 
-		if (devfees_abci(path, data, dlen, &fc, &fl, &buf, &len) == 0) {
+		if (devfees_abci(path, data, dlen, &fc, &fl, &buf, &len) == 0 ||
+		    devnext_abci(path, data, dlen, D.em, &fc, &fl, &buf, &len) == 0) {
 			record(json_pack("{s:s, s:s, s:I, s:i}", "kind", "query", "path", path,
 			    "height", (json_int_t)D.height, "code", (int)fc));
 			res = abci_answer(fc, fl, buf, len);
@@ -312,6 +314,14 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 		if (q == NULL)
 			return abci_answer(2, "tx parse error", NULL, 0);
 		dec = tx_decode(q->tx_bytes.data, q->tx_bytes.len, NULL, -1, err, sizeof(err));
+		if (dec != NULL && devnext_unknown_fields(q->tx_bytes.data, q->tx_bytes.len, D.em,
+		    &log)) {
+			awq__simulate_request__free_unpacked(q, NULL);
+			json_decref(dec);
+			res = abci_answer(2, log, NULL, 0);
+			free(log);
+			return res;
+		}
 		awq__simulate_request__free_unpacked(q, NULL);
 		if (dec == NULL)
 			return abci_answer(2, "tx parse error", NULL, 0);
@@ -357,6 +367,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.epoch_length = D.epoch;
 			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
+			t.output_arity = devnext_arity(id);
 			r.topic = &t;
 			PACK(get_topic_response, r);
 		} else if (strcmp(m, "GetUnfulfilledWorkerNonces") == 0) {
@@ -502,7 +513,10 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*code = 1;
 		*log = xstrdup("Worker is not permitted to submit payload");
 		*codespace = "emissions";
-	} else if (!simulate && !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
+	} else if (devnext_deliver(m, code, log, codespace)) {
+		/* the label rules (devnext.c) */
+	} else if (!simulate && !devnext_no_bundle_signature() &&
+	    !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
 		/* WorkerDataBundle.Validate: errors.Wrap(sdkerrors.ErrUnauthorized, ...). */
 		*code = 4;
 		*log = xstrdup("failed to execute message; message index: 0: signature "
@@ -514,7 +528,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*codespace = "emissions";
 	} else if (worker == NULL || inferer == NULL || sender == NULL ||
 	    strcmp(worker, inferer) != 0 || strcmp(worker, sender) != 0 ||
-	    strcmp(worker, json_string_value(json_object_get(b, "pubkey_address")) ?: "") != 0 ||
+	    (!devnext_no_bundle_signature() &&
+	    strcmp(worker, json_string_value(json_object_get(b, "pubkey_address")) ?: "") != 0) ||
 	    (signer != NULL && strcmp(worker, signer) != 0)) {
 		*code = 18;
 		*log = xasprintf("Inference.Inferer %s does not match pubkey / worker: invalid request",
@@ -578,6 +593,10 @@ checktx(const char *b64, char *hash_out)
 	if (dec == NULL) {
 		code = 2;
 		log = xasprintf("tx parse error: %s", err);
+		goto out;
+	}
+	if (devnext_unknown_fields(raw, len, D.em, &log)) {
+		code = 2;
 		goto out;
 	}
 	a = account(json_string_value(json_object_get(dec, "signer_address")));
@@ -889,6 +908,10 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 
 	D.height++;
 	devfees_block();
+	if (devnext_wallclock() > 0)	/* windows close by block time (this block's: now) */
+		for (i = 0; i < D.nwins; i++)
+			if (D.wins[i].end >= D.height && devnext_closed(D.wins[i].nonce, wall_s()))
+				D.wins[i].end = D.height - 1;
 	deliver_all();
 	/* Closed windows are dropped from the list. */
 	for (i = 0, k = 0; i < D.nwins; i++)
@@ -902,18 +925,21 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 	json_array_append_new(attrs, attr("mode", "BeginBlock", 0));
 	json_array_append_new(events, json_pack("{s:s, s:o}", "type", "coin_spent", "attributes",
 	    attrs));
-	if ((D.height - D.start_height) % D.epoch == 0) {
+	if (devnext_wallclock() > 0 ? devnext_epoch_due(D.height, wall_s()) :
+	    (D.height - D.start_height) % D.epoch == 0) {
 		for (i = 0; i < D.ntopics; i++) {
 			if (!topic_active(D.topics[i]))
 				continue;
 			D.wins = xrealloc(D.wins, (D.nwins + 1) * sizeof(*D.wins));
 			D.wins[D.nwins].topic = D.topics[i];
 			D.wins[D.nwins].nonce = D.height;
-			D.wins[D.nwins].end = D.height + D.window;
+			D.wins[D.nwins].end = devnext_wallclock() > 0 ? INT64_MAX / 4 :
+			    D.height + D.window;	/* wall-clock: the close time decides */
 			D.nwins++;
 			snprintf(hs, sizeof(hs), "%u", D.topics[i]);
 			snprintf(ns, sizeof(ns), "%" PRId64, D.height);
-			snprintf(es, sizeof(es), "%" PRId64, D.height + D.window);
+			snprintf(es, sizeof(es), "%" PRId64, devnext_wallclock() > 0 ? D.height +
+			    (int64_t)(devnext_wallclock() * 1000 / D.block_ms) : D.height + D.window);
 			attrs = json_array();
 			json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
 			json_array_append_new(attrs, attr("topic_id", hs, 1));
@@ -923,9 +949,12 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			json_object_set_new(e, "type", json_sprintf(
 			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
 			json_array_append_new(events, e);
-			record(json_pack("{s:s, s:i, s:I, s:I, s:I}", "kind", "window", "topic",
+			e = json_pack("{s:s, s:i, s:I, s:I, s:I}", "kind", "window", "topic",
 			    (int)D.topics[i], "nonce", (json_int_t)D.height, "end",
-			    (json_int_t)(D.height + D.window), "height", (json_int_t)D.height));
+			    (json_int_t)atoll(es), "height", (json_int_t)D.height);
+			if (devnext_wallclock() > 0)
+				json_object_set_new(e, "close_at", json_real(devnext_close_at(D.height)));
+			record(e);
 		}
 	}
 	{
@@ -1267,6 +1296,8 @@ usage(FILE *fp)
 	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
 	    "                     [--active N]\n"
 	    "                     [--ws-one-block]\n"
+	    "                     [--wallclock-windows SECONDS] [--arity single|multi]\n"
+	    "                     [--topic-arity TOPIC:single|multi]... [--no-bundle-signature]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1317,6 +1348,10 @@ main(int argc, char **argv)
 		{ "fee-grant", required_argument, NULL, DEVFEES_OPT_GRANT },
 		{ "no-feemarket", no_argument, NULL, DEVFEES_OPT_NO_FM },
 		{ "gas-used", required_argument, NULL, DEVFEES_OPT_GAS_USED },
+		{ "wallclock-windows", required_argument, NULL, DEVNEXT_OPT_WALLCLOCK },
+		{ "arity", required_argument, NULL, DEVNEXT_OPT_ARITY },
+		{ "topic-arity", required_argument, NULL, DEVNEXT_OPT_TOPIC_ARITY },
+		{ "no-bundle-signature", no_argument, NULL, DEVNEXT_OPT_NO_SIG },
 		{ "peers", required_argument, NULL, 0x180 },
 		{ "truth", required_argument, NULL, 0x181 },
 		{ "truth-lag", required_argument, NULL, 0x182 },
@@ -1462,6 +1497,12 @@ main(int argc, char **argv)
 				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
 				    optarg);
 			break;
+		case DEVNEXT_OPT_WALLCLOCK: case DEVNEXT_OPT_ARITY: case DEVNEXT_OPT_TOPIC_ARITY:
+		case DEVNEXT_OPT_NO_SIG:
+			if (devnext_option(ch, optarg) == -1)
+				return bad_arg(ch == DEVNEXT_OPT_WALLCLOCK ? "--wallclock-windows" :
+				    ch == DEVNEXT_OPT_ARITY ? "--arity" : "--topic-arity", optarg);
+			break;
 		case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: {
 			static const char *rn[] = { "peers", "truth", "truth-lag", "score-alpha",
 			    "active" };
@@ -1530,6 +1571,7 @@ main(int argc, char **argv)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	devfees_start(D.min_gas_price, D.rng);
+	devnext_start(D.em);
 	devnet_started = wall_s();
 	D.height = D.start_height - 1;
 	D.fulfilled = json_object();

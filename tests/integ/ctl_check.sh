@@ -78,7 +78,8 @@ check "the table has every line" python3 - "$T/good.out" <<'PY'
 import sys
 names = [l[9:37].strip() for l in open(sys.argv[1]) if l[:1] in "ows"]
 want = ["configuration", "rpc", "chain id", "websocket", "emissions", "gas price", "fee",
-        "wallet main key", "wallet main balance", "topic 67", "topic 67 active",
+        "wallet main key", "wallet main balance", "bundle signature", "topic 67", "topic 67 arity",
+        "topic 67 active",
         "topic 67 registration", "topic 67 whitelist", "topic 67 fees", "topic 67 loss method",
         "topic 67 score", "topic 67 market data"]
 assert names == want, names

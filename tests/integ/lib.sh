@@ -205,3 +205,24 @@ assert opened, "nobody opened the key file"
 assert main not in opened, ("alloractl opened the key itself", main, opened)
 PY
 }
+
+# cosmjs_setup: the independent encoder of the cross-checks (issues 20, 21): @cosmjs/proto-signing
+# and cosmjs-types from npm, installed once into a cache folder ($AW_NPM_DIR or BUILD_DIR/npm),
+# NODE_PATH set.  Returns 1 (after printing the SKIP line) when node/npm are missing or npm
+# cannot reach the registry; the caller then finishes.
+cosmjs_setup() {
+	NPM_DIR=${AW_NPM_DIR:-$BUILD_DIR/npm}
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		ok "# SKIP node or npm is not installed: cosmjs cross-check not run"
+		return 1
+	fi
+	if ! [ -d "$NPM_DIR/node_modules/@cosmjs/proto-signing" ] || ! [ -d "$NPM_DIR/node_modules/cosmjs-types" ]; then
+		mkdir -p "$NPM_DIR"
+		if ! timeout 180 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
+			@cosmjs/proto-signing@0.32.4 cosmjs-types@0.9.0 >"$T/npm.log" 2>&1; then
+			ok "# SKIP npm cannot install @cosmjs/proto-signing and cosmjs-types: $(tail -1 "$T/npm.log")"
+			return 1
+		fi
+	fi
+	export NODE_PATH="$NPM_DIR/node_modules"
+}

@@ -6,20 +6,7 @@
 # the same signature), and alloractl decodes a transaction cosmjs built.  Skipped, with the
 # reason, when npm cannot reach the registry; nothing else in the tree needs npm.
 source "$(dirname "$0")/lib.sh"
-NPM_DIR=${AW_NPM_DIR:-$BUILD_DIR/npm}
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	ok "# SKIP node or npm is not installed: cosmjs cross-check not run"
-	finish
-fi
-if ! [ -d "$NPM_DIR/node_modules/@cosmjs/proto-signing" ] || ! [ -d "$NPM_DIR/node_modules/cosmjs-types" ]; then
-	mkdir -p "$NPM_DIR"
-	if ! timeout 180 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
-		@cosmjs/proto-signing@0.32.4 cosmjs-types@0.9.0 >"$T/npm.log" 2>&1; then
-		ok "# SKIP npm cannot install @cosmjs/proto-signing and cosmjs-types: $(tail -1 "$T/npm.log")"
-		finish
-	fi
-fi
-export NODE_PATH="$NPM_DIR/node_modules"
+cosmjs_setup || finish
 write_test_mnemonic "$T/key" 1
 G=$(address_of_test_mnemonic 2)
 n=0
