@@ -36,6 +36,7 @@
 #include "roles.h"
 #include "rpc.h"
 #include "tx.h"
+#include "safefs.h"
 #include "util.h"
 
 #define DEFAULT_GAS		300000
@@ -361,7 +362,8 @@ audit(struct wallet *w, struct job *j)
 
 		mkdir_p(dir, 0700);
 		path = xasprintf("%s/%s.jsonl", dir, w->name);
-		w->audit_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		w->audit_fd = safe_open(path, O_WRONLY | O_CREAT | O_APPEND, 0600, NULL, NULL,
+		    0);
 		if (w->audit_fd == -1)
 			log_warn("%s", path);
 		free(dir);

@@ -2,7 +2,9 @@
  * Routing of the daemon's work (see flow.h).  Every state change of a (topic, nonce) is
  * written to the ledger first; status and metrics read the same state.
  */
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +109,9 @@ known_set(size_t i, int64_t nonce, const char *state)
 	}
 }
 
+static struct ledger *ft_ledger(uint32_t);
+static void test_crash_after_ledger_sign(const char *);
+
 /* Records a state change in the ledger and in the status fields. */
 static int
 record(struct work *w, const char *state, json_t *fields, int sync)
@@ -115,7 +120,7 @@ record(struct work *w, const char *state, json_t *fields, int sync)
 	struct topic_rt *t = rt_of(w->topic, &i);
 	int rc;
 
-	if (t == NULL) {
+	if (t == NULL || ft[i].ledger == NULL) {
 		json_decref(fields);
 		return -1;
 	}
@@ -411,6 +416,16 @@ on_signed(struct frame *f)
 	}
 	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
 	    "txhash", txhash, "tx", tx, "value", w->value), 1);
+	if (rc != 0)
+		/* Not durable (ENOSPC, say): no broadcast for this nonce; the next window
+		 * tries again. */
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s, s:s}", "topic",
+		    (int)topic, "nonce", (json_int_t)nonce, "reason", "ledger_write_failed",
+		    "error", ledger_error(ft_ledger(topic))), "topic %u nonce %lld: the signed "
+		    "record could not be made durable, not broadcasting it: %s", topic,
+		    (long long)nonce, ledger_error(ft_ledger(topic)));
+	else if (getenv("AW_TEST_CRASH_AFTER_LEDGER_SIGN") != NULL)
+		test_crash_after_ledger_sign(txhash);
 	if (rc == 0) {
 		set_str(&w->txhash, txhash);
 		set_str(&w->tx, tx);
@@ -423,6 +438,33 @@ on_signed(struct frame *f)
 	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
 	    (json_int_t)nonce, "txhash", txhash, "ok", rc == 0, "error",
 	    rc == 0 ? NULL : "ledger write failed"));
+}
+
+static struct ledger *
+ft_ledger(uint32_t topic)
+{
+	size_t i;
+
+	return rt_of(topic, &i) != NULL ? ft[i].ledger : NULL;
+}
+
+/*
+ * Test hook (AW_TEST_CRASH_AFTER_LEDGER_SIGN=1): the supervisor kills itself (SIGKILL)
+ * right after the signed record is durable and before SIGNED_ACK, once per state_dir.
+ */
+static void
+test_crash_after_ledger_sign(const char *txhash)
+{
+	char *marker = xasprintf("%s/.test-crash-after-ledger-sign", sup->conf->state_dir);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	free(marker);
+	if (fd == -1)
+		return;
+	close(fd);
+	log_warnx("AW_TEST_CRASH_AFTER_LEDGER_SIGN: killing the supervisor between the "
+	    "signed record of %s and its broadcast", txhash);
+	kill(getpid(), SIGKILL);
 }
 
 static void
@@ -673,6 +715,18 @@ flow_in_flight(void)
 	return 0;
 }
 
+/* The topic's ledger cannot be opened or read: that topic stops, with the reason. */
+static void
+ledger_failed(size_t i, const char *err)
+{
+	set_str(&sup->topics[i].state, "failed");
+	set_str(&sup->topics[i].reason, err);
+	ft[i].chain_stopped = 1;
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
+	    (int)sup->topics[i].id, "reason", "ledger_unreadable", "error", err),
+	    "topic %u stopped: its ledger cannot be used: %s", sup->topics[i].id, err);
+}
+
 void
 flow_init(void)
 {
@@ -684,15 +738,27 @@ flow_init(void)
 
 	ft = xcalloc(sup->ntopics, sizeof(*ft));
 	for (i = 0; i < sup->ntopics; i++) {
+		ft[i].known = json_object();
 		ft[i].ledger = ledger_open(sup->conf->state_dir, sup->topics[i].id, err,
 		    sizeof(err));
-		if (ft[i].ledger == NULL)
-			fatalx("%s", err);
-		ft[i].known = json_object();
-		all = ledger_replay(ft[i].ledger, &bad);
+		all = NULL;
+		if (ft[i].ledger != NULL &&
+		    (all = ledger_replay(ft[i].ledger, &bad, err, sizeof(err))) == NULL) {
+			ledger_close(ft[i].ledger);
+			ft[i].ledger = NULL;
+		}
+		if (all == NULL) {
+			/* Never serve a topic whose past we cannot read: it could sign twice. */
+			ledger_failed(i, err);
+			continue;
+		}
+		sup->topics[i].ledger_bad = bad;
 		if (bad > 0)
-			log_warnx("ledger of topic %u: %ld unreadable line(s) skipped",
-			    sup->topics[i].id, bad);
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:i}",
+			    "topic", (int)sup->topics[i].id, "file",
+			    ledger_path(ft[i].ledger), "bad_lines", (int)bad),
+			    "ledger %s: %ld line(s) that are not records skipped",
+			    ledger_path(ft[i].ledger), bad);
 		json_object_foreach(all, k, rec) {
 			const char *st = json_string_value(json_object_get(rec, "state"));
 			int64_t nonce = json_integer_value(json_object_get(rec, "nonce"));

@@ -3,7 +3,8 @@
  * of a (topic, nonce): {"time", "topic", "nonce", "state", ...}.  States: seen, predicted
  * (value, source), signed (sequence, txhash, tx), broadcast, included (height), accepted,
  * rejected (code, reason), missed (reason).  The signed record is fsync'd before the
- * submitter may broadcast.
+ * submitter may broadcast.  Crash rules (torn tails, NUL runs, preallocated tails): see the
+ * opening comment of ledger.c.
  */
 #ifndef AW_LEDGER_H
 #define AW_LEDGER_H
@@ -13,17 +14,31 @@
 
 struct ledger;
 
+/*
+ * Opens (creates: and fsyncs the directory) the topic's ledger, checking the directory and
+ * the file (safefs.h), and cuts a torn last line (logged).  NULL with err naming the file.
+ */
 struct ledger *ledger_open(const char *state_dir, uint32_t topic, char *err, size_t errlen);
 void	 ledger_close(struct ledger *);
-/* Appends a record (fields stolen, may be NULL); fsync when sync.  -1 on I/O error. */
+/*
+ * Appends a record (fields stolen, may be NULL); fsync when sync.  -1 with errno on I/O
+ * error (ENOSPC, say): the file is cut back to where it was, ledger_error() says what
+ * happened; the record is then not in the ledger.
+ */
 int	 ledger_append(struct ledger *, int64_t nonce, const char *state, json_t *fields,
 	    int sync);
+/* The last append error ("PATH: ...: No space left on device; cut back to offset N"). */
+const char *ledger_error(const struct ledger *);
+const char *ledger_path(const struct ledger *);
+/* Bytes of a torn last line the open cut, -1 when none. */
+long long ledger_cut_bytes(const struct ledger *);
 /*
- * Replays the file: returns an object mapping each nonce (decimal string) to the merge of
- * its records (later fields win; "state" is the last state; "txhashes" lists every
- * signed hash).  Unparsable lines are skipped and counted in *bad.
+ * Replays the file (streamed, any size): returns an object mapping each nonce (decimal
+ * string) to the merge of its records (later fields win; "state" is the last state;
+ * "txhashes" lists every signed hash).  NUL runs are skipped; lines that are not records
+ * are skipped and counted in *bad.  NULL when the file cannot be read (err names it).
  */
-json_t	*ledger_replay(struct ledger *, long *bad);
+json_t	*ledger_replay(struct ledger *, long *bad, char *err, size_t errlen);
 /* 1 for accepted, rejected, missed. */
 int	 ledger_state_final(const char *);
 
