@@ -59,6 +59,7 @@ int
 logfile_open(const char *state_dir, int foreground, char *err, size_t errlen)
 {
 	char *dir = xasprintf("%s/logs", state_dir);
+	int saved;
 
 	to_stderr = foreground;
 	if (safe_dir(dir, 0750, err, errlen) != 0) {
@@ -71,11 +72,14 @@ logfile_open(const char *state_dir, int foreground, char *err, size_t errlen)
 	json_path = xasprintf("%s/worker_continuous.log", dir);
 	free(dir);
 	out_fd = open_log(out_path);
+	saved = errno;
 	json_fd = open_log(json_path);
+	if (out_fd != -1)
+		saved = errno;
 	if (out_fd == -1 || json_fd == -1) {
 		snprintf(err, errlen, "%s: cannot open: %s", out_fd == -1 ? out_path : json_path,
-		    errno == ELOOP ? "it is a symbolic link" : errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+		    saved == ELOOP ? "it is a symbolic link" : saved == EINVAL ?
+		    "not a regular file" : strerror(saved));
 		return -1;
 	}
 	return 0;
