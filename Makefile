@@ -43,10 +43,10 @@ $$(BUILD)/lib$(1).a: $$($(1)_OBJS)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
-# Role libraries come before libsupervisor.a, whose weak development fallbacks
-# (supervisor/roles_fallback.c) are used only for symbols the roles don't define.
-ALL_LIBS := $(BUILD)/liblistener.a $(BUILD)/libtrainer.a $(BUILD)/libsubmitter.a \
-	    $(BUILD)/libsupervisor.a $(BUILD)/libcommon.a
+# libsupervisor.a calls into the roles (alloractl check composes their preflights), the
+# roles call only into libcommon.a: that order, for the static linker.
+ALL_LIBS := $(BUILD)/libsupervisor.a $(BUILD)/liblistener.a $(BUILD)/libtrainer.a \
+	    $(BUILD)/libsubmitter.a $(BUILD)/libcommon.a
 
 DEVNET_SRCS := $(wildcard tests/devnet/*.c)
 DEVNET_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DEVNET_SRCS))

@@ -380,10 +380,18 @@ open_section(struct parse *p, const char *text)
 		p->sect = S_WALLET;
 		p->obj = add_wallet(p->c, arg, p->line);
 	} else if (strcmp(name, "topic") == 0) {
-		if (parse_long(arg, 1, UINT32_MAX, &id) == -1) {
+		uint32_t tid;
+		char why[128];
+
+		switch (parse_topic_id(arg, &tid, why, sizeof(why))) {
+		case -1:
 			perr(p, p->line, "[topic ID] needs a topic number, not \"%s\"", arg);
 			return;
+		case -2:
+			perr(p, p->line, "[topic %s]: %s", arg, why);
+			return;
 		}
+		id = (long)tid;
 		for (i = 0; i < p->c->ntopics; i++)
 			if (p->c->topics[i].id == (uint32_t)id) {
 				perr(p, p->line, "[topic %ld] appears twice (first at line %d)",
@@ -641,10 +649,14 @@ finish(struct parse *p, const struct config_overrides *ov)
 	/* .env compatibility: TOPIC_ID serves that topic with defaults. */
 	env = getenv("TOPIC_ID");
 	if (c->ntopics == 0 && env != NULL && *env != '\0') {
-		if (parse_long(env, 1, UINT32_MAX, &id) == -1) {
-			perr(p, p->line, "TOPIC_ID=\"%s\" is not a topic number", env);
+		uint32_t tid;
+		char why[128];
+
+		if (parse_topic_id(env, &tid, why, sizeof(why)) != 0) {
+			perr(p, p->line, "TOPIC_ID=\"%s\": %s", env, why);
 			return;
 		}
+		id = (long)tid;
 		add_topic(c, (uint32_t)id, 0);
 	}
 	if (c->ntopics == 0) {

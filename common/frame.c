@@ -206,6 +206,16 @@ frame_decoder_next(struct frame_decoder *d, struct frame *f, char *err, size_t e
 			return frame_fail(d, err, errlen, why);
 		}
 	}
+	/* Topic ids are 32 bits (the header's field): a payload naming a larger one is refused. */
+	if (json_is_integer(json_object_get(js, "topic")) &&
+	    (json_integer_value(json_object_get(js, "topic")) < 0 ||
+	    (unsigned long long)json_integer_value(json_object_get(js, "topic")) > TOPIC_ID_MAX)) {
+		snprintf(why, sizeof(why), "%s payload: topic %lld is outside 0 to %llu",
+		    msg_type_name(type), (long long)json_integer_value(json_object_get(js, "topic")),
+		    TOPIC_ID_MAX);
+		json_decref(js);
+		return frame_fail(d, err, errlen, why);
+	}
 	f->type = type;
 	f->flags = flags;
 	f->topic = get32(d->buf + 8);

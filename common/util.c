@@ -431,6 +431,54 @@ parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * A topic id: a decimal number from 1 to TOPIC_ID_MAX. On failure err says which rule the text
+ * broke, naming the limit; the result is -1 for text that is no number at all and -2 for a
+ * number out of range (0, or above the limit), so a caller may word the first case its own way.
+ */
+int
+parse_topic_id(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	const char *q;
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s == '\0') {
+		snprintf(err, errlen, "a topic id is required");
+		return -1;
+	}
+	for (q = s; *q != '\0'; q++)
+		if (!isdigit((unsigned char)*q)) {
+			snprintf(err, errlen, "\"%s\" is not a topic id (a number from 1 to %llu)",
+			    s, TOPIC_ID_MAX);
+			return -1;
+		}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || v > TOPIC_ID_MAX) {
+		snprintf(err, errlen, "topic id %s is above the limit %llu (topic ids are 32 bits)",
+		    s, TOPIC_ID_MAX);
+		return -2;
+	}
+	if (v == 0) {
+		snprintf(err, errlen, "topic id 0 is not a topic (ids start at 1)");
+		return -2;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+topic_arg(const char *prog, const char *v, uint32_t *out)
+{
+	char why[128];
+
+	if (parse_topic_id(v, out, why, sizeof(why)) == 0)
+		return 0;
+	fprintf(stderr, "%s: --topic: %s\n", prog, why);
+	return -1;
+}
+
 int
 parse_double(const char *s, double *out)
 {

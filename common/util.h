@@ -48,6 +48,11 @@ int	 base64_decode(const char *, size_t, unsigned char **out, size_t *outlen);
 
 /* Strict number parsing: whole string, range checked; return -1 on error. */
 int	 parse_long(const char *, long min, long max, long *out);
+/* Topic ids are 32 bits (ARCHITECTURE.md): 1 to TOPIC_ID_MAX. */
+#define TOPIC_ID_MAX	4294967295ULL
+int	 parse_topic_id(const char *, uint32_t *out, char *err, size_t errlen);
+/* --topic of a command-line tool: on a bad id prints "PROG: --topic: why"; -1. */
+int	 topic_arg(const char *prog, const char *v, uint32_t *out);
 int	 parse_double(const char *, double *out);
 
 /* Closes every fd >= lowfd. */

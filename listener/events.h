@@ -20,4 +20,9 @@ struct window_ev {
 int	 events_parse(const char *text, size_t len, struct window_ev *out, int max,
 	    int64_t *height, char *err, size_t errlen);
 
+/* The one subscription the listener holds (and alloractl check tries): every block's events. */
+#define EVENTS_SUBSCRIBE_ID	"aw-blocks"
+#define EVENTS_SUBSCRIBE_REQUEST "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"id\":\"" \
+	EVENTS_SUBSCRIBE_ID "\",\"params\":{\"query\":\"tm.event='NewBlockEvents'\"}}"
+
 #endif

@@ -295,8 +295,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		L.connected_at = mono_s();
 		L.ws_gen++;
 		L.last_event = mono_s();
-		ws_send_text(w, "{\"jsonrpc\":\"2.0\",\"method\":\"subscribe\",\"id\":\"aw-blocks\","
-		    "\"params\":{\"query\":\"tm.event='NewBlockEvents'\"}}");
+		ws_send_text(w, EVENTS_SUBSCRIBE_REQUEST);
 		log_info("websocket %s connected; subscribed to NewBlockEvents", ws_url());
 		/* A window opened while we were away is found by a poll now. */
 		poll_now();

@@ -38,6 +38,7 @@ struct ws {
 	int			 port;
 	int			 tls;
 	int			 upgraded;
+	int			 v6;		/* host is an IPv6 literal (bracketed in Host) */
 	char			 accept[64];
 	ws_msg_fn		 on_msg;
 	ws_close_fn		 on_close;
@@ -207,10 +208,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 			snprintf(w->accept, sizeof(w->accept), "%s", acc);
 			free(acc);
 		}
-		req = xasprintf("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+		req = xasprintf("GET %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUpgrade: websocket\r\n"
 		    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-		    "User-Agent: allora-workerd/" AW_VERSION "\r\n\r\n", w->path, w->host, w->port,
-		    k64);
+		    "User-Agent: allora-workerd/" AW_VERSION "\r\n\r\n", w->path, w->v6 ? "[" : "",
+		    w->host, w->v6 ? "]" : "", w->port, k64);
 		bufferevent_write(bev, req, strlen(req));
 		free(req);
 		free(k64);
@@ -257,6 +258,20 @@ parse_url(struct ws *w, const char *url)
 	slash = strchr(p, '/');
 	if (slash == NULL)
 		slash = p + strlen(p);
+	/* An IPv6 literal: [addr] or [addr]:port; the brackets stay in the Host header only. */
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(slash - p));
+
+		if (rb == NULL || rb == p + 1 || (rb + 1 != slash && rb[1] != ':'))
+			return -1;
+		w->host = xstrndup(p + 1, (size_t)(rb - p - 1));
+		w->v6 = 1;
+		p = rb + 1;
+		if (*p != ':') {
+			w->path = xstrdup(*slash ? slash : "/");
+			return 0;
+		}
+	}
 	colon = memchr(p, ':', (size_t)(slash - p));
 	if (colon != NULL) {
 		long port;
@@ -268,7 +283,8 @@ parse_url(struct ws *w, const char *url)
 		}
 		free(ps);
 		w->port = (int)port;
-		w->host = xstrndup(p, (size_t)(colon - p));
+		if (w->host == NULL)
+			w->host = xstrndup(p, (size_t)(colon - p));
 	} else
 		w->host = xstrndup(p, (size_t)(slash - p));
 	w->path = xstrdup(*slash ? slash : "/");

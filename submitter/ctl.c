@@ -240,6 +240,7 @@ tx_build_cmd(int argc, char **argv)
 	};
 	const char *file = NULL, *path = DEFAULT_HD_PATH, *value = NULL;
 	unsigned long long acct = 0, seq = 0, topic = 0, nonce = 0, gas = 300000, fee = 3000000;
+	uint32_t tid;
 	unsigned long long th = 0;
 	int have_acct = 0, have_seq = 0, json = 0, ch, rc;
 	struct tx_params tp;
@@ -256,7 +257,8 @@ tx_build_cmd(int argc, char **argv)
 		case 'c': tp.chain_id = optarg; break;
 		case 'a': if (num_arg("--account-number", optarg, 0, &acct)) return 2; have_acct = 1; break;
 		case 's': if (num_arg("--sequence", optarg, 0, &seq)) return 2; have_seq = 1; break;
-		case 't': if (num_arg("--topic", optarg, 1, &topic) || topic > UINT32_MAX) return 2; break;
+		case 't': if (topic_arg("alloractl tx build", optarg, &tid) == -1) return 2;
+			topic = tid; break;
 		case 'n': if (num_arg("--nonce", optarg, 1, &nonce) || nonce > INT64_MAX) return 2; break;
 		case 'v': value = optarg; break;
 		case 'g': if (num_arg("--gas", optarg, 1, &gas)) return 2; break;

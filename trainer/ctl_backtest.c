@@ -94,6 +94,7 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 	const char *csv = NULL, *model = NULL;
 	char err[1024];
 	long window = -1, step = 24, horizon = -1, topic = 0, fs = -1;
+	uint32_t tid;
 	double shrink = -1, lambda = -1;
 	int ch, json = 0, rc = 1, restrict_;
 	size_t nm = 0, k, nbad;
@@ -127,8 +128,9 @@ ctl_backtest(const struct ctl_opts *o, int argc, char **argv)
 				goto bad;
 			break;
 		case 't':
-			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1)
-				goto bad;
+			if (topic_arg("alloractl backtest", optarg, &tid) == -1)
+				return 2;
+			topic = tid;
 			break;
 		case 'k':
 			if (parse_double(optarg, &shrink) == -1 || !isfinite(shrink) || shrink < 0 ||

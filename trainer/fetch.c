@@ -354,6 +354,21 @@ chunk_failed(struct refresh *r, const char *err, long retry)
 	refresh_done(r, 0, NULL, -1);
 }
 
+/* The source's parser (marketdata.h). */
+static int
+src_parse(enum src src, const char *body, size_t len, long status, double now, struct bars *b,
+    char *err, size_t errlen)
+{
+	switch (src) {
+	case SRC_TIINGO:
+		return tiingo_parse(body, len, status, now, b, err, errlen);
+	case SRC_COINBASE:
+		return coinbase_parse(body, len, status, now, b, err, errlen);
+	default:
+		return binance_parse(body, len, status, now, b, err, errlen);
+	}
+}
+
 static void
 on_chunk(const struct http_response *resp, void *arg)
 {
@@ -369,20 +384,8 @@ on_chunk(const struct http_response *resp, void *arg)
 		chunk_failed(r, err, -1);
 		return;
 	}
-	switch (r->src) {
-	case SRC_TIINGO:
-		rc = tiingo_parse(resp->body, resp->body_len, resp->status, r->now, &add, err,
-		    sizeof(err));
-		break;
-	case SRC_COINBASE:
-		rc = coinbase_parse(resp->body, resp->body_len, resp->status, r->now, &add, err,
-		    sizeof(err));
-		break;
-	default:
-		rc = binance_parse(resp->body, resp->body_len, resp->status, r->now, &add, err,
-		    sizeof(err));
-		break;
-	}
+	rc = src_parse(r->src, resp->body, resp->body_len, resp->status, r->now, &add, err,
+	    sizeof(err));
 	if (rc == MD_QUOTA) {
 		wait = pace_quota(r->src, refresh_now(r), resp->retry_after_s);
 		log_warnx("market data: %s; no request to %s for %ld s", err, src_names[r->src],
@@ -419,13 +422,44 @@ ymd(int64_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%d", &tm);
 }
 
+/* The URL (malloc'd) and headers of a request for the bars [from, to) of a symbol. */
+static char *
+chunk_request(enum src src, const char *base, const char *sym, const char *auth, int64_t from,
+    int64_t to, const char *hdr[3])
+{
+	char a[40], b[40];
+
+	hdr[0] = hdr[1] = hdr[2] = NULL;
+	switch (src) {
+	case SRC_TIINGO:
+		/* Dates only; a date-only endDate means its midnight: ask for the next day. */
+		ymd(from, a, sizeof(a));
+		ymd(to - 3600 + 86400, b, sizeof(b));
+		hdr[0] = auth;
+		hdr[1] = "Content-Type: application/json";
+		return xasprintf("%s/tiingo/crypto/prices?tickers=%s&startDate=%s&endDate=%s"
+		    "&resampleFreq=1hour", base, sym, a, b);
+	case SRC_COINBASE:
+		iso8601((double)from, a, sizeof(a));
+		iso8601((double)(to - 3600), b, sizeof(b));
+		hdr[0] = "User-Agent: allora-workerd";
+		return xasprintf("%s/products/%s/candles?granularity=3600&start=%s&end=%s", base,
+		    sym, a, b);
+	default:
+		hdr[0] = "User-Agent: allora-workerd";
+		return xasprintf("%s/api/v3/klines?symbol=%s&interval=1h&startTime=%lld000"
+		    "&endTime=%lld000&limit=1000", base, sym, (long long)from,
+		    (long long)(to - 3600));
+	}
+}
+
 static void
 refresh_next(struct refresh *r)
 {
 	struct http_request_opts o;
 	const char *hdr[3] = { NULL, NULL, NULL };
 	const struct chunk *c;
-	char a[40], b[40], *url, why[256];
+	char *url, why[256];
 	long wait;
 
 	if (r->next >= r->nch) {
@@ -445,30 +479,7 @@ refresh_next(struct refresh *r)
 	}
 	c = &r->ch[r->next++];
 	memset(&o, 0, sizeof(o));
-	switch (r->src) {
-	case SRC_TIINGO:
-		/* Dates only; a date-only endDate means its midnight: ask for the next day. */
-		ymd(c->from, a, sizeof(a));
-		ymd(c->to - 3600 + 86400, b, sizeof(b));
-		url = xasprintf("%s/tiingo/crypto/prices?tickers=%s&startDate=%s&endDate=%s"
-		    "&resampleFreq=1hour", r->url_base, r->symbol, a, b);
-		hdr[0] = r->auth;
-		hdr[1] = "Content-Type: application/json";
-		break;
-	case SRC_COINBASE:
-		iso8601((double)c->from, a, sizeof(a));
-		iso8601((double)(c->to - 3600), b, sizeof(b));
-		url = xasprintf("%s/products/%s/candles?granularity=3600&start=%s&end=%s",
-		    r->url_base, r->symbol, a, b);
-		hdr[0] = "User-Agent: allora-workerd";
-		break;
-	default:
-		url = xasprintf("%s/api/v3/klines?symbol=%s&interval=1h&startTime=%lld000"
-		    "&endTime=%lld000&limit=1000", r->url_base, r->symbol, (long long)c->from,
-		    (long long)(c->to - 3600));
-		hdr[0] = "User-Agent: allora-workerd";
-		break;
-	}
+	url = chunk_request(r->src, r->url_base, r->symbol, r->auth, c->from, c->to, hdr);
 	o.url = url;
 	o.headers = hdr;
 	o.timeout_ms = 30000;
@@ -548,15 +559,17 @@ fetch_source_known(const char *data_source)
 	return 0;
 }
 
-int
-fetch_refresh(struct http_client *http, const struct config *c, const struct config_topic *t,
-    double now, fetch_cb cb, void *arg, char *err, size_t errlen)
+/*
+ * What every request of topic t's source needs: the source, its symbol of the ticker, the
+ * base URL and (Tiingo) the Authorization header, malloc'd, to be cleared by the caller.
+ */
+static int
+src_setup(const struct config_topic *t, enum src *src, char *sym, size_t symlen,
+    char **base, char **auth, char *err, size_t errlen)
 {
 	static const char *const def_url[NSRC] = { "https://api.tiingo.com",
 	    "https://api.exchange.coinbase.com", "https://data-api.binance.vision" };
-	struct refresh *r;
-	char cerr[256], *key = NULL, *dir, sym[64];
-	int64_t need, lo, hour = ((int64_t)now / 3600) * 3600, fl;
+	char *key;
 	int s;
 
 	for (s = 0; s < NSRC; s++)
@@ -566,31 +579,81 @@ fetch_refresh(struct http_client *http, const struct config *c, const struct con
 		snprintf(err, errlen, "data_source %s cannot be fetched", t->data_source);
 		return -1;
 	}
-	if (fetch_symbol(src_names[s], t->ticker ? t->ticker : "btcusd", sym, sizeof(sym)) ==
-	    -1) {
+	if (fetch_symbol(src_names[s], t->ticker ? t->ticker : "btcusd", sym, symlen) == -1) {
 		snprintf(err, errlen, "ticker %s has no %s symbol (expected a ticker like "
 		    "btcusd)", t->ticker ? t->ticker : "", src_names[s]);
 		return -1;
 	}
-	if (s == SRC_TIINGO && (key = tiingo_key(t, err, errlen)) == NULL)
+	*auth = NULL;
+	if (s == SRC_TIINGO) {
+		if ((key = tiingo_key(t, err, errlen)) == NULL)
+			return -1;
+		*auth = xasprintf("Authorization: Token %s", key);
+		explicit_bzero(key, strlen(key));
+		free(key);
+		*base = xstrdup(t->tiingo_url && t->tiingo_url[0] ? t->tiingo_url : def_url[s]);
+	} else
+		*base = xstrdup(t->data_url && t->data_url[0] ? t->data_url : def_url[s]);
+	*src = (enum src)s;
+	return 0;
+}
+
+int
+fetch_request(const struct config_topic *t, int64_t from, int64_t to, struct fetch_req *q,
+    char *err, size_t errlen)
+{
+	enum src src;
+
+	memset(q, 0, sizeof(*q));
+	if (src_setup(t, &src, q->symbol, sizeof(q->symbol), &q->base, &q->auth, err,
+	    errlen) == -1)
+		return -1;
+	q->src = (int)src;
+	q->url = chunk_request(src, q->base, q->symbol, q->auth, from, to, q->hdr);
+	return 0;
+}
+
+int
+fetch_request_parse(const struct fetch_req *q, const char *body, size_t len, long status,
+    double now, struct bars *b, char *err, size_t errlen)
+{
+	return src_parse((enum src)q->src, body, len, status, now, b, err, errlen);
+}
+
+void
+fetch_request_free(struct fetch_req *q)
+{
+	if (q->auth != NULL) {
+		explicit_bzero(q->auth, strlen(q->auth));
+		free(q->auth);
+	}
+	free(q->base);
+	free(q->url);
+	memset(q, 0, sizeof(*q));
+}
+
+int
+fetch_refresh(struct http_client *http, const struct config *c, const struct config_topic *t,
+    double now, fetch_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct refresh *r;
+	char cerr[256], *dir, sym[64], *base, *auth;
+	int64_t need, lo, hour = ((int64_t)now / 3600) * 3600, fl;
+	enum src src;
+
+	if (src_setup(t, &src, sym, sizeof(sym), &base, &auth, err, errlen) == -1)
 		return -1;
 	r = xcalloc(1, sizeof(*r));
 	r->http = http;
-	r->src = (enum src)s;
+	r->src = src;
 	r->now = now;
 	r->mono0 = mono_s();
 	r->cb = cb;
 	r->arg = arg;
 	r->path = bar_cache_path(c, t);
 	snprintf(r->symbol, sizeof(r->symbol), "%s", sym);
-	if (s == SRC_TIINGO) {
-		r->auth = xasprintf("Authorization: Token %s", key);
-		explicit_bzero(key, strlen(key));
-		free(key);
-		r->url_base = xstrdup(t->tiingo_url && t->tiingo_url[0] ? t->tiingo_url :
-		    def_url[s]);
-	} else
-		r->url_base = xstrdup(t->data_url && t->data_url[0] ? t->data_url : def_url[s]);
+	r->auth = auth;
+	r->url_base = base;
 	dir = path_dirname(r->path);
 	if (mkdir_p(dir, 0750) == -1)
 		log_warn("%s", dir);

@@ -53,6 +53,26 @@ typedef void (*fetch_cb)(int ok, const char *err, long retry_after_s, void *arg)
 int	 fetch_refresh(struct http_client *, const struct config *, const struct config_topic *,
 	    double now, fetch_cb, void *arg, char *err, size_t errlen);
 
+/*
+ * One request for the bars [from, to) of topic t's source, built as a refresh builds it (for
+ * the trainer's preflight): URL, headers (Tiingo's Authorization header included, never to be
+ * logged) and the parser of its answer. fetch_request_free clears the key.
+ */
+struct fetch_req {
+	char		*url;
+	const char	*hdr[3];
+	char		 symbol[64];
+	char		*base;
+	char		*auth;
+	int		 src;
+};
+int	 fetch_request(const struct config_topic *, int64_t from, int64_t to, struct fetch_req *,
+	    char *err, size_t errlen);
+/* The source's parser (marketdata.h: MD_OK, MD_ERROR, MD_QUOTA); partial bars dropped. */
+int	 fetch_request_parse(const struct fetch_req *, const char *body, size_t len, long status,
+	    double now, struct bars *, char *err, size_t errlen);
+void	 fetch_request_free(struct fetch_req *);
+
 /* Pacing of a source ("tiingo", "coinbase", "binance"): for tests and tuning. */
 void	 fetch_pacing_set(const char *source, int per_hour, int reserve);
 void	 fetch_pacing_reset(void);

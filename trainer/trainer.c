@@ -955,6 +955,7 @@ ctl_predict(const struct ctl_opts *o, int argc, char **argv)
 	const char *csv = NULL;
 	char err[2048], *s;
 	long topic = 0;
+	uint32_t tid;
 	int ch;
 	json_t *j;
 
@@ -962,11 +963,9 @@ ctl_predict(const struct ctl_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			if (parse_long(optarg, 1, UINT32_MAX, &topic) == -1) {
-				fprintf(stderr, "alloractl predict: --topic: \"%s\" is not a topic\n",
-				    optarg);
+			if (topic_arg("alloractl predict", optarg, &tid) == -1)
 				return 2;
-			}
+			topic = tid;
 			break;
 		case 'f': csv = optarg; break;
 		case 'j': break;	/* JSON is the only output */

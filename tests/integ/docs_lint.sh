@@ -82,4 +82,17 @@ else
 	not_ok "allora-workerd.8 documents the signals, environment and log files"
 	diag "missing:$missing"
 fi
+# The Markdown documents hold each section once (issue 16: bench/README.md had "Memory" and
+# "Training" twice, the older copy describing what later commits removed).
+for md in README.md HACKING.md bench/README.md trainer/README.md; do
+	[ -f "$REPO/$md" ] || continue
+	dups=$(awk '/^```/ { code = !code; next } !code && /^#+ / { sub(/^#+ +/, ""); print }' \
+		"$REPO/$md" | sort | uniq -d)
+	if [ -z "$dups" ]; then
+		ok "$md has no two headings with the same text"
+	else
+		not_ok "$md has no two headings with the same text"
+		diag "repeated: $(echo "$dups" | tr '\n' ';')"
+	fi
+done
 finish

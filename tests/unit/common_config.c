@@ -163,6 +163,10 @@ T_TEST(errors_name_file_and_line)
 		{ "[topic 1]\nticker = btc\x01" "usd\n", "bad.conf:2: ticker: the value is not UTF-8" },
 		{ "[topic 1]\nfallback = 1e50\n", "bad.conf:1: [topic 1] fallback \"1e50\" is neither" },
 		{ "[topic 1]\nfallback = 1.50e-07\n", "write it as 1.50E-7" },
+		/* Topic ids are 32 bits. */
+		{ "[topic 4294967296]\n", "bad.conf:1: [topic 4294967296]: topic id 4294967296 is "
+		    "above the limit 4294967295" },
+		{ "[topic 0]\n", "bad.conf:1: [topic 0]: topic id 0 is not a topic" },
 	};
 	char err[512];
 	size_t i;

@@ -256,6 +256,36 @@ T_TEST(decoder_stays_failed)
 	frame_decoder_free(&d);
 }
 
+/* Topic ids are 32 bits: a payload naming a larger (or negative) one is refused, the limit kept. */
+T_TEST(payload_topic_above_32_bits_refused)
+{
+	static const long long tops[] = { 4294967295LL, 4294967296LL, -1 };
+	struct frame_decoder d;
+	struct frame f;
+	char err[160];
+	unsigned char *buf;
+	size_t len, i;
+	json_t *o;
+
+	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+		o = json_pack("{s:I, s:I}", "topic", (json_int_t)tops[i], "nonce", (json_int_t)5);
+		T_ASSERT(frame_encode(MSG_PREDICT, 0, 1, o, &buf, &len) == 0);
+		json_decref(o);
+		frame_decoder_init(&d);
+		frame_decoder_feed(&d, buf, len);
+		if (i == 0) {
+			T_EQ_INT(frame_decoder_next(&d, &f, err, sizeof(err)), 1);
+			T_EQ_INT(frame_int(&f, "topic", 0), 4294967295LL);
+			frame_free(&f);
+		} else {
+			T_EQ_INT(frame_decoder_next(&d, &f, err, sizeof(err)), -1);
+			T_ASSERT(strstr(err, "4294967295") != NULL);
+		}
+		free(buf);
+		frame_decoder_free(&d);
+	}
+}
+
 int
 main(void)
 {
@@ -268,5 +298,6 @@ main(void)
 	T_RUN(unknown_type_and_flags_refused);
 	T_RUN(truncated_at_eof);
 	T_RUN(decoder_stays_failed);
+	T_RUN(payload_topic_above_32_bits_refused);
 	return t_done();
 }

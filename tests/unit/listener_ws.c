@@ -16,7 +16,7 @@ enum mode { GOOD, BAD_ACCEPT, HTTP_500, HUGE_FRAME, MUTE };
 static struct event_base *base;
 static enum mode mode;
 static int port, nmsg, connected, closed_n;
-static char got[256], why[256], server_got[256];
+static char got[256], why[256], server_got[256], server_host[128];
 
 static void
 srv_read(struct bufferevent *bev, void *arg)
@@ -58,6 +58,8 @@ srv_read(struct bufferevent *bev, void *arg)
 	evbuffer_remove(in, hdr, n);
 	hdr[n] = '\0';
 	key[0] = '\0';
+	if ((k = strstr(hdr, "Host: ")) != NULL && (e = strstr(k, "\r\n")) != NULL)
+		snprintf(server_host, sizeof(server_host), "%.*s", (int)(e - k - 6), k + 6);
 	if ((k = strstr(hdr, "Sec-WebSocket-Key: ")) != NULL && (e = strstr(k, "\r\n")) != NULL)
 		snprintf(key, sizeof(key), "%.*s", (int)(e - k - 19), k + 19);
 	free(hdr);
@@ -194,12 +196,56 @@ T_TEST(mute_server_times_out)
 	T_ASSERT(strstr(why, "timeout") != NULL);
 }
 
+/* An IPv6 literal: connects to the address, keeps the brackets in the Host header only. */
+T_TEST(ipv6_literal)
+{
+	struct sockaddr_in6 sin6;
+	socklen_t sl = sizeof(sin6);
+	struct evconnlistener *l;
+	struct timeval limit = { 5, 0 };
+	struct ws *w;
+	char url[80], host[64];
+
+	base = event_base_new();
+	mode = GOOD;
+	nmsg = connected = closed_n = 0;
+	got[0] = why[0] = server_got[0] = server_host[0] = '\0';
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	l = evconnlistener_new_bind(base, srv_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_REUSEABLE, -1, (struct sockaddr *)&sin6, sizeof(sin6));
+	if (l == NULL) {
+		printf("# skipped: no IPv6 loopback on this machine\n");
+		event_base_free(base);
+		return;
+	}
+	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin6, &sl);
+	snprintf(url, sizeof(url), "ws://[::1]:%d/websocket", ntohs(sin6.sin6_port));
+	snprintf(host, sizeof(host), "[::1]:%d", ntohs(sin6.sin6_port));
+	w = ws_connect(base, url, 2000, on_msg, on_close, NULL);
+	T_ASSERT(w != NULL);
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	ws_free(w);
+	evconnlistener_free(l);
+	while (nsrv_bev > 0)
+		bufferevent_free(srv_bev[--nsrv_bev]);
+	event_base_free(base);
+	T_EQ_INT(connected, 1);
+	T_EQ_STR(server_host, host);
+	T_EQ_STR(got, "hello");
+}
+
 T_TEST(bad_urls)
 {
 	base = event_base_new();
 	T_ASSERT(ws_connect(base, "ftp://x/", 100, on_msg, on_close, NULL) == NULL);
 	T_ASSERT(ws_connect(base, "ws://", 100, on_msg, on_close, NULL) == NULL);
 	T_ASSERT(ws_connect(base, "ws://h:99999/", 100, on_msg, on_close, NULL) == NULL);
+	T_ASSERT(ws_connect(base, "ws://[::1/", 100, on_msg, on_close, NULL) == NULL);
+	T_ASSERT(ws_connect(base, "ws://[]:80/", 100, on_msg, on_close, NULL) == NULL);
+	T_ASSERT(ws_connect(base, "ws://[::1]x/", 100, on_msg, on_close, NULL) == NULL);
 	event_base_free(base);
 }
 
@@ -211,6 +257,7 @@ main(void)
 	T_RUN(http_500);
 	T_RUN(huge_frame_refused);
 	T_RUN(mute_server_times_out);
+	T_RUN(ipv6_literal);
 	T_RUN(bad_urls);
 	return t_done();
 }
