@@ -54,11 +54,11 @@ else
 		conf "$T/a" "$T/pub/run"
 		refuses "run_dir owned by another uid" "$T/a/w.conf" \
 			"run_dir $T/pub/run: is owned by uid $(id -u "$U") ($U), not by us"
-		out=$("$CTL" -c "$T/a/w.conf" status 2>&1); rc=$?
+		out=$(timeout -k 2 20 "$CTL" -c "$T/a/w.conf" status 2>&1); rc=$?
 		diag "$out"
 		check "alloractl status refuses that run_dir with exit 2" test $rc -eq 2
 		check "and names it" sh -c 'echo "$1" | grep -qF "$2"' _ "$out" "$T/pub/run: is owned by uid"
-		out=$("$CTL" -c "$T/a/w.conf" start 2>&1); rc=$?
+		out=$(timeout -k 2 20 "$CTL" -c "$T/a/w.conf" start 2>&1); rc=$?
 		check "alloractl start exits 2 too" test $rc -eq 2
 		check "the target file is still unchanged" unchanged
 	fi
