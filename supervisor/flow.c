@@ -11,6 +11,8 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #ifndef TAILQ_FOREACH_SAFE
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
 	for ((var) = TAILQ_FIRST(head);					\
@@ -111,6 +113,11 @@ known_set(size_t i, int64_t nonce, const char *state)
 
 static struct ledger *ft_ledger(uint32_t);
 static void test_crash_after_ledger_sign(const char *);
+static void test_crash_in_group_commit(size_t);
+static void signed_done(uint32_t, int64_t, uint32_t, const char *, const char *, long long,
+    int);
+static void signed_pending(uint32_t, int64_t, uint32_t, const char *, const char *,
+    long long);
 
 /* Records a state change in the ledger and in the status fields. */
 static int
@@ -399,7 +406,6 @@ on_signed(struct frame *f)
 	const char *txhash = frame_str(f, "txhash"), *tx = frame_str(f, "tx");
 	long long seq = frame_int(f, "sequence", -1);
 	struct work *w = work_find(topic, nonce);
-	struct topic_rt *t = rt_of(topic, NULL);
 	int rc;
 
 	if (txhash == NULL || tx == NULL) {
@@ -415,18 +421,51 @@ on_signed(struct frame *f)
 		return;
 	}
 	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
-	    "txhash", txhash, "tx", tx, "value", w->value), 1);
-	if (rc != 0)
+	    "txhash", txhash, "tx", tx, "value", w->value), 0);
+	if (rc != 0) {
+		signed_done(topic, nonce, f->seq, txhash, tx, seq, 0);
+		return;
+	}
+	/* Group commit: acknowledged once the sync at the end of this loop turn covers it. */
+	signed_pending(topic, nonce, f->seq, txhash, tx, seq);
+}
+
+/*
+ * SIGNED records waiting for the group commit (issue 25): every SIGNED read in one turn of
+ * the event loop is written at once, and one sync (ledger_commit) at the end of the turn
+ * makes them all durable before any of their SIGNED_ACKs goes out.
+ */
+struct pending_ack {
+	TAILQ_ENTRY(pending_ack) entry;
+	uint32_t	 topic;
+	int64_t		 nonce;
+	uint32_t	 seq;
+	char		*txhash, *tx;
+	long long	 sequence;
+};
+static TAILQ_HEAD(, pending_ack) pending_acks = TAILQ_HEAD_INITIALIZER(pending_acks);
+static struct event *commit_ev;
+
+/* The record of a SIGNED is durable (ok) or not: the work and the submitter learn it. */
+static void
+signed_done(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash, const char *tx,
+    long long seq, int ok)
+{
+	struct work *w = work_find(topic, nonce);
+	struct topic_rt *t = rt_of(topic, NULL);
+
+	if (!ok)
 		/* Not durable (ENOSPC, say): no broadcast for this nonce; the next window
 		 * tries again. */
 		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s, s:s}", "topic",
 		    (int)topic, "nonce", (json_int_t)nonce, "reason", "ledger_write_failed",
-		    "error", ledger_error(ft_ledger(topic))), "topic %u nonce %lld: the signed "
-		    "record could not be made durable, not broadcasting it: %s", topic,
-		    (long long)nonce, ledger_error(ft_ledger(topic)));
+		    "error", ft_ledger(topic) ? ledger_error(ft_ledger(topic)) : "no ledger"),
+		    "topic %u nonce %lld: the signed record could not be made durable, not "
+		    "broadcasting it: %s", topic, (long long)nonce, ft_ledger(topic) ?
+		    ledger_error(ft_ledger(topic)) : "no ledger");
 	else if (getenv("AW_TEST_CRASH_AFTER_LEDGER_SIGN") != NULL)
 		test_crash_after_ledger_sign(txhash);
-	if (rc == 0) {
+	if (ok && w != NULL) {
 		set_str(&w->txhash, txhash);
 		set_str(&w->tx, tx);
 		w->sequence = seq;
@@ -434,10 +473,76 @@ on_signed(struct frame *f)
 		if (t != NULL)
 			set_str(&t->last_txhash, txhash);
 	}
-	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
+	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fseq,
 	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
-	    (json_int_t)nonce, "txhash", txhash, "ok", rc == 0, "error",
-	    rc == 0 ? NULL : "ledger write failed"));
+	    (json_int_t)nonce, "txhash", txhash, "ok", ok, "error",
+	    ok ? NULL : "ledger write failed"));
+}
+
+static void
+commit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ledger **ls = xcalloc(sup->ntopics, sizeof(*ls));
+	struct pending_ack *p;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < sup->ntopics; i++)
+		ls[i] = ft[i].ledger;
+	TAILQ_FOREACH(p, &pending_acks, entry)
+		n++;
+	if (getenv("AW_TEST_CRASH_IN_GROUP_COMMIT") != NULL &&
+	    (long)n >= atol(getenv("AW_TEST_CRASH_IN_GROUP_COMMIT")))
+		test_crash_in_group_commit(n);
+	rc = ledger_commit(ls, sup->ntopics);
+	free(ls);
+	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
+		TAILQ_REMOVE(&pending_acks, p, entry);
+		signed_done(p->topic, p->nonce, p->seq, p->txhash, p->tx, p->sequence, rc == 0);
+		free(p->txhash);
+		free(p->tx);
+		free(p);
+	}
+}
+
+static void
+signed_pending(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash,
+    const char *tx, long long seq)
+{
+	struct pending_ack *p = xcalloc(1, sizeof(*p));
+	struct timeval now = { 0, 0 };
+
+	p->topic = topic;
+	p->nonce = nonce;
+	p->seq = fseq;
+	p->txhash = xstrdup(txhash);
+	p->tx = xstrdup(tx);
+	p->sequence = seq;
+	TAILQ_INSERT_TAIL(&pending_acks, p, entry);
+	if (commit_ev == NULL)
+		commit_ev = evtimer_new(sup->base, commit_cb, NULL);
+	if (!evtimer_pending(commit_ev, NULL))
+		evtimer_add(commit_ev, &now);	/* after the other events of this turn */
+}
+
+/*
+ * Test hook (AW_TEST_CRASH_IN_GROUP_COMMIT=N): the supervisor kills itself (SIGKILL) in a
+ * group commit of at least N records, after their write and before the sync and the
+ * SIGNED_ACKs, once per state_dir.
+ */
+static void
+test_crash_in_group_commit(size_t n)
+{
+	char *marker = xasprintf("%s/.test-crash-in-group-commit", sup->conf->state_dir);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	free(marker);
+	if (fd == -1)
+		return;
+	close(fd);
+	log_warnx("AW_TEST_CRASH_IN_GROUP_COMMIT: killing the supervisor in a group commit "
+	    "of %zu records", n);
+	kill(getpid(), SIGKILL);
 }
 
 static struct ledger *
@@ -840,11 +945,22 @@ flow_reload(void)
 void
 flow_free(void)
 {
+	struct pending_ack *p;
 	struct work *w;
 	size_t i;
 
 	while ((w = TAILQ_FIRST(&works)) != NULL)
 		work_free(w);
+	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
+		/* Never acknowledged: never broadcast. */
+		TAILQ_REMOVE(&pending_acks, p, entry);
+		free(p->txhash);
+		free(p->tx);
+		free(p);
+	}
+	if (commit_ev != NULL)
+		event_free(commit_ev);
+	commit_ev = NULL;
 	for (i = 0; i < sup->ntopics && ft != NULL; i++) {
 		ledger_close(ft[i].ledger);
 		json_decref(ft[i].known);

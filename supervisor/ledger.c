@@ -19,6 +19,13 @@
  *   run is never a record and never glues two records together), and counts lines that are
  *   not a record.
  * - When the file is created, its directory is fsync'd so that the new name is durable.
+ * - Group commit (issue 25): records may be written without a sync and made durable
+ *   together by ledger_commit(): one fdatasync for one file, one syncfs(2) for several (the
+ *   ledgers share a file system).  Space is preallocated ahead of the logical end with
+ *   fallocate(FALLOC_FL_KEEP_SIZE) where the file system allows it, so that the sync finds
+ *   the blocks allocated and the file's size (what readers see) stays the logical end; with
+ *   fdatasync the sync writes the data and the size, not the times.  A failed sync cuts
+ *   the file back to where the last sync left it: every record written since is undone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include "util.h"
 
 #define CHUNK		(64 * 1024)
+#define PREALLOC	((off_t)256 * 1024)
 #define MAX_LINE	((size_t)64 << 20)	/* longer "lines" are counted bad and skipped */
 
 struct ledger {
@@ -41,6 +49,8 @@ struct ledger {
 	int		 fd;
 	char		*path;
 	off_t		 end;		/* logical end: after the last complete line */
+	off_t		 synced_end;	/* end at the last successful sync */
+	off_t		 alloc_end;	/* preallocated up to here; -1: not supported */
 	int		 dirty;		/* an undo failed: cut back before the next append */
 	long long	 cut_bytes;	/* what the open cut (a torn tail), -1 none */
 	long long	 cut_offset;
@@ -137,6 +147,7 @@ recover(struct ledger *l, char *err, size_t errlen)
 		return -1;
 	}
 	l->end = s.last_nl_end;
+	l->synced_end = l->end;
 	if (s.tail_start == -1)
 		return 0;	/* clean, or a NUL tail (preallocated or left by a power loss) */
 	/* A torn last line: cut it, saying what it was. */
@@ -159,6 +170,7 @@ recover(struct ledger *l, char *err, size_t errlen)
 	}
 	l->cut_bytes = (long long)(st.st_size - l->end);
 	l->cut_offset = (long long)l->end;
+	l->synced_end = l->end;
 	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:I, s:I, s:s}", "topic",
 	    (int)l->topic, "file", l->path, "cut_bytes", (json_int_t)l->cut_bytes,
 	    "cut_offset", (json_int_t)l->cut_offset, "cut_start", shown),
@@ -232,6 +244,26 @@ ledger_cut_bytes(const struct ledger *l)
 	return l->cut_bytes;
 }
 
+static long long nsyncs;
+
+long long
+ledger_syncs(void)
+{
+	return nsyncs;
+}
+
+/* Space ahead of the logical end, so that appends do not allocate blocks at sync time. */
+static void
+prealloc(struct ledger *l, size_t len)
+{
+	if (l->alloc_end == -1 || l->end + (off_t)len <= l->alloc_end)
+		return;
+	if (fallocate(l->fd, FALLOC_FL_KEEP_SIZE, l->end, PREALLOC + (off_t)len) == 0)
+		l->alloc_end = l->end + PREALLOC + (off_t)len;
+	else if (errno == EOPNOTSUPP || errno == ENOSYS)
+		l->alloc_end = -1;	/* not here: plain appends */
+}
+
 /* Cuts the file back to the logical end after a failed write. */
 static int
 undo(struct ledger *l)
@@ -283,6 +315,7 @@ ledger_append(struct ledger *l, int64_t nonce, const char *state, json_t *fields
 	len = strlen(js);
 	js = xrealloc(js, len + 2);
 	js[len++] = '\n';
+	prealloc(l, len);
 	while (off < len) {
 		n = pwrite(l->fd, js + off, len - off, l->end + (off_t)off);
 		if (n == -1 && errno == EINTR)
@@ -295,12 +328,18 @@ ledger_append(struct ledger *l, int64_t nonce, const char *state, json_t *fields
 		off += (size_t)n;
 	}
 	if (sync) {
-		what = "fsync";
-		if (fsync(l->fd) == -1)
+		what = "fdatasync";
+		nsyncs++;
+		if (fdatasync(l->fd) == -1) {
+			/* Everything since the last sync is in doubt: undo it all. */
+			l->end = l->synced_end;
 			goto fail;
+		}
 	}
 	free(js);
 	l->end += (off_t)len;
+	if (sync)
+		l->synced_end = l->end;
 	return 0;
 fail:
 	saved = errno;
@@ -312,6 +351,59 @@ fail:
 	log_warnx("%s", l->error);
 	errno = saved;
 	return -1;
+}
+
+int
+ledger_commit(struct ledger **ls, size_t n)
+{
+	size_t i, dirty = 0, first = 0;
+	int rc, saved;
+	const char *what;
+
+	for (i = 0; i < n; i++)
+		if (ls[i] != NULL && ls[i]->end != ls[i]->synced_end) {
+			if (dirty++ == 0)
+				first = i;
+		}
+	if (dirty == 0)
+		return 0;
+	nsyncs++;
+	if (dirty == 1) {
+		what = "fdatasync";
+		rc = fdatasync(ls[first]->fd);
+	} else {
+		what = "syncfs";
+		rc = syncfs(ls[first]->fd);
+	}
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			if (ls[i] != NULL)
+				ls[i]->synced_end = ls[i]->end;
+		return 0;
+	}
+	saved = errno;
+	for (i = 0; i < n; i++) {
+		struct ledger *l = ls[i];
+		off_t was;
+
+		if (l == NULL || l->end == l->synced_end)
+			continue;
+		was = l->end;
+		l->end = l->synced_end;
+		snprintf(l->error, sizeof(l->error), "%s: %s failed: %s; the records written "
+		    "since the last sync (%lld bytes) %s offset %lld", l->path, what,
+		    strerror(saved), (long long)(was - l->end), undo(l) == 0 ?
+		    "were cut back to" : "could not be cut back to", (long long)l->end);
+		log_warnx("%s", l->error);
+	}
+	errno = saved;
+	return -1;
+}
+
+int
+ledger_pending(const struct ledger *l)
+{
+	return l != NULL && l->end != l->synced_end;
 }
 
 int

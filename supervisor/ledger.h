@@ -27,6 +27,16 @@ void	 ledger_close(struct ledger *);
  */
 int	 ledger_append(struct ledger *, int64_t nonce, const char *state, json_t *fields,
 	    int sync);
+/*
+ * Group commit: makes every record written without sync to these ledgers durable, with one
+ * fdatasync (one file with unsynced records) or one syncfs (several).  -1 with errno when
+ * it failed: each of those ledgers was cut back to its last sync (ledger_error says so).
+ */
+int	 ledger_commit(struct ledger **, size_t n);
+/* 1 when records were written since the last sync. */
+int	 ledger_pending(const struct ledger *);
+/* fdatasync/syncfs calls made so far by this process's ledgers (for the benchmark). */
+long long ledger_syncs(void);
 /* The last append error ("PATH: ...: No space left on device; cut back to offset N"). */
 const char *ledger_error(const struct ledger *);
 const char *ledger_path(const struct ledger *);
