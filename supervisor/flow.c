@@ -519,6 +519,13 @@ signed_pending(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash,
 	p->tx = xstrdup(tx);
 	p->sequence = seq;
 	TAILQ_INSERT_TAIL(&pending_acks, p, entry);
+	/* Test hook: a wider gather window, so that a test gets a batch of all its windows. */
+	if (getenv("AW_TEST_GROUP_COMMIT_GATHER_MS") != NULL) {
+		long ms = atol(getenv("AW_TEST_GROUP_COMMIT_GATHER_MS"));
+
+		now.tv_sec = ms / 1000;
+		now.tv_usec = ms % 1000 * 1000;
+	}
 	if (commit_ev == NULL)
 		commit_ev = evtimer_new(sup->base, commit_cb, NULL);
 	if (!evtimer_pending(commit_ev, NULL))
