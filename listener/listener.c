@@ -33,7 +33,6 @@ static struct {
 	struct http_client	*http;
 	struct rpc		*rpc;
 	struct ws		*ws;
-	struct ws		*ws_dead;	/* freed from the next loop turn */
 	int			 ws_up;
 	char			 emissions[8];
 	int			 started;
@@ -268,14 +267,25 @@ schedule_reconnect(const char *why)
 	evtimer_add(L.reconnect_ev, &tv);
 }
 
+/* A closed connection, freed from the next loop turn (never from inside its callbacks). */
+static void
+ws_free_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	ws_free(arg);
+}
+
 static void
 ws_closed(struct ws *w, const char *why, void *arg)
 {
+	struct timeval now = { 0, 0 };
 	int was_up = L.ws_up;
 
 	L.ws_up = 0;
-	L.ws_dead = w;
-	L.ws = NULL;
+	/* Each one on its own: several may die before the loop turns (issue 15). */
+	if (event_base_once(L.base, -1, EV_TIMEOUT, ws_free_cb, w, &now) == -1)
+		log_warnx("websocket: cannot schedule freeing a closed connection");
+	if (L.ws == w)
+		L.ws = NULL;
 	if (!was_up && L.nws > 1)
 		L.ws_at = (L.ws_at + 1) % L.nws;	/* never connected: the next endpoint */
 	schedule_reconnect(why);
@@ -376,14 +386,10 @@ silence_status(enum rpc_status st, json_t *result, const char *error, void *arg)
 	silence_reconnect();
 }
 
-/* Every second: free dead connections, the silence watchdog. */
+/* Every second: the silence watchdog. */
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	if (L.ws_dead != NULL) {
-		ws_free(L.ws_dead);
-		L.ws_dead = NULL;
-	}
 	if (L.ws_up && !L.silence_asking &&
 	    mono_s() - L.last_event > (double)L.conf->ws_silence_s) {
 		L.silence_asking = 1;

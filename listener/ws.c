@@ -44,6 +44,7 @@ struct ws {
 	ws_close_fn		 on_close;
 	void			*arg;
 	int			 closed;
+	int			 connecting;	/* inside ws_connect: no on_close */
 	struct timeval		 timeout;
 };
 
@@ -55,6 +56,8 @@ ws_fail(struct ws *w, const char *why)
 	w->closed = 1;
 	if (w->bev != NULL)
 		bufferevent_disable(w->bev, EV_READ | EV_WRITE);
+	if (w->connecting)
+		return;		/* ws_connect frees it and returns NULL */
 	w->on_close(w, why, w->arg);
 }
 
@@ -331,11 +334,14 @@ ws_connect(struct event_base *base, const char *url, long timeout_ms, ws_msg_fn 
 	w->timeout = tv;
 	bufferevent_set_timeouts(w->bev, &w->timeout, &w->timeout);
 	bufferevent_enable(w->bev, EV_READ | EV_WRITE);
+	/* A failure the resolver reports at once must not reach on_close as well. */
+	w->connecting = 1;
 	if (bufferevent_socket_connect_hostname(w->bev, w->dns, AF_UNSPEC, w->host,
-	    w->port) != 0) {
+	    w->port) != 0 || w->closed) {
 		ws_free(w);
 		return NULL;
 	}
+	w->connecting = 0;
 	return w;
 }
 

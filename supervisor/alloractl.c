@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "log.h"
 #include "safefs.h"
+#include "secretenv.h"
 #include "util.h"
 
 static void
@@ -274,6 +275,16 @@ cmd_start(const struct ctl_opts *o, int argc, char **argv)
 		execvp(prog, args);
 		fprintf(stderr, "alloractl: cannot run %s: %s\n", prog, strerror(errno));
 		_exit(1);
+	}
+	{
+		/* The daemon has the mnemonics now; none stays here while we wait. */
+		const char **names = xcalloc(c->nwallets + 1, sizeof(*names));
+		size_t w;
+
+		for (w = 0; w < c->nwallets; w++)
+			names[w] = c->wallets[w].mnemonic_env;
+		secretenv_scrub(names, c->nwallets);
+		free(names);
 	}
 	if (pid == -1 || waitpid(pid, &status, 0) != pid) {
 		fprintf(stderr, "alloractl: starting the daemon: %s\n", strerror(errno));

@@ -22,6 +22,8 @@
 #include "sup.h"
 #include "util.h"
 
+extern char **environ;
+
 static const char *role_names[NROLES] = { "listener", "trainer", "submitter" };
 static const char *state_names[] = { "starting", "running", "backoff", "failed", "stopped" };
 
@@ -77,7 +79,7 @@ child_spawn(struct child *c)
 	int sv[2];
 	pid_t pid;
 	sigset_t all, old;
-	char *argv[4];
+	char *argv[4], **env;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", child_role_name(c->role));
@@ -87,6 +89,7 @@ child_spawn(struct child *c)
 	argv[1] = (char *)"-P";
 	argv[2] = (char *)child_role_name(c->role);
 	argv[3] = NULL;
+	env = secrets_child_env(c->role);	/* never our own environment */
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -125,13 +128,16 @@ child_spawn(struct child *c)
 				wargv[n++] = argv[1];
 				wargv[n++] = argv[2];
 				wargv[n] = NULL;
+				environ = env;
 				execvp(wargv[0], wargv);
 			}
 		}
+		environ = env;
 		execv(sup->self_exe, argv);
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	secrets_child_env_free(env);
 	close(sv[1]);
 	if (pid == -1) {
 		log_warn("%s: fork", child_role_name(c->role));

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "httplimit.h"
 #include "metrics.h"
 #include "sup.h"
 #include "util.h"
@@ -370,6 +371,12 @@ metrics_start(struct event_base *base, const char *listen, char *err, size_t err
 		http = NULL;
 		return -1;
 	}
+	if (httplimit_apply(http, s) == -1) {
+		snprintf(err, errlen, "metrics_listen %s: cannot limit its connections", listen);
+		evhttp_free(http);
+		http = NULL;
+		return -1;
+	}
 	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -405,4 +412,5 @@ metrics_stop(void)
 	if (http != NULL)
 		evhttp_free(http);
 	http = NULL;
+	httplimit_reset();
 }

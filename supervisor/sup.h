@@ -128,6 +128,12 @@ void	 notify_send(const char *);
 void	 notify_status(void);
 long long notify_watchdog_usec(void);
 
+/* secrets.c */
+void	 secrets_harden(void);
+int	 secrets_seal(const struct config *);
+char	**secrets_child_env(enum child_role);
+void	 secrets_child_env_free(char **);
+
 /* status.c */
 json_t	*status_json(void);
 const char *topic_state(const struct topic_rt *);

@@ -229,49 +229,6 @@ watchdog_cb(evutil_socket_t fd, short ev, void *arg)
 	notify_send("WATCHDOG=1");
 }
 
-/* Moves each wallet's mnemonic variable into one sealed memfd for the submitter and wipes
- * it from this process's environment. */
-static void
-seal_mnemonics(void)
-{
-	size_t i;
-	int fd = -1;
-
-	sup->mnemonic_fd = -1;
-	for (i = 0; i < sup->conf->nwallets; i++) {
-		const char *name = sup->conf->wallets[i].mnemonic_env;
-		char *val;
-		size_t len;
-
-		if (name == NULL || (val = getenv(name)) == NULL)
-			continue;
-		if (fd == -1) {
-			fd = memfd_create("allora-mnemonics", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-			if (fd == -1)
-				fatal("memfd_create");
-		}
-		len = strlen(val);
-		if (write(fd, name, strlen(name)) == -1 || write(fd, "=", 1) == -1 ||
-		    write(fd, val, len) == -1 || write(fd, "\n", 1) == -1)
-			fatal("memfd write");
-		{
-			/* Wipe the whole NAME=value string (it is also what
-			 * /proc/<pid>/environ shows), after taking it out of environ. */
-			char *entry = val - strlen(name) - 1;
-			size_t elen = strlen(entry);
-
-			unsetenv(name);
-			secure_clear(entry, elen);
-		}
-	}
-	if (fd != -1) {
-		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-		    F_SEAL_SEAL) == -1)
-			fatal("sealing the mnemonic memfd");
-		sup->mnemonic_fd = fd;
-	}
-}
-
 int
 supervisor_run(struct config *conf, int ready_fd)
 {
@@ -307,7 +264,8 @@ supervisor_run(struct config *conf, int ready_fd)
 		return AW_EX_CONFIG;	/* the state directory is unusable: configuration-class */
 	}
 	log_set_sink(sup_log_sink, NULL);
-	seal_mnemonics();
+	if (sup->mnemonic_fd == -1)
+		sup->mnemonic_fd = secrets_seal(conf);	/* workerd.c did it before detaching */
 	if (pidfile_write(sup->pid_path) == -1) {
 		log_warn("%s", sup->pid_path);
 		write_ready_fd("FAIL cannot write the pid file\n");

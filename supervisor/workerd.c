@@ -195,6 +195,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "-P") == 0)
 		return run_role(argv[2]);
+	/* Before anything secret is read (a .env's MNEMONIC): not dumpable. */
+	secrets_harden();
 	memset(&ov, 0, sizeof(ov));
 	while ((ch = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -251,6 +253,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "allora-workerd: %s\n", err);
 		return rc;
 	}
+	/* Sealed for the submitter and wiped here before the fork: neither the waiting
+	 * parent nor the daemon keeps a mnemonic in its environment. */
+	sup->mnemonic_fd = secrets_seal(conf);
 	if (!conf->foreground) {
 		rc = detach(&ready_fd);
 		if (rc >= 0)

@@ -276,3 +276,30 @@ extpred_url(const char *tmpl, const char *ticker, uint32_t topic, int64_t nonce)
 	}
 	return buf;
 }
+
+/* ---- standard error ---- */
+
+int
+extpred_stderr_take(struct extpred_stderr *e, size_t len)
+{
+	if (e->lines < EXTPRED_STDERR_LINES && e->bytes + len <= EXTPRED_STDERR_BYTES) {
+		e->lines++;
+		e->bytes += len;
+		return 1;
+	}
+	e->dropped_lines++;
+	e->dropped_bytes += len;
+	return 0;
+}
+
+int
+extpred_stderr_report(struct extpred_stderr *e, char *buf, size_t buflen)
+{
+	if (e->reported || e->dropped_lines == 0)
+		return 0;
+	e->reported = 1;
+	snprintf(buf, buflen, "%zu more line%s (%zu bytes) of standard error not logged (at "
+	    "most %d lines and %d bytes a run)", e->dropped_lines, e->dropped_lines == 1 ?
+	    "" : "s", e->dropped_bytes, EXTPRED_STDERR_LINES, EXTPRED_STDERR_BYTES);
+	return 1;
+}

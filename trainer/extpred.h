@@ -37,4 +37,23 @@ int	 extpred_parse_body(const char *body, size_t len, char *out, size_t outlen,
  */
 char	*extpred_url(const char *tmpl, const char *ticker, uint32_t topic, int64_t nonce);
 
+/*
+ * A predictor program's standard error, bounded per run (issue 15): at most
+ * EXTPRED_STDERR_LINES lines and EXTPRED_STDERR_BYTES bytes of it are logged; the rest is
+ * read (so that the program never blocks on a full pipe), counted and reported once.
+ */
+#define EXTPRED_STDERR_LINES	100
+#define EXTPRED_STDERR_BYTES	16384
+
+struct extpred_stderr {
+	size_t	 lines, bytes;			/* logged */
+	size_t	 dropped_lines, dropped_bytes;	/* not logged */
+	int	 reported;
+};
+
+/* 1 when a line of len bytes is to be logged, 0 when it is over the run's budget. */
+int	 extpred_stderr_take(struct extpred_stderr *, size_t len);
+/* Once, when lines were dropped: 1 with what to log in buf; else 0. */
+int	 extpred_stderr_report(struct extpred_stderr *, char *buf, size_t buflen);
+
 #endif

@@ -268,11 +268,15 @@ struct compute {
 	double			 t0;
 	compute_fn		 done;
 	void			*arg;
+	struct extpred_stderr	 errlog;	/* the predictor's stderr, bounded */
 };
+
+static void	report_stderr(struct compute *);
 
 static void
 compute_free(struct compute *k)
 {
+	report_stderr(k);
 	if (k->job != NULL)
 		job_cancel(k->job);
 	if (k->http_id > 0)
@@ -332,10 +336,22 @@ static void
 on_predictor_stderr(const char *line, size_t len, void *arg)
 {
 	struct compute *k = arg;
-	char *e = log_escape(line, len);
+	char *e;
 
+	if (!extpred_stderr_take(&k->errlog, len))
+		return;
+	e = log_escape(line, len);
 	log_warnx("topic %u: predictor: %s", k->topic, e);
 	free(e);
+}
+
+static void
+report_stderr(struct compute *k)
+{
+	char msg[256];
+
+	if (extpred_stderr_report(&k->errlog, msg, sizeof(msg)))
+		log_warnx("topic %u: predictor: %s", k->topic, msg);
 }
 
 static void
@@ -345,6 +361,7 @@ on_predictor_done(const struct job_result *r, void *arg)
 	char why[256];
 
 	k->job = NULL;
+	report_stderr(k);
 	switch (r->end) {
 	case JOB_TIMEOUT:
 		snprintf(why, sizeof(why), "predictor did not answer within %.1f s",

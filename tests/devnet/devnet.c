@@ -94,6 +94,7 @@ static struct {
 	FILE			*record;
 	uint64_t		 rng;
 	double			 drop_ws_every;
+	int			 ws_one_block;	/* close each subscription after one block */
 	double			 http_error_rate;
 	double			 http_429_rate;
 	long			 delay_ms;
@@ -914,6 +915,8 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 		ws_text(c, s);
 		free(s);
 		json_decref(frame);
+		if (D.ws_one_block)
+			c->dead = 1;	/* reaped, closed, at the next block */
 	}
 	json_decref(events);
 }
@@ -1134,6 +1137,7 @@ usage(FILE *fp)
 	    "                     [--drop-ws-every S] [--http-error-rate P] [--http-429-rate P]\n"
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
 	    "                     [--malformed-rate P]\n"
+	    "                     [--ws-one-block]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -1175,6 +1179,7 @@ main(int argc, char **argv)
 		{ "seq-mismatch-once", no_argument, NULL, 'S' },
 		{ "fee-spike-once", no_argument, NULL, 'F' },
 		{ "malformed-rate", required_argument, NULL, 'M' },
+		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1274,6 +1279,9 @@ main(int argc, char **argv)
 			if (parse_long(optarg, 0, 1L << 62, &v) == -1)
 				return bad_arg("--seed", optarg);
 			D.rng = (uint64_t)v * 2654435761ULL + 1;
+			break;
+		case 1015:
+			D.ws_one_block = 1;
 			break;
 		case 'D':
 			if (parse_double(optarg, &dv) == -1 || dv < 0)

@@ -328,6 +328,30 @@ T_TEST(job_function_in_a_forked_copy)
 	T_EQ_STR(g.lines[0], "I from the helper");
 }
 
+T_TEST(stderr_budget_lines_bytes_and_one_report)
+{
+	struct extpred_stderr e;
+	char msg[256];
+	int i, took = 0;
+
+	memset(&e, 0, sizeof(e));
+	T_EQ_INT(extpred_stderr_report(&e, msg, sizeof(msg)), 0);	/* nothing dropped */
+	for (i = 0; i < 150; i++)
+		took += extpred_stderr_take(&e, 10);
+	T_EQ_INT(took, EXTPRED_STDERR_LINES);
+	T_EQ_INT(e.dropped_lines, 150 - EXTPRED_STDERR_LINES);
+	T_EQ_INT(e.dropped_bytes, 10 * (150 - EXTPRED_STDERR_LINES));
+	T_EQ_INT(extpred_stderr_report(&e, msg, sizeof(msg)), 1);
+	T_ASSERT(strstr(msg, "50 more lines (500 bytes)") != NULL);
+	T_EQ_INT(extpred_stderr_report(&e, msg, sizeof(msg)), 0);	/* once */
+
+	memset(&e, 0, sizeof(e));
+	for (i = 0, took = 0; i < 40; i++)
+		took += extpred_stderr_take(&e, 2048);
+	T_EQ_INT(took, EXTPRED_STDERR_BYTES / 2048);
+	T_ASSERT(e.bytes <= EXTPRED_STDERR_BYTES);
+}
+
 int
 main(void)
 {
@@ -346,5 +370,6 @@ main(void)
 	T_RUN(job_exit_with_lingering_descendant);
 	T_RUN(job_function_in_a_forked_copy);
 	T_RUN(job_missing_program);
+	T_RUN(stderr_budget_lines_bytes_and_one_report);
 	return t_done();
 }
