@@ -36,7 +36,7 @@ def load_jsonl(path):
 # The event log's timestamps are taken when the supervisor writes the line (children's
 # events come to it as frames), so each stage ends when the supervisor has handled it.
 STAGES = ("window event -> supervisor", "prediction from the cache",
-          "sign, audit + ledger fsync", "SIGNED_ACK -> broadcast")
+          "sign (audit + ledger writes)", "group-commit syncs, ACK -> broadcast")
 
 
 def ts(s):
