@@ -404,6 +404,10 @@ print_status(json_t *s)
 		    jstr(x, "accepted", b8, 64), missed[0] ? missed : "-");
 		if (json_is_string(json_object_get(x, "reason")))
 			printf("        reason: %s\n", json_string_value(json_object_get(x, "reason")));
+		if (json_integer_value(json_object_get(x, "ledger_bad_lines")) > 0)
+			printf("        ledger: %lld line(s) that are not records were skipped at "
+			    "start\n", (long long)json_integer_value(json_object_get(x,
+			    "ledger_bad_lines")));
 		if (json_is_string(json_object_get(x, "last_txhash")))
 			printf("        last tx %s, %s s since the last accepted submission\n",
 			    json_string_value(json_object_get(x, "last_txhash")),
