@@ -301,6 +301,22 @@ read_file(const char *path, size_t max, size_t *lenp)
 }
 
 char *
+read_file_nofollow(const char *path, size_t max, size_t *lenp)
+{
+	char proc[64], *buf;
+	int fd = safe_open(path, O_RDONLY, 0, NULL, NULL, 0), saved;
+
+	if (fd == -1)
+		return NULL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	buf = read_file(proc, max, lenp);	/* the file just checked, not the name again */
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return buf;
+}
+
+char *
 path_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -35,6 +35,9 @@ int	 mkdir_p(const char *path, mode_t mode);
 int	 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* Reads a whole file (NUL-terminated, max bytes); NULL with errno on failure. */
 char	*read_file(const char *path, size_t max, size_t *lenp);
+/* The same for our state files (cache): opened with safe_open, so never through a symbolic
+ * link and only a regular file (ELOOP, EINVAL). */
+char	*read_file_nofollow(const char *path, size_t max, size_t *lenp);
 /* Directory part of a path (caller frees). */
 char	*path_dirname(const char *path);
 /* path if absolute, else base_dir/path (caller frees). */
