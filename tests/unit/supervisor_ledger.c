@@ -350,6 +350,44 @@ T_TEST(enospc)
 	rmdir(mnt);
 }
 
+/* Group commit (issue 25): records of two ledgers written without a sync share one sync. */
+T_TEST(group_commit)
+{
+	char err[256];
+	struct ledger *ls[3];
+	long long before;
+	json_t *all;
+	long bad;
+	int i;
+
+	ls[0] = ledger_open(dir, 80, err, sizeof(err));
+	ls[1] = ledger_open(dir, 81, err, sizeof(err));
+	ls[2] = NULL;
+	T_ASSERT(ls[0] != NULL && ls[1] != NULL);
+	T_EQ_INT(ledger_commit(ls, 3), 0);
+	before = ledger_syncs();
+	T_EQ_INT(ledger_commit(ls, 3), 0);		/* nothing to sync: no call */
+	T_EQ_INT(ledger_syncs(), before);
+	for (i = 0; i < 5; i++) {
+		T_EQ_INT(ledger_append(ls[0], i, "signed", json_pack("{s:s, s:s}", "txhash", "A",
+		    "tx", "CgE="), 0), 0);
+		T_EQ_INT(ledger_append(ls[1], i, "signed", json_pack("{s:s, s:s}", "txhash", "B",
+		    "tx", "CgE="), 0), 0);
+	}
+	T_ASSERT(ledger_pending(ls[0]) && ledger_pending(ls[1]));
+	T_EQ_INT(ledger_commit(ls, 3), 0);
+	T_EQ_INT(ledger_syncs(), before + 1);		/* one sync for ten records, two files */
+	T_ASSERT(!ledger_pending(ls[0]) && !ledger_pending(ls[1]));
+	T_EQ_INT(ledger_append(ls[1], 9, "seen", NULL, 0), 0);
+	T_EQ_INT(ledger_commit(ls, 3), 0);		/* one file: fdatasync */
+	T_EQ_INT(ledger_syncs(), before + 2);
+	all = ledger_replay(ls[1], &bad, err, sizeof(err));
+	T_ASSERT(all != NULL && bad == 0 && json_object_size(all) == 6);
+	json_decref(all);
+	ledger_close(ls[0]);
+	ledger_close(ls[1]);
+}
+
 int
 main(void)
 {
@@ -363,6 +401,7 @@ main(void)
 	T_RUN(sparse_1_1_gib);
 	T_RUN(not_a_file);
 	T_RUN(enospc);
+	T_RUN(group_commit);
 	rc = t_done();
 	{
 		char *cmd = xasprintf("rm -rf '%s'", dir);
