@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define AW_PROTOCOL_VERSION	1
+#define AW_PROTOCOL_VERSION	2	/* 2: WINDOW_STATUS, SUBMITTED "refused", resolve.txhashes */
 #define FRAME_HDR_LEN		16
 #define FRAME_MAX_PAYLOAD	65536
 
@@ -38,7 +38,10 @@ enum msg_type {
 	MSG_CHILD_STATE = 8,	/* child -> sup: a free-form state object for status */
 
 	/* listener: 200.. */
-	MSG_WINDOW_OPEN = 200,	/* topic, nonce, window_end (or null), source ws|poll */
+	MSG_WINDOW_OPEN = 200,	/* topic, nonce, window_end (or null), source ws|poll,
+				 * confirm: "pending" (ws: WINDOW_STATUS follows) | "open" */
+	MSG_WINDOW_STATUS = 201, /* listener -> sup: topic, nonce, state open|not_open|no_answer
+				 * (IsWorkerNonceUnfulfilled for a nonce heard on the ws) */
 
 	/* trainer: 300.. */
 	MSG_PREDICT = 300,	/* sup -> trainer: topic, nonce, deadline_ms */

@@ -16,6 +16,7 @@ struct rpc {
 	long			 next_id;
 	size_t			 inflight;	/* calls not finished yet */
 	int			 freed;		/* rpc_free() called: gone with the last call */
+	size_t			 last_tried;	/* endpoints the finishing call was sent to */
 };
 
 struct call {
@@ -64,6 +65,12 @@ rpc_free(struct rpc *r)
 		rpc_destroy(r);
 }
 
+size_t
+rpc_last_tried(struct rpc *r)
+{
+	return r->last_tried;
+}
+
 const char *
 rpc_endpoint(struct rpc *r)
 {
@@ -77,6 +84,7 @@ finish(struct call *c, enum rpc_status st, json_t *result, const char *err)
 {
 	struct rpc *r = c->rpc;
 
+	r->last_tried = c->tried;
 	c->cb(st, result, err, c->arg);
 	free(c->body);
 	free(c);

@@ -28,6 +28,12 @@ void	 rpc_free(struct rpc *);
 /* params is stolen (NULL = {}).  Returns 0, or -1 when the request could not start. */
 int	 rpc_call(struct rpc *, const char *method, json_t *params, rpc_cb, void *arg);
 const char *rpc_endpoint(struct rpc *);	/* the preferred endpoint */
+/*
+ * Inside a callback: how many endpoints that call was sent to.  More than 1 means an
+ * earlier endpoint failed in transport or with 429/5xx after perhaps processing it (a
+ * broadcast's outcome is then unknown whatever the last endpoint said).
+ */
+size_t	 rpc_last_tried(struct rpc *);
 
 /* abci_query: the response's code, log, value (decoded from base64) and height. */
 struct abci_result {

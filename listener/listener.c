@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "confirm.h"
 #include "events.h"
 #include "frame.h"
 #include "http.h"
@@ -136,10 +137,14 @@ report(uint32_t topic, int64_t nonce, int64_t end, const char *source)
 		L.nseen++;
 	L.reported++;
 	/* height and block_ms let the supervisor keep the prediction inside the window. */
-	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s, s:I, s:i}",
+	child_send(MSG_WINDOW_OPEN, topic, 0, json_pack("{s:i, s:I, s:o, s:s, s:I, s:i, s:s}",
 	    "topic", (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
 	    json_integer(end) : json_null(), "source", source, "height",
-	    (json_int_t)L.ws_height, "block_ms", (int)L.block_ms));
+	    (json_int_t)L.ws_height, "block_ms", (int)L.block_ms, "confirm",
+	    strcmp(source, "ws") == 0 ? "pending" : "open"));
+	/* The websocket is believed as far as the chain's query agrees (confirm.c). */
+	if (strcmp(source, "ws") == 0)
+		confirm_window(topic, nonce);
 	log_event(LOG_LVL_INFO, "window_open", json_pack("{s:i, s:I, s:o, s:s}", "topic",
 	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
 	    json_null(), "source", source), "Submission window opened (nonce=%lld)",
@@ -495,6 +500,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		L.conf = c;
 		L.http = http_client_new(L.base);
 		L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
+		confirm_init(L.base, &L.rpc, L.emissions);
 		set_ws_urls(c);
 		L.poll_ev = event_new(L.base, -1, EV_PERSIST, poll_cb, NULL);
 		L.tick_ev = event_new(L.base, -1, EV_PERSIST, tick_cb, NULL);

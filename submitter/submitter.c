@@ -6,6 +6,10 @@
  * Transactions of one wallet are serialised.  Chain errors are recovered as PROTOCOL.md §4.6
  * says: sequence mismatch (resync from "expected N", retry at once), insufficient fee
  * (retry at the required fee up to max_fee), out of gas (re-simulate), and so on.
+ * A broadcast whose outcome is unknown makes the transaction "maybe included" (issue 13):
+ * only its identical bytes are sent again, it is looked up by hash (tx, unconfirmed_txs)
+ * in resolution rounds until found or its window closed, and the nonce is signed again
+ * only under outcome_may_resign()'s two rules (outcome.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@
 #include "keyfile.h"
 #include "keys.h"
 #include "log.h"
+#include "outcome.h"
 #include "proc.h"
 #include "query.pb-c.h"
 #include "roles.h"
@@ -45,10 +50,14 @@
 #define RETRY_MS		500
 #define MAX_ATTEMPTS		6
 #define NO_END_GIVE_UP_S	180
+#define MAX_HASHES		8
+#define MEMPOOL_EVERY		5	/* confirmation rounds between two mempool checks */
 
 enum jstate {
-	J_QUEUED, J_ACCOUNT, J_SIMULATE, J_WAIT_ACK, J_BROADCAST, J_CONFIRM, J_RESOLVE, J_DONE
+	J_QUEUED, J_ACCOUNT, J_SIMULATE, J_WAIT_ACK, J_BROADCAST, J_CONFIRM, J_UNKNOWN, J_DONE
 };
+
+enum rstep { RS_NONE, RS_STATUS, RS_TX, RS_MEMPOOL, RS_ACCOUNT };
 
 struct wallet;
 
@@ -74,6 +83,23 @@ struct job {
 	int		 dry_sim;	/* dry run: the simulation is all */
 	int		 acked;		/* SIGNED_ACK ok received for this hash */
 	int		 audited;	/* its audit line is on disk */
+	/* Issue 13: what is known about the transaction(s) of this nonce. */
+	int		 maybe;		/* the current bytes may be in a mempool or included */
+	int		 in_mempool;	/* seen in a mempool (CheckTx, cache, unconfirmed_txs) */
+	int		 released;	/* the wallet's next job was let go */
+	int		 told_broadcast;	/* SUBMITTED "broadcast" sent */
+	char		 hashes[MAX_HASHES][65];	/* every tx signed for this nonce */
+	int		 nhashes;
+	int64_t		 bcast_height;	/* a height known after the last broadcast not
+					   refused (0 until a status answer after it) */
+	int		 bcast_pending;	/* bcast_height is to come from the next status */
+	int		 chain_seq_known;
+	uint64_t	 chain_seq;
+	int64_t		 seq_change_height;
+	/* the resolution round in progress (one request in flight at a time) */
+	enum rstep	 rstep;
+	int		 ridx, rnotfound, rfail, rmempool, rounds;
+	int64_t		 rheight;
 };
 
 TAILQ_HEAD(jobq, job);
@@ -110,6 +136,7 @@ static struct {
 	int			 memfd;		/* the sealed mnemonics of the environment, -1 */
 	int64_t			 height;	/* latest known block height */
 	double			 height_at;
+	int			 no_mempool_query;	/* the node has no unconfirmed_txs */
 } S;
 
 static void	job_step(struct job *);
@@ -168,7 +195,7 @@ in_flight(void)
 
 	for (i = 0; i < S.nwallets; i++)
 		TAILQ_FOREACH(j, &S.wallets[i].queue, entry)
-			if (j->st == J_BROADCAST || j->st == J_CONFIRM || j->st == J_RESOLVE)
+			if (j->st == J_BROADCAST || j->st == J_CONFIRM || j->st == J_UNKNOWN)
 				return 1;
 	return 0;
 }
@@ -393,9 +420,12 @@ static void
 audit_done(void *arg, int ok, const char *err)
 {
 	struct audit_ctx *c = arg;
-	struct job *j = c->w->active;
+	struct job *j;
 
-	if (j != NULL && j->st == J_WAIT_ACK && strcmp(j->hash, c->hash) == 0) {
+	TAILQ_FOREACH(j, &c->w->queue, entry)
+		if (j->st == J_WAIT_ACK && strcmp(j->hash, c->hash) == 0)
+			break;
+	if (j != NULL) {
 		if (!ok)
 			/* Never broadcast a signature the key holder has no record of. */
 			job_finish(j, "missed", -1, 0, "audit_failed", err, 0, 0);
@@ -770,6 +800,22 @@ simulate(struct job *j)
 	tx_out_free(&out);
 }
 
+static void
+remember_hash(struct job *j, const char *hash)
+{
+	int i;
+
+	for (i = 0; i < j->nhashes; i++)
+		if (strcmp(j->hashes[i], hash) == 0)
+			return;
+	if (j->nhashes == MAX_HASHES) {
+		/* Keep the first ones: the oldest is the likeliest to have landed. */
+		memmove(j->hashes[1], j->hashes[2], (MAX_HASHES - 2) * sizeof(j->hashes[0]));
+		j->nhashes--;
+	}
+	snprintf(j->hashes[j->nhashes++], sizeof(j->hashes[0]), "%s", hash);
+}
+
 /* Signs and asks the supervisor to record it (SIGNED); the broadcast waits for the ACK. */
 static void
 sign_and_record(struct job *j)
@@ -799,6 +845,9 @@ sign_and_record(struct job *j)
 	out.base64 = NULL;
 	memcpy(j->hash, out.hash, sizeof(j->hash));
 	tx_out_free(&out);
+	remember_hash(j, j->hash);
+	j->maybe = 0;
+	j->in_mempool = 0;
 	audit(j->w, j);
 	j->st = J_WAIT_ACK;
 	child_send(MSG_SIGNED, j->topic, 0, json_pack("{s:i, s:I, s:I, s:s, s:s, s:s}", "topic",
@@ -811,120 +860,414 @@ sign_and_record(struct job *j)
 	    " uallo, tx %s)", j->value, j->topic, (long long)j->nonce, j->seq, j->fee, j->hash);
 }
 
+/* ---- outcomes: confirmation and resolution rounds (issue 13) ---- */
+
+static void	round_start(struct job *);
+static void	round_next(struct job *);
+
 static void
-confirm_done(enum rpc_status st, json_t *result, const char *error, void *arg)
+warn_event(struct job *j, const char *reason, const char *fmt, const char *detail)
 {
-	struct job *j = arg;
-	json_t *txr;
-	long code;
-	int64_t height;
-	const char *log, *cs, *hs;
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s, s:s?, s:s}",
+	    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "reason", reason, "txhash",
+	    j->hash, "detail", detail, "wallet", j->w->name), fmt, j->topic,
+	    (long long)j->nonce, j->hash, detail ? detail : "");
+}
 
-	if (j->st != J_CONFIRM && j->st != J_RESOLVE)
-		return;
-	if (st == RPC_OK) {
-		txr = json_object_get(result, "tx_result");
-		code = json_is_integer(json_object_get(txr, "code")) ?
-		    (long)json_integer_value(json_object_get(txr, "code")) : 0;
-		log = json_string_value(json_object_get(txr, "log"));
-		cs = json_string_value(json_object_get(txr, "codespace"));
-		hs = json_string_value(json_object_get(result, "height"));
-		height = hs ? atoll(hs) : json_integer_value(json_object_get(result, "height"));
-		if (code == 0) {
-			child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:I}",
-			    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash,
-			    "outcome", "included", "height", (json_int_t)height));
-			struct wallet *w = j->w;
+/*
+ * Lets the wallet's next job go (once): at the next sequence when this transaction is
+ * known to be in a mempool or included, else after re-reading the account.
+ */
+static void
+release_wallet(struct job *j, int known)
+{
+	struct wallet *w = j->w;
 
-			job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);	/* frees j */
-			query_balance(w);
-			return;
-		}
-		if (!final_error(j, code, cs, log, height))
-			job_finish(j, "rejected", code, height, "chain_error", log, 0, 0);
+	if (known && w->sequence <= j->seq)
+		w->sequence = j->seq + 1;
+	if (j->released)
 		return;
+	if (!known)
+		w->have_account = 0;
+	j->released = 1;
+	if (w->active == j) {
+		w->active = NULL;
+		wallet_next(w);
 	}
-	if (st == RPC_ERROR && !has(error, "not found"))
-		log_debug("tx %s: %s", j->hash, error);
-	if (j->st == J_RESOLVE) {
-		/* Not on the chain: send the same bytes again. */
-		log_info("topic %u nonce %lld: tx %s signed before a restart is not on the chain; "
-		    "broadcasting the same bytes", j->topic, (long long)j->nonce, j->hash);
-		broadcast(j);
-		return;
-	}
-	refresh_height();
-	if (window_over(j)) {
-		job_finish(j, "missed", 30, S.height, "window_closed",
-		    "the transaction was not included before the window closed", 0, 0);
-		return;
-	}
-	job_timer(j, CONFIRM_MS);
 }
 
 static void
-query_tx(struct job *j)
+mark_in_mempool(struct job *j)
+{
+	if (!j->told_broadcast) {
+		j->told_broadcast = 1;
+		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s}", "topic",
+		    (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash, "outcome",
+		    "broadcast"));
+	}
+	j->in_mempool = 1;
+	j->bcast_height = 0;
+	j->bcast_pending = 1;
+	j->st = J_CONFIRM;
+	j->rounds = 0;
+	job_timer(j, CONFIRM_MS);
+	/*
+	 * In the mempool with its sequence: the wallet's next transaction can be signed now
+	 * (sequence + 1) while this one is confirmed, as the reference clients do.
+	 */
+	release_wallet(j, 1);
+}
+
+/* Is the window over at HEIGHT, with a block of margin for the node's tx index? */
+static int
+window_closed_at(struct job *j, int64_t height)
+{
+	if (j->window_end > 0)
+		return height > j->window_end + 1;
+	return mono_s() - j->started > NO_END_GIVE_UP_S;
+}
+
+/* A `tx` answer that found one of our hashes: the outcome. */
+static void
+tx_found(struct job *j, const char *hash, json_t *result)
+{
+	json_t *txr = json_object_get(result, "tx_result");
+	long code = json_is_integer(json_object_get(txr, "code")) ?
+	    (long)json_integer_value(json_object_get(txr, "code")) : 0;
+	const char *log = json_string_value(json_object_get(txr, "log"));
+	const char *cs = json_string_value(json_object_get(txr, "codespace"));
+	const char *hs = json_string_value(json_object_get(result, "height"));
+	int64_t height = hs ? atoll(hs) : json_integer_value(json_object_get(result, "height"));
+	struct wallet *w = j->w;
+
+	snprintf(j->hash, sizeof(j->hash), "%s", hash);
+	release_wallet(j, 1);
+	if (code == 0) {
+		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:I}",
+		    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash,
+		    "outcome", "included", "height", (json_int_t)height));
+		job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);	/* frees j */
+		query_balance(w);
+		return;
+	}
+	if (!final_error(j, code, cs, log, height))
+		job_finish(j, "rejected", code, height, "chain_error", log, 0, 0);
+}
+
+static void
+round_status_done(enum rpc_status st, json_t *result, const char *error, void *arg)
+{
+	struct job *j = arg;
+	const char *h = json_string_value(json_object_get(json_object_get(result, "sync_info"),
+	    "latest_block_height"));
+
+	j->rheight = -1;
+	if (st == RPC_OK && h != NULL && atoll(h) > 0) {
+		j->rheight = atoll(h);
+		if (j->rheight > S.height) {
+			S.height = j->rheight;
+			S.height_at = mono_s();
+		}
+		if (j->bcast_pending) {
+			/* Asked after the broadcast's answer: at least its height. */
+			j->bcast_height = j->rheight;
+			j->bcast_pending = 0;
+		}
+	} else
+		j->rfail = 1;
+	j->rstep = RS_TX;
+	round_next(j);
+}
+
+static void
+round_tx_done(enum rpc_status st, json_t *result, const char *error, void *arg)
+{
+	struct job *j = arg;
+	json_t *txr = json_object_get(result, "tx_result");
+	const char *hash = j->hashes[j->ridx];
+
+	if (st == RPC_OK) {
+		/* An earlier signature delivered with an error does not decide this nonce. */
+		if (strcmp(hash, j->hash) == 0 || !json_is_integer(json_object_get(txr, "code")) ||
+		    json_integer_value(json_object_get(txr, "code")) == 0) {
+			j->rstep = RS_NONE;
+			tx_found(j, hash, result);
+			return;
+		}
+		j->rnotfound++;
+	} else if (st == RPC_ERROR && rpc_tx_not_found(error))
+		j->rnotfound++;
+	else
+		j->rfail = 1;
+	j->ridx++;
+	round_next(j);
+}
+
+static void
+round_mempool_done(enum rpc_status st, json_t *result, const char *error, void *arg)
+{
+	struct job *j = arg;
+	json_t *txs = json_object_get(result, "txs"), *t;
+	size_t i;
+	int k;
+
+	j->rmempool = -1;
+	if (st == RPC_OK && (json_is_array(txs) || json_is_null(txs) || txs == NULL)) {
+		j->rmempool = 0;
+		json_array_foreach(txs, i, t) {
+			const char *b = json_string_value(t);
+			unsigned char *raw;
+			size_t n;
+			char hex[65];
+
+			if (b == NULL || base64_decode(b, strlen(b), &raw, &n) == -1)
+				continue;
+			tx_hash_hex(raw, n, hex);
+			free(raw);
+			for (k = 0; k < j->nhashes; k++)
+				if (strcasecmp(hex, j->hashes[k]) == 0)
+					j->rmempool = 1;
+		}
+	} else if (st == RPC_ERROR && has(error, "method not found")) {
+		if (!S.no_mempool_query)
+			log_info("the node offers no unconfirmed_txs: transactions are looked up "
+			    "by hash only");
+		S.no_mempool_query = 1;
+	}
+	j->rstep = RS_ACCOUNT;
+	round_next(j);
+}
+
+static void
+round_account_done(enum rpc_status st, const struct abci_result *a, const char *error,
+    void *arg)
+{
+	struct job *j = arg;
+	Awq__QueryAccountInfoResponse *r;
+	struct resolve_facts f;
+	enum resign_rule rule;
+	char *d;
+
+	if (st == RPC_OK && a->code == 0 &&
+	    (r = awq__query_account_info_response__unpack(NULL, a->value_len, a->value)) != NULL) {
+		if (r->info != NULL) {
+			j->chain_seq_known = 1;
+			j->chain_seq = r->info->sequence;
+			if (j->chain_seq > j->seq && j->seq_change_height == 0)
+				j->seq_change_height = a->height > 0 ? a->height : S.height;
+		}
+		awq__query_account_info_response__free_unpacked(r, NULL);
+	}
+	j->rstep = RS_NONE;
+	memset(&f, 0, sizeof(f));
+	f.our_seq = j->seq;
+	f.lookups_not_found = !j->rfail && j->rnotfound == j->nhashes;
+	f.lookup_height = j->rheight;
+	f.chain_seq_known = j->chain_seq_known;
+	f.chain_seq = j->chain_seq;
+	f.seq_change_height = j->seq_change_height;
+	f.mempool_checked = j->rmempool >= 0;
+	f.in_mempool = j->rmempool == 1;
+	f.last_bcast_height = j->bcast_height;
+	rule = outcome_may_resign(&f);
+	if (rule != RESIGN_NO) {
+		d = rule == RESIGN_SEQ_PASSED ? xasprintf("the account's sequence on chain is %"
+		    PRIu64 ", past ours (%" PRIu64 "), and no transaction of this nonce is on the "
+		    "chain at height %lld", j->chain_seq, j->seq, (long long)j->rheight) :
+		    xasprintf("our sequence %" PRIu64 " is unused on chain (%" PRIu64 "), the "
+		    "transaction is in no mempool and blocks were committed since it was sent "
+		    "(height %lld, then %lld)", j->seq, j->chain_seq, (long long)j->bcast_height,
+		    (long long)j->rheight);
+		warn_event(j, rule == RESIGN_SEQ_PASSED ? "resign_sequence_passed" :
+		    "resign_dropped", "topic %u nonce %lld: tx %s can no longer be included; "
+		    "signing again: %s", d);
+		free(d);
+		j->w->sequence = j->chain_seq;
+		j->w->have_account = 1;
+		j->seq_change_height = 0;
+		if (j->gas == 0) {
+			/* Resolved from the ledger after a restart: the gas is not known. */
+			size_t ti = topic_index(j->topic);
+
+			set_fee(j, S.conf->gas_limit > 0 ? (uint64_t)S.conf->gas_limit :
+			    ti != (size_t)-1 && S.topic_gas[ti] > 0 ? S.topic_gas[ti] : DEFAULT_GAS);
+		}
+		j->bcast_height = 0;
+		j->st = J_WAIT_ACK;
+		sign_and_record(j);
+		return;
+	}
+	/*
+	 * Not found anywhere after a whole round: the wallet's next job goes now (at the
+	 * sequence the chain says), and the identical bytes are sent again (always allowed).
+	 */
+	release_wallet(j, 0);
+	broadcast(j);
+}
+
+/* The next request of the round in progress. */
+static void
+round_next(struct job *j)
 {
 	uint8_t h[32];
 	unsigned char *raw;
 	size_t n;
 	char *b64;
 
-	if (hex_decode(j->hash, &raw, &n) == -1 || n != 32)
+	switch (j->rstep) {
+	case RS_TX:
+		while (j->ridx < j->nhashes) {
+			if (hex_decode(j->hashes[j->ridx], &raw, &n) == 0 && n == 32) {
+				memcpy(h, raw, 32);
+				free(raw);
+				b64 = base64_encode(h, 32);
+				rpc_call(S.rpc, "tx", json_pack("{s:s, s:b}", "hash", b64, "prove",
+				    0), round_tx_done, j);
+				free(b64);
+				return;
+			}
+			free(raw);
+			j->ridx++;
+			j->rfail = 1;
+		}
+		j->rounds++;
+		if (j->rnotfound == j->nhashes && !j->rfail && j->rheight > 0 &&
+		    window_closed_at(j, j->rheight)) {
+			j->rstep = RS_NONE;
+			job_finish(j, "missed", 30, j->rheight, "window_closed", j->maybe ?
+			    "the transaction was not found on the chain by the window's end "
+			    "(it can no longer be included)" : "the transaction was not included "
+			    "before the window closed", 0, 0);
+			return;
+		}
+		if (j->st == J_CONFIRM && (S.no_mempool_query || j->rounds % MEMPOOL_EVERY != 0)) {
+			j->rstep = RS_NONE;
+			job_timer(j, CONFIRM_MS);
+			return;
+		}
+		j->rstep = RS_MEMPOOL;
+		if (S.no_mempool_query) {
+			round_mempool_done(RPC_ERROR, NULL, "method not found", j);
+			return;
+		}
+		rpc_call(S.rpc, "unconfirmed_txs", json_pack("{s:i}", "limit", 100),
+		    round_mempool_done, j);
 		return;
-	memcpy(h, raw, 32);
-	free(raw);
-	b64 = base64_encode(h, 32);
-	rpc_call(S.rpc, "tx", json_pack("{s:s, s:b}", "hash", b64, "prove", 0), confirm_done, j);
-	free(b64);
+	case RS_ACCOUNT:
+		if (j->rmempool == 1) {
+			j->rstep = RS_NONE;
+			if (j->st != J_CONFIRM)
+				log_info("topic %u nonce %lld: tx %s is in the node's mempool",
+				    j->topic, (long long)j->nonce, j->hash);
+			mark_in_mempool(j);
+			return;
+		}
+		if (j->st == J_CONFIRM) {
+			if (j->rmempool == 0 && j->rnotfound == j->nhashes && !j->rfail) {
+				/* Dropped from the mempool, not included: the same bytes again
+				 * first; the rounds after their answer decide. */
+				j->maybe = 1;
+				j->rstep = RS_NONE;
+				warn_event(j, "tx_dropped", "topic %u nonce %lld: tx %s is neither "
+				    "on the chain nor in the mempool; broadcasting the same bytes "
+				    "again%s", NULL);
+				broadcast(j);
+				return;
+			} else {
+				j->rstep = RS_NONE;
+				job_timer(j, CONFIRM_MS);
+				return;
+			}
+		}
+		{
+			Awq__QueryAccountInfoRequest req = AWQ__QUERY_ACCOUNT_INFO_REQUEST__INIT;
+			uint8_t buf[128];
+
+			req.address = j->w->address;
+			n = awq__query_account_info_request__pack(&req, buf);
+			rpc_abci_query(S.rpc, "/cosmos.auth.v1beta1.Query/AccountInfo", buf, n,
+			    round_account_done, j);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+/* One round: the height, then every hash by `tx`, then (maybe) the mempool, the account. */
+static void
+round_start(struct job *j)
+{
+	if (j->rstep != RS_NONE)
+		return;		/* one at a time */
+	j->rstep = RS_STATUS;
+	j->ridx = 0;
+	j->rnotfound = 0;
+	j->rfail = 0;
+	j->rmempool = -1;
+	j->rheight = -1;
+	rpc_call(S.rpc, "status", NULL, round_status_done, j);
 }
 
 static void
 broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 {
 	struct job *j = arg;
-	long code;
-	const char *log, *cs;
+	long code = 0;
+	const char *log = NULL, *cs = NULL;
 	long long n;
+	struct bcast_answer a;
 
 	if (j->st != J_BROADCAST)
 		return;
-	if (st != RPC_OK) {
-		/* Unknown whether it reached a mempool: only ever resend the same bytes. */
-		log_warnx("broadcast of tx %s: %s; retrying the same transaction", j->hash, error);
-		if (window_over(j)) {
-			job_finish(j, "missed", -1, S.height, "rpc_unreachable", error, 0, 0);
-			return;
-		}
-		refresh_height();
-		job_timer(j, RETRY_MS);
+	if (st == RPC_OK) {
+		code = json_is_integer(json_object_get(result, "code")) ?
+		    (long)json_integer_value(json_object_get(result, "code")) : 0;
+		log = json_string_value(json_object_get(result, "log"));
+		cs = json_string_value(json_object_get(result, "codespace"));
+	}
+	outcome_classify(st, code, cs, log, error, j->seq, &a);
+	if (rpc_last_tried(S.rpc) > 1 && a.cls == BC_REJECTED)
+		/* An endpoint before this one may have processed it. */
+		j->maybe = 1;
+	if (a.cls == BC_IN_MEMPOOL) {
+		if (strcmp(a.reason, "broadcast") != 0)
+			warn_event(j, a.reason, "topic %u nonce %lld: tx %s: the node already has "
+			    "these bytes%s; looking the transaction up by hash", strcmp(a.reason,
+			    "tx_in_cache") == 0 ? " (mempool cache)" : " (mempool)");
+		mark_in_mempool(j);
 		return;
 	}
-	code = json_is_integer(json_object_get(result, "code")) ?
-	    (long)json_integer_value(json_object_get(result, "code")) : 0;
-	log = json_string_value(json_object_get(result, "log"));
-	cs = json_string_value(json_object_get(result, "codespace"));
-	if (code == 0 || (code == 19 && (cs == NULL || strcmp(cs, "sdk") == 0 || *cs == '\0'))) {
-		j->w->sequence = j->seq + 1;
-		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s}", "topic",
-		    (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash, "outcome",
-		    "broadcast"));
-		j->st = J_CONFIRM;
+	if (a.cls == BC_UNKNOWN) {
+		char *d = st == RPC_OK ? xasprintf(": %s", log ? log : "") :
+		    xasprintf(": %s", error ? error : "");
+
+		j->bcast_height = 0;
+		j->bcast_pending = 1;
+		if (!j->maybe || strcmp(a.reason, "sequence_passed") == 0)
+			warn_event(j, a.reason, strcmp(a.reason, "sequence_passed") == 0 ?
+			    "topic %u nonce %lld: tx %s may be included (the account's sequence is "
+			    "past ours%s); looking the transaction up by hash" :
+			    "topic %u nonce %lld: broadcast answer lost for tx %s%s; looking the "
+			    "transaction up by hash", d);
+		free(d);
+		j->maybe = 1;
+		j->st = J_UNKNOWN;
 		job_timer(j, CONFIRM_MS);
-		/*
-		 * In the mempool with its sequence: the wallet's next transaction can be
-		 * signed now (sequence + 1) while this one is confirmed, as the reference
-		 * clients do.  Should this one never be included, the next CheckTx says
-		 * "sequence mismatch, expected N" and the wallet resyncs.
-		 */
-		if (j->w->active == j) {
-			j->w->active = NULL;
-			wallet_next(j->w);
-		}
 		return;
 	}
-	/* Rejected at CheckTx: this transaction can never be included; a replacement may be
-	 * built. */
+	if (j->maybe) {
+		/*
+		 * The identical bytes refused now say nothing about an earlier broadcast of
+		 * them: the resolution rounds decide (outcome_may_resign).
+		 */
+		log_debug("tx %s refused at CheckTx (%ld: %s) while maybe included", j->hash,
+		    code, log ? log : "");
+		j->st = J_UNKNOWN;
+		job_timer(j, CONFIRM_MS);
+		return;
+	}
+	/* Rejected at CheckTx, never seen by any node: a replacement may be built. */
 	j->attempts++;
 	if (j->attempts > MAX_ATTEMPTS) {
 		job_finish(j, "rejected", code, 0, "too_many_attempts", log, 0, 0);
@@ -984,7 +1327,15 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 static void
 broadcast(struct job *j)
 {
+	if (S.conf->dry_run) {
+		/* Never reached (the supervisor sends nothing to sign or resolve); a guard. */
+		log_warnx("dry run: tx %s of topic %u nonce %lld is not broadcast", j->hash,
+		    j->topic, (long long)j->nonce);
+		job_finish(j, "missed", 0, 0, "dry_run", "dry run: nothing is broadcast", 0, 0);
+		return;
+	}
 	j->st = J_BROADCAST;
+	refresh_height();
 	rpc_call(S.rpc, "broadcast_tx_sync", json_pack("{s:s}", "tx", j->b64), broadcast_done, j);
 }
 
@@ -1022,8 +1373,9 @@ job_step(struct job *j)
 			return;
 		}
 		if (j->resolving) {
-			j->st = J_RESOLVE;
-			query_tx(j);
+			/* Signed before a restart: maybe included; never signed anew here. */
+			j->st = J_UNKNOWN;
+			round_start(j);
 			return;
 		}
 		if (!w->have_account) {
@@ -1062,8 +1414,8 @@ job_step(struct job *j)
 		broadcast(j);
 		return;
 	case J_CONFIRM:
-	case J_RESOLVE:
-		query_tx(j);
+	case J_UNKNOWN:
+		round_start(j);
 		return;
 	case J_SIMULATE:
 		simulate(j);
@@ -1104,9 +1456,19 @@ on_submit(struct frame *f)
 
 	if (ct == NULL || nonce <= 0 || value == NULL || wname == NULL ||
 	    strcmp(ct->wallet, wname) != 0 || (w = wallet_by_name(wname)) == NULL) {
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s}", "topic", (int)topic,
-		    "reason", "refused"), "refusing to sign for topic %u with wallet %s: not a "
-		    "(wallet, topic) pair of the configuration", topic, wname ? wname : "?");
+		const char *why = ct == NULL ? "the topic is not in the submitter's configuration" :
+		    nonce <= 0 || value == NULL || wname == NULL ? "the request lacks a nonce, a "
+		    "value or a wallet" : strcmp(ct->wallet, wname) != 0 ? "the topic is bound to "
+		    "another wallet in the submitter's configuration" : "the submitter has not "
+		    "loaded that wallet (it loads its wallets when it starts)";
+
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic", (int)topic,
+		    "reason", "refused", "detail", why), "refusing to sign for topic %u with wallet "
+		    "%s: %s", topic, wname ? wname : "?", why);
+		/* Always an answer: the supervisor keeps the work and tells why at the close. */
+		child_send(MSG_SUBMITTED, topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:s}",
+		    "topic", (int)topic, "nonce", (json_int_t)nonce, "outcome", "refused",
+		    "reason", "submitter_refused", "error", why));
 		return;
 	}
 	for (i = 0; i < S.nwallets; i++) {
@@ -1137,12 +1499,27 @@ on_submit(struct frame *f)
 		const char *tx = json_string_value(json_object_get(res, "tx"));
 
 		if (base64_decode(tx, strlen(tx), &raw, &n) == 0) {
+			json_t *hs = json_object_get(res, "txhashes"), *h;
+			size_t k;
+
 			j->raw = raw;
 			j->rawlen = n;
 			j->b64 = xstrdup(tx);
 			tx_hash_hex(raw, n, j->hash);
 			j->seq = (uint64_t)json_integer_value(json_object_get(res, "sequence"));
 			j->resolving = 1;
+			j->maybe = 1;
+			/* Every hash the ledger holds for the nonce, the bytes' own last. */
+			json_array_foreach(hs, k, h)
+				if (json_is_string(h) && strlen(json_string_value(h)) == 64)
+					remember_hash(j, json_string_value(h));
+			remember_hash(j, j->hash);
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s, s:i}",
+			    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason", "resolve",
+			    "txhash", j->hash, "txhashes", j->nhashes), "topic %u nonce %lld was "
+			    "signed before a restart: resolving its %d transaction(s) by hash, never "
+			    "signing a different one unless it can no longer be included", topic,
+			    (long long)nonce, j->nhashes);
 		}
 	}
 	TAILQ_INSERT_TAIL(&w->queue, j, entry);
@@ -1159,9 +1536,11 @@ on_signed_ack(struct frame *f)
 	struct job *j;
 
 	for (i = 0; i < S.nwallets; i++) {
-		j = S.wallets[i].active;
-		if (j == NULL || j->topic != topic || j->nonce != nonce || j->st != J_WAIT_ACK ||
-		    hash == NULL || strcmp(hash, j->hash) != 0)
+		TAILQ_FOREACH(j, &S.wallets[i].queue, entry)
+			if (j->topic == topic && j->nonce == nonce && j->st == J_WAIT_ACK &&
+			    hash != NULL && strcmp(hash, j->hash) == 0)
+				break;
+		if (j == NULL)
 			continue;
 		if (!json_is_true(json_object_get(f->payload, "ok"))) {
 			job_finish(j, "missed", -1, 0, "ledger_refused", frame_str(f, "error"), 0, 0);

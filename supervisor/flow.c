@@ -44,6 +44,12 @@ struct work {
 	char		*txhash;
 	char		*tx;
 	long long	 sequence;
+	/* issue 13 */
+	json_t		*txhashes;	/* every hash the ledger holds for the nonce */
+	int		 confirm;	/* ws windows: 1 the chain says open, 0 asked, -1 no answer */
+	int64_t		 close_ms;	/* estimated close of the window (mono) */
+	int64_t		 next_submit_ms;	/* a refused SUBMIT is sent again from then */
+	char		*wait_reason;	/* why the submitter has not taken it (refused, ...) */
 };
 
 TAILQ_HEAD(worklist, work);
@@ -147,6 +153,8 @@ work_free(struct work *w)
 	free(w->value);
 	free(w->txhash);
 	free(w->tx);
+	json_decref(w->txhashes);
+	free(w->wait_reason);
 	free(w);
 }
 
@@ -232,13 +240,16 @@ send_submit(struct work *w)
 
 	if (!child_up(ROLE_SUBMITTER) || flow_stopping || ct == NULL)
 		return;
+	if (w->confirm == 0 && w->txhash == NULL)
+		return;		/* the chain has not said yet whether this ws window exists */
 	o = json_pack("{s:i, s:I, s:s, s:o, s:s}", "topic", (int)w->topic, "nonce",
 	    (json_int_t)w->nonce, "value", w->value, "window_end",
 	    w->window_end >= 0 ? json_integer(w->window_end) : json_null(), "wallet", ct->wallet);
 	if (w->txhash != NULL && w->tx != NULL)
 		/* Signed before: resolve that transaction, never sign a different one. */
-		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I}", "txhash",
-		    w->txhash, "tx", w->tx, "sequence", (json_int_t)w->sequence));
+		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I, s:O}", "txhash",
+		    w->txhash, "tx", w->tx, "sequence", (json_int_t)w->sequence, "txhashes",
+		    w->txhashes != NULL ? w->txhashes : json_pack("[s]", w->txhash)));
 	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SUBMIT, w->topic, 0, o);
 	w->submit_sent = 1;
 }
@@ -257,6 +268,9 @@ have_value(struct work *w, const char *value, const char *source, const char *mo
 		set_str(&t->last_source, source);
 	}
 	w->st = W_SUBMITTING;
+	if (w->confirm == 0)
+		log_debug("topic %u nonce %lld: waiting for the chain to confirm the websocket's "
+		    "window before signing", w->topic, (long long)w->nonce);
 	send_submit(w);
 }
 
@@ -278,6 +292,100 @@ use_fallback(struct work *w, const char *why)
 	    "Prediction for topic %u nonce %lld: %s (fallback)", w->topic, (long long)w->nonce,
 	    ct->fallback);
 	have_value(w, ct->fallback, "fallback", ct->model, why);
+}
+
+/* ---- issue 13: confirmed windows, answers from the submitter, the window's close ---- */
+
+/* When the window will surely be closed (mono ms): two blocks and 2 s of margin. */
+static int64_t
+flow_close_estimate(int64_t seen_ms, int64_t window_end, int64_t height, int64_t block_ms)
+{
+	if (window_end > 0 && height > 0 && block_ms > 0 && window_end >= height)
+		return seen_ms + (window_end - height + 2) * block_ms + 2000;
+	return seen_ms + 180000;	/* as the submitter gives up without a window end */
+}
+
+/* The chain's answer about a window heard only on the websocket (listener/confirm.c). */
+static void
+on_window_status(struct frame *f)
+{
+	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
+	int64_t nonce = frame_int(f, "nonce", -1);
+	const char *state = frame_str(f, "state"), *why = frame_str(f, "why");
+	struct work *w = work_find(topic, nonce);
+	char lab[96];
+
+	if (w == NULL || state == NULL || w->confirm == 1)
+		return;
+	if (strcmp(state, "open") == 0) {
+		w->confirm = 1;
+		if (w->st == W_SUBMITTING && !w->submit_sent)
+			send_submit(w);
+		return;
+	}
+	if (strcmp(state, "no_answer") == 0) {
+		/* Asked again by the listener; a ready prediction does not wait for it. */
+		if (w->confirm == 0)
+			log_debug("topic %u nonce %lld: no answer yet about the websocket's window "
+			    "(%s)", topic, (long long)nonce, why ? why : "?");
+		w->confirm = -1;
+		if (w->st == W_SUBMITTING && !w->submit_sent)
+			send_submit(w);
+		return;
+	}
+	if (strcmp(state, "not_open") != 0 || w->submit_sent || w->txhash != NULL)
+		return;
+	/* A window the chain does not have: nothing is signed, nothing counted as missed. */
+	snprintf(lab, sizeof(lab), "topic=\"%u\",reason=\"window_not_open\"", topic);
+	metrics_count("allora_worker_windows_dropped_total", lab, 1);
+	record(w, "missed", json_pack("{s:s, s:s?}", "reason", "window_not_open", "detail", why),
+	    0);
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s?}", "topic",
+	    (int)topic, "nonce", (json_int_t)nonce, "reason", "window_not_open", "detail", why),
+	    "the websocket announced a window (topic %u, nonce %lld) that the chain says is not "
+	    "open (%s); dropped, nothing signed", topic, (long long)nonce, why ? why : "?");
+	work_free(w);
+}
+
+/*
+ * Work that waits on the submitter (not signed yet) ends at the window's close as missed,
+ * with the reason; a websocket window whose confirmation never came goes ahead.
+ * Returns 1 when it freed the work.
+ */
+static int
+flow_wait_over(struct work *w, int64_t now)
+{
+	struct child *c = child_by_role(ROLE_SUBMITTER);
+	const char *reason;
+	char *detail;
+
+	if (w->confirm == 0 && !child_up(ROLE_LISTENER) &&
+	    now - w->seen_ms > 2 * sup->conf->request_timeout_ms + 1000) {
+		w->confirm = -1;	/* the listener went away with the question */
+		send_submit(w);
+	}
+	if (now < w->close_ms)
+		return 0;
+	if (c->state == CHILD_FAILED) {
+		reason = "submitter_failed";
+		detail = xasprintf("the submitter is failed: %s", c->reason ? c->reason : "?");
+	} else if (!child_up(ROLE_SUBMITTER)) {
+		reason = "submitter_absent";
+		detail = xasprintf("no submitter was running when the window closed%s%s",
+		    c->reason ? ": " : "", c->reason ? c->reason : "");
+	} else if (w->wait_reason != NULL) {
+		reason = "submitter_refused";
+		detail = xstrdup(w->wait_reason);
+	} else if (w->submit_sent) {
+		reason = "submitter_silent";
+		detail = xstrdup("the submitter did not sign it before the window closed");
+	} else {
+		reason = "not_submitted";
+		detail = xstrdup("it was never handed to the submitter");
+	}
+	finish_missed(w, reason, detail);
+	free(detail);
+	return 1;
 }
 
 static void
@@ -316,6 +424,10 @@ on_window_open(struct frame *f)
 	w->st = W_PREDICTING;
 	w->seen_ms = mono_ms();
 	w->sequence = -1;
+	w->confirm = frame_str(f, "confirm") != NULL && strcmp(frame_str(f, "confirm"),
+	    "pending") == 0 ? 0 : 1;
+	w->close_ms = flow_close_estimate(w->seen_ms, w->window_end, frame_int(f, "height", 0),
+	    frame_int(f, "block_ms", 0));
 	w->predict_deadline_ms = w->seen_ms + (ct != NULL ? ct->predict_timeout_s : 30) * 1000;
 	{
 		/*
@@ -466,6 +578,9 @@ signed_done(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash, co
 	else if (getenv("AW_TEST_CRASH_AFTER_LEDGER_SIGN") != NULL)
 		test_crash_after_ledger_sign(txhash);
 	if (ok && w != NULL) {
+		if (w->txhashes == NULL)
+			w->txhashes = json_array();
+		json_array_append_new(w->txhashes, json_string(txhash));
 		set_str(&w->txhash, txhash);
 		set_str(&w->tx, tx);
 		w->sequence = seq;
@@ -614,6 +729,21 @@ on_submitted(struct frame *f)
 	}
 	if (txhash != NULL)
 		set_str(&t->last_txhash, txhash);
+	if (strcmp(outcome, "refused") == 0) {
+		/* Kept: sent again later (a restarted submitter), missed at the close. */
+		char *why = xasprintf("the submitter refused it: %s", error ? error : "?");
+
+		if (w->wait_reason == NULL || strcmp(w->wait_reason, why) != 0)
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s}",
+			    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason",
+			    "submitter_refused", "detail", why), "topic %u nonce %lld: %s", topic,
+			    (long long)nonce, why);
+		free(w->wait_reason);
+		w->wait_reason = why;
+		w->submit_sent = 0;
+		w->next_submit_ms = mono_ms() + 1000;
+		return;
+	}
 	if (strcmp(outcome, "broadcast") == 0) {
 		char lab[64];
 
@@ -715,6 +845,10 @@ flow_dispatch(struct child *c, struct frame *f)
 		if (c->role == ROLE_LISTENER)
 			on_window_open(f);
 		return;
+	case MSG_WINDOW_STATUS:
+		if (c->role == ROLE_LISTENER)
+			on_window_status(f);
+		return;
 	case MSG_PREDICTION:
 		if (c->role == ROLE_TRAINER)
 			on_prediction(f);
@@ -744,6 +878,12 @@ flow_child_ready(struct child *c)
 	struct work *w;
 
 	TAILQ_FOREACH(w, &works, entry) {
+		if (c->role == ROLE_LISTENER && w->confirm == 0) {
+			/* A new listener: the question about this window went with the old one. */
+			w->confirm = -1;
+			if (w->st == W_SUBMITTING)
+				send_submit(w);
+		}
 		if (c->role == ROLE_TRAINER && w->st == W_PREDICTING)
 			send_predict(w);
 		else if (c->role == ROLE_SUBMITTER && w->st != W_PREDICTING)
@@ -811,7 +951,9 @@ flow_tick(void)
 			use_fallback(w, "the trainer did not answer in time");
 		else if (w->st == W_PREDICTING && !w->predict_sent)
 			send_predict(w);
-		else if (w->st == W_SUBMITTING && !w->submit_sent)
+		else if (w->st == W_SUBMITTING && flow_wait_over(w, now))
+			continue;	/* freed */
+		else if (w->st == W_SUBMITTING && !w->submit_sent && now >= w->next_submit_ms)
 			send_submit(w);
 	}
 }
@@ -894,6 +1036,21 @@ flow_init(void)
 				continue;
 			}
 			if (json_is_string(json_object_get(rec, "txhash")) &&
+			    json_is_string(json_object_get(rec, "tx")) && sup->conf->dry_run) {
+				/* A dry run sends nothing, ever: it says what it would do. */
+				snprintf(key, sizeof(key), "%lld", (long long)nonce);
+				json_object_set_new(ft[i].known, key, json_string(st));
+				log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:I, s:s, s:O}",
+				    "topic", (int)t->id, "nonce", (json_int_t)nonce, "reason",
+				    "dry_run", "txhashes", json_object_get(rec, "txhashes")),
+				    "dry run: topic %u nonce %lld was signed before (tx %s, %zu "
+				    "signature(s)); a real run would resolve it by hash and re-send "
+				    "only its identical bytes; nothing is sent now", t->id,
+				    (long long)nonce, json_string_value(json_object_get(rec,
+				    "txhash")), json_array_size(json_object_get(rec, "txhashes")));
+				continue;
+			}
+			if (json_is_string(json_object_get(rec, "txhash")) &&
 			    json_is_string(json_object_get(rec, "tx"))) {
 				/* Signed before the restart: resolve the same transaction. */
 				struct work *w = xcalloc(1, sizeof(*w));
@@ -911,6 +1068,9 @@ flow_init(void)
 				w->txhash = xstrdup(json_string_value(json_object_get(rec, "txhash")));
 				w->tx = xstrdup(json_string_value(json_object_get(rec, "tx")));
 				w->sequence = json_integer_value(json_object_get(rec, "sequence"));
+				w->txhashes = json_incref(json_object_get(rec, "txhashes"));
+				w->confirm = 1;
+				w->close_ms = w->seen_ms + 180000;
 				TAILQ_INSERT_TAIL(&works, w, entry);
 				snprintf(key, sizeof(key), "%lld", (long long)nonce);
 				json_object_set_new(ft[i].known, key, json_string(st));
@@ -987,6 +1147,8 @@ flow_reload_config(char *err, size_t errlen)
 	struct config_overrides ov;
 	struct config *nc;
 	size_t i;
+	char what[160];
+	int wchanged;
 
 	if (sup->conf->path == NULL) {
 		snprintf(err, errlen, "running from a .env file: nothing to reload");
@@ -1012,11 +1174,14 @@ flow_reload_config(char *err, size_t errlen)
 		config_free(nc);
 		return -1;
 	}
+	wchanged = wallets_changed(sup->conf, nc, what, sizeof(what));
 	config_free(sup->conf);
 	sup->conf = nc;
 	for (i = 0; i < NROLES; i++)
 		if (sup->children[i].peer != NULL && sup->children[i].hello)
 			sup_send_child(&sup->children[i], MSG_CONFIG, 0, 0, config_to_json(nc));
+	if (wchanged)
+		submitter_restart(what);
 	log_info("configuration reloaded from %s (%zu topics)", nc->path, nc->ntopics);
 	return 0;
 }

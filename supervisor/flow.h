@@ -25,5 +25,8 @@ void	 flow_free(void);
 /* 1 while a submission is between SIGNED and its outcome (shutdown waits for it). */
 int	 flow_in_flight(void);
 int	 reload_topics(struct config *, char *err, size_t errlen);
+/* wallet_reload.c */
+int	 wallets_changed(const struct config *, const struct config *, char *what, size_t);
+void	 submitter_restart(const char *why);
 
 #endif

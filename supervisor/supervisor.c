@@ -314,9 +314,10 @@ supervisor_run(struct config *conf, int ready_fd)
 	}
 	log_debug("libevent %s, %s, %s, protocol %d", event_get_version(),
 	    curl_version(), OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
-	flow_init();
+	/* The child table first: flow_init may already shut down (every competition over). */
 	child_table_init();
-	for (i = 0; i < NROLES; i++)
+	flow_init();
+	for (i = 0; i < NROLES && !sup->stopping; i++)
 		child_spawn(&sup->children[i]);
 
 	event_base_dispatch(sup->base);

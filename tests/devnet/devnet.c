@@ -29,6 +29,7 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
+#include "faults.h"
 #include "query.pb-c.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
@@ -40,7 +41,8 @@ struct account {
 	char		 addr[ADDR_MAX];
 	uint64_t	 balance;
 	uint64_t	 number;
-	uint64_t	 sequence;
+	uint64_t	 sequence;	/* CheckTx's state (mempool included) */
+	uint64_t	 committed;	/* the last block's state: what queries answer */
 	uint32_t	 unregistered[MAXT];
 	size_t		 nunreg;
 	uint32_t	 notwl[MAXT];
@@ -266,7 +268,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			return abci_answer(22, "key not found", NULL, 0);
 		ba.address = a->addr;
 		ba.account_number = a->number;
-		ba.sequence = a->sequence;
+		ba.sequence = a->committed;	/* queries read the committed state */
 		r.info = &ba;
 		PACK(query_account_info_response, r);
 	} else if (strcmp(path, "/cosmos.bank.v1beta1.Query/Balance") == 0) {
@@ -483,9 +485,11 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*log = xstrdup("Worker is not permitted to submit payload");
 		*codespace = "emissions";
 	} else if (!simulate && !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
-		*code = 47;
-		*log = xstrdup("signature verification was failed");
-		*codespace = "emissions";
+		/* WorkerDataBundle.Validate: errors.Wrap(sdkerrors.ErrUnauthorized, ...). */
+		*code = 4;
+		*log = xstrdup("failed to execute message; message index: 0: signature "
+		    "verification failed: unauthorized");
+		*codespace = "sdk";
 	} else if (!json_is_true(json_object_get(inf, "value_canonical"))) {
 		*code = 52;
 		*log = xstrdup("invalid value: not a canonical decimal");
@@ -650,6 +654,7 @@ deliver_all(void)
 	char *log;
 	const char *cs;
 	int64_t th;
+	size_t i;
 
 	/* In arrival order. */
 	for (t = D.mempool; t != NULL; t = next) {
@@ -671,11 +676,24 @@ deliver_all(void)
 		json_object_set_new(D.results, t->hash, json_pack("{s:I, s:i, s:s, s:s}", "height",
 		    (json_int_t)D.height, "code", (int)code, "log", log ? log : "", "codespace", cs));
 		record_tx("deliver", t->dec, t->hash, code, log);
+		if (code != 30) {
+			/* The ante handler passed: the sequence is used (the message may fail). */
+			struct account *a = account(json_string_value(json_object_get(t->dec,
+			    "signer_address")));
+			uint64_t sq = (uint64_t)json_integer_value(json_object_get(json_object_get(
+			    t->dec, "auth_info"), "sequence"));
+
+			if (a != NULL && sq + 1 > a->committed)
+				a->committed = sq + 1;
+		}
 		free(log);
 		json_decref(t->dec);
 		free(t->raw);
 		free(t);
 	}
+	/* Commit: CheckTx's state starts again from the block's (the mempool is empty). */
+	for (i = 0; i < D.nacct; i++)
+		D.accts[i].sequence = D.accts[i].committed;
 }
 
 /* ---- websocket server ---- */
@@ -887,6 +905,27 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    (json_int_t)(D.height + D.window), "height", (json_int_t)D.height));
 		}
 	}
+	{
+		uint32_t ft[MAXT];
+		int64_t fn[MAXT], fe[MAXT];
+		size_t nf = faults_fake_windows(D.height, D.start_height, D.epoch, D.window,
+		    D.topics, D.ntopics, ft, fn, fe, MAXT);
+
+		for (i = 0; i < nf; i++) {
+			snprintf(hs, sizeof(hs), "%u", ft[i]);
+			snprintf(ns, sizeof(ns), "%" PRId64, fn[i]);
+			snprintf(es, sizeof(es), "%" PRId64, fe[i]);
+			attrs = json_array();
+			json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
+			json_array_append_new(attrs, attr("topic_id", hs, 1));
+			json_array_append_new(attrs, attr("window_end_block", es, 1));
+			json_array_append_new(attrs, attr("mode", "EndBlock", 0));
+			e = json_pack("{s:s, s:o}", "type", "", "attributes", attrs);
+			json_object_set_new(e, "type", json_sprintf(
+			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
+			json_array_append_new(events, e);
+		}
+	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
 		D.last_drop = wall_s();
@@ -934,6 +973,26 @@ rpc_status(void)
 	    "latest_block_time", iso8601_now(ts, sizeof(ts)), "catching_up", 0);
 }
 
+static json_t *
+unconfirmed_txs(json_t *params)
+{
+	unsigned char *raw[256];
+	size_t len[256], n = 0, bytes = 0;
+	struct mtx *t, *rev[256];
+	json_t *r;
+	size_t i;
+
+	for (t = D.mempool; t != NULL && n < 256; t = t->next)
+		rev[n++] = t;
+	for (i = 0; i < n; i++) {	/* in arrival order */
+		raw[i] = rev[n - 1 - i]->raw;
+		len[i] = rev[n - 1 - i]->len;
+		bytes += len[i];
+	}
+	r = faults_unconfirmed_txs(raw, len, n, params, bytes);
+	return r;
+}
+
 /* Returns the result, or NULL with *err set (a JSON-RPC error object). */
 static json_t *
 dispatch(const char *method, json_t *params, json_t **err)
@@ -960,10 +1019,26 @@ dispatch(const char *method, json_t *params, json_t **err)
 		return r;
 	}
 	if (strcmp(method, "broadcast_tx_sync") == 0) {
-		char hash[65];
+		const char *b64 = json_string_value(json_object_get(params, "tx"));
+		char hash[65] = "";
+		unsigned char *raw;
+		size_t len;
+		json_t *r;
 
-		return checktx(json_string_value(json_object_get(params, "tx")), hash);
+		/* The mempool cache comes before CheckTx, as in CometBFT. */
+		if (b64 != NULL && base64_decode(b64, strlen(b64), &raw, &len) == 0) {
+			tx_hash_hex(raw, len, hash);
+			free(raw);
+		}
+		if (faults_cache_check(hash, err))
+			return NULL;
+		r = checktx(b64, hash);
+		if (json_integer_value(json_object_get(r, "code")) == 0)
+			faults_cache_add(hash);
+		return r;
 	}
+	if (strcmp(method, "unconfirmed_txs") == 0 && faults_unconfirmed_offered())
+		return unconfirmed_txs(params);
 	if (strcmp(method, "tx") == 0) {
 		const char *h = json_string_value(json_object_get(params, "hash"));
 		unsigned char *raw = NULL;
@@ -1103,6 +1178,12 @@ handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	res = dispatch(method, params, &err);
+	if (strcmp(method, "broadcast_tx_sync") == 0 && faults_lose_reply(req)) {
+		json_decref(res);
+		json_decref(err);
+		json_decref(doc);
+		return;
+	}
 	out = json_pack("{s:s, s:O}", "jsonrpc", "2.0", "id", id ? id : json_integer(-1));
 	if (res != NULL)
 		json_object_set_new(out, "result", res);
@@ -1136,7 +1217,9 @@ usage(FILE *fp)
 	    "                     [--min-gas-price N] [--data-sending-fee N] [--record FILE] [--seed N]\n"
 	    "                     [--drop-ws-every S] [--http-error-rate P] [--http-429-rate P]\n"
 	    "                     [--delay-ms N] [--seq-mismatch-once] [--fee-spike-once]\n"
-	    "                     [--malformed-rate P]\n"
+	    "                     [--malformed-rate P] [--lose-reply-rate P]\n"
+	    "                     [--lose-reply-hold-ms N] [--fake-window-rate P]\n"
+	    "                     [--mempool-cache-size N] [--no-unconfirmed-txs]\n"
 	    "                     [--ws-one-block]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
@@ -1179,6 +1262,11 @@ main(int argc, char **argv)
 		{ "seq-mismatch-once", no_argument, NULL, 'S' },
 		{ "fee-spike-once", no_argument, NULL, 'F' },
 		{ "malformed-rate", required_argument, NULL, 'M' },
+		{ "lose-reply-rate", required_argument, NULL, 'Z' },
+		{ "lose-reply-hold-ms", required_argument, NULL, 'Z' },
+		{ "fake-window-rate", required_argument, NULL, 'Z' },
+		{ "mempool-cache-size", required_argument, NULL, 'Z' },
+		{ "no-unconfirmed-txs", no_argument, NULL, 'Z' },
 		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1191,7 +1279,7 @@ main(int argc, char **argv)
 	const char *port_file = NULL;
 	long port = 0, v;
 	double dv;
-	int ch, i;
+	int ch, i, li = 0;
 	struct { char *spec; int kind; } pending[256];
 	int npending = 0;
 
@@ -1207,7 +1295,7 @@ main(int argc, char **argv)
 	D.registration_fee = 1000000;
 	D.rng = 88172645463325252ULL;
 	D.topics[D.ntopics++] = 67;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (parse_long(optarg, 0, 65535, &port) == -1)
@@ -1303,6 +1391,14 @@ main(int argc, char **argv)
 			if (parse_long(optarg, 0, 600000, &D.delay_ms) == -1)
 				return bad_arg("--delay-ms", optarg);
 			break;
+		case 'Z':
+			if (faults_option(opts[li].name, optarg) != 1) {
+				char o[64];
+
+				snprintf(o, sizeof(o), "--%s", opts[li].name);
+				return bad_arg(o, optarg);
+			}
+			break;
 		case 'S': D.seq_mismatch_once = 1; break;
 		case 'F': D.fee_spike_once = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1347,6 +1443,7 @@ main(int argc, char **argv)
 					return bad_arg("--account", pending[i].spec);
 				a->sequence = (uint64_t)v;
 			}
+			a->committed = a->sequence;
 		} else {
 			struct account *a = account(f[0]);
 
@@ -1365,6 +1462,7 @@ main(int argc, char **argv)
 	D.fulfilled = json_object();
 	D.results = json_object();
 	D.base = event_base_new();
+	faults_init(D.base, rnd, record);
 	D.http = evhttp_new(D.base);
 	evhttp_set_allowed_methods(D.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(D.http, handle, NULL);
@@ -1401,6 +1499,7 @@ main(int argc, char **argv)
 	event_free(sterm);
 	event_free(sint);
 	evhttp_free(D.http);
+	faults_free();
 	if (D.record != NULL)
 		fclose(D.record);
 	return 0;

@@ -39,7 +39,12 @@ for em in v9 v10; do
 	check "$em vector is accepted at delivery" test "$(delivered "$H")" = "0 "
 	r=$(rpc tx "{\"hash\":\"$(python3 -c "import base64,sys; print(base64.b64encode(bytes.fromhex('$H')).decode())")\"}")
 	check "$em tx query finds it with code 0" sh -c "echo '$r' | grep -q '\"code\":0'"
-	check "$em: the same transaction again is refused at CheckTx" test "$(broadcast "$TX" | code_of)" != 0
+	check "$em: the same bytes again: CometBFT's mempool cache error (JSON-RPC -32603, before CheckTx)" \
+		sh -c "echo \"\$1\" | grep -q '\"error\":{\"code\":-32603,\"message\":\"Internal error\",\"data\":\"tx already exists in cache\"}'" _ "$(broadcast "$TX")"
+	check "$em: tx of an unknown hash: CometBFT's 'tx (HASH) not found'" sh -c "echo \"\$1\" | grep -q '\"data\":\"tx (0000000000000000000000000000000000000000000000000000000000000000) not found\"'" _ \
+		"$(rpc tx '{"hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}')"
+	check "$em: unconfirmed_txs answers as CometBFT (n_txs, total, total_bytes, txs)" sh -c "echo \"\$1\" | grep -q '\"result\":{\"n_txs\":\"0\",\"total\":\"0\",\"total_bytes\":\"0\",\"txs\":\[\]}'" _ \
+		"$(rpc unconfirmed_txs '{}')"
 	# Broken variants.
 	em_flag="--emissions $em"
 	bad=$(build --sequence 7 --value 0.5 $em_flag)

@@ -45,4 +45,10 @@ wait "$pid"; rc=$?
 check "with status 0" test $rc -eq 0
 check "saying Competition ended - shutting down" grep -q "Competition ended - shutting down" "$D/state/logs/worker_output.log"
 check "and no socket or pid file is left" sh -c "! ls '$T/run/w.sock' '$T/run/w.pid' 2>/dev/null"
+
+# Every topic already over when the daemon starts: it stops before any child runs, status 0
+# (it crashed stopping children it had not started yet).
+sed -i "s|^competition_end = .*|competition_end = $past|" "$D/w.conf"
+"$WORKERD" -f -c "$D/w.conf" >"$D/fg2.log" 2>&1; rc=$?
+check "every competition over at start: exits by itself with status 0 (was $rc)" test $rc -eq 0
 finish
