@@ -6,7 +6,7 @@ DESTDIR	?=
 CC	?= cc
 VERSION	:= 0.1.0
 
-PKGS	:= libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotobuf-c inih xgboost
+PKGS	:= libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotobuf-c inih xgboost cairo fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 

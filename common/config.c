@@ -56,12 +56,13 @@ static const struct kdef keys[] = {
 	{ S_CHAIN, "websocket", K_STR, G(websocket), NULL, 0, 0, NULL },
 	{ S_CHAIN, "emissions", K_STR, G(emissions), "auto", 0, 0, "auto|v9|v10" },
 	{ S_CHAIN, "polling_interval", K_LONG, G(polling_interval), "120", 1, 86400, NULL },
-	{ S_CHAIN, "gas_price", K_DBL, G(gas_price), "10", 0, BIG, NULL },
+	{ S_CHAIN, "gas_price", K_STR, G(gas_price), "auto", 0, 0, NULL },
 	{ S_CHAIN, "gas_adjustment", K_DBL, G(gas_adjustment), "1.2", 1, 10, NULL },
 	{ S_CHAIN, "gas_limit", K_LONG, G(gas_limit), "0", 0, 100000000, NULL },
-	{ S_CHAIN, "max_fee", K_LONG, G(max_fee), "25000000", 0, BIG, NULL },
+	{ S_CHAIN, "max_fee", K_LONG, G(max_fee), "10000000000000000", 0, 9e18, NULL },
 	{ S_CHAIN, "ws_silence_s", K_LONG, G(ws_silence_s), "30", 1, 86400, NULL },
 	{ S_CHAIN, "request_timeout_ms", K_LONG, G(request_timeout_ms), "10000", 10, 600000, NULL },
+	{ S_CHAIN, "network", K_STR, G(network), NULL, 0, 0, "testnet|mainnet" },
 	{ S_CHAIN, "balance_warn_submissions", K_LONG, G(balance_warn_submissions), "24", 0, 1000000, NULL },
 
 	{ S_WALLET, "mnemonic_file", K_PATH, W(mnemonic_file), NULL, 0, 0, NULL },
@@ -69,6 +70,7 @@ static const struct kdef keys[] = {
 	{ S_WALLET, "mnemonic_credential", K_STR, W(mnemonic_credential), NULL, 0, 0, NULL },
 	{ S_WALLET, "hd_path", K_STR, W(hd_path), "m/44'/118'/0'/0/0", 0, 0, NULL },
 	{ S_WALLET, "address", K_STR, W(expect_address), NULL, 0, 0, NULL },
+	{ S_WALLET, "fee_granter", K_STR, W(fee_granter), NULL, 0, 0, NULL },
 
 	{ S_TOPIC, "wallet", K_STR, T(wallet), NULL, 0, 0, NULL },
 	{ S_TOPIC, "ticker", K_STR, T(ticker), "btcusd", 0, 0, NULL },
@@ -98,6 +100,9 @@ static const struct kdef keys[] = {
 	{ S_TOPIC, "subsample", K_DBL, T(subsample), "0", 0, 1, NULL },
 	{ S_TOPIC, "ridge_lambda", K_DBL, T(ridge_lambda), "0", 0, BIG, NULL },
 	{ S_TOPIC, "seed", K_LONG, T(seed), "42", 0, INT_MAX, NULL },
+	{ S_TOPIC, "loss_method", K_STR, T(loss_method), "auto", 0, 0, "auto|mse|zptae|czar" },
+	{ S_TOPIC, "objective", K_STR, T(objective), "mse", 0, 0, "mse|czar" },
+	{ S_TOPIC, "czar_alpha", K_DBL, T(czar_alpha), "-1", -1, 1, NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -117,6 +122,7 @@ struct parse {
 	void		*obj;		/* struct base for the current section */
 	unsigned char	 seen[4][64];	/* key seen in this section (duplicates) */
 	int		 seen_global, seen_chain;
+	unsigned char	 chain_set[NKEYS];	/* [chain] keys the file sets (network presets) */
 };
 
 static void
@@ -182,6 +188,50 @@ text_ok(const char *s)
 	return 1;
 }
 
+/* A plain decimal with at most 18 decimals (the chain's LegacyDec precision). */
+static int
+plain_decimal(const char *s)
+{
+	int nd = 0, frac = -1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.' && frac < 0 && nd > 0)
+			frac = 0;
+		else if (isdigit((unsigned char)*s)) {
+			nd++;
+			if (frac >= 0 && ++frac > 18)
+				return 0;
+		} else
+			return 0;
+	}
+	return nd > 0 && nd <= 36 && frac != 0;
+}
+
+/* The fee keys' own syntax (issue 20): NULL or the reason, in why. */
+static const char *
+fee_key_check(const struct kdef *k, const char *val, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (strcmp(k->name, "gas_price") == 0 && strcmp(val, "auto") != 0 &&
+	    !plain_decimal(val)) {
+		snprintf(why, whylen, "gas_price \"%s\" is neither auto nor a plain decimal "
+		    "number of uallo per gas (at most 18 decimals)", val);
+		return why;
+	}
+	if (strcmp(k->name, "fee_granter") == 0) {
+		for (i = 0; val[i] != '\0'; i++)
+			if (!islower((unsigned char)val[i]) && !isdigit((unsigned char)val[i]))
+				break;
+		if (strncmp(val, "allo1", 5) != 0 || val[i] != '\0' || i < 39 || i > 90) {
+			snprintf(why, whylen, "fee_granter \"%s\" is not an allo1... address",
+			    val);
+			return why;
+		}
+	}
+	return NULL;
+}
+
 /* Sets one key on obj from text; returns NULL or an error text (static). */
 static const char *
 set_key(const struct kdef *k, void *obj, const char *val, const char *dir, char *why,
@@ -197,6 +247,8 @@ set_key(const struct kdef *k, void *obj, const char *val, const char *dir, char 
 		return why;
 	}
 
+	if (fee_key_check(k, val, why, whylen) != NULL)
+		return why;
 	switch (k->type) {
 	case K_STR:
 		if (k->choices != NULL) {
@@ -472,6 +524,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	p->seen[p->sect][i % 64] = 1;
+	if (p->sect == S_CHAIN)
+		p->chain_set[i] = 1;
 	e = set_key(k, p->obj, value, p->dir, why, sizeof(why));
 	if (e != NULL)
 		perr(p, p->line, "%s", e);
@@ -637,6 +691,65 @@ instance_from_path(const char *path)
 	return s;
 }
 
+/*
+ * network = testnet | mainnet: the public endpoints, chain id and emissions version of that
+ * network (README "Networks"), for each of these keys the file does not set itself.  The
+ * public websocket only when rpc is not set either (one's own node gets its own websocket).
+ */
+static const struct {
+	const char	*name, *chain_id, *rpc, *websocket, *emissions;
+} networks[] = {
+	{ "testnet", "allora-testnet-1", "https://allora-rpc.testnet.allora.network",
+	    "wss://allora-rpc.testnet.allora.network/websocket", "v10" },
+	{ "mainnet", "allora-mainnet-1", "https://allora-rpc.mainnet.allora.network",
+	    "wss://allora-rpc.mainnet.allora.network/websocket", "v9" },
+};
+
+static int
+chain_key_set(const struct parse *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == S_CHAIN && strcmp(keys[i].name, name) == 0)
+			return p->chain_set[i];
+	return 0;
+}
+
+static void
+preset_key(struct parse *p, const char *name, const char *val)
+{
+	char why[256];
+	size_t i;
+
+	if (chain_key_set(p, name))
+		return;
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == S_CHAIN && strcmp(keys[i].name, name) == 0)
+			set_key(&keys[i], p->c, val, NULL, why, sizeof(why));
+}
+
+static int
+apply_network(struct parse *p)
+{
+	size_t i;
+
+	if (p->c->network == NULL)
+		return 0;
+	for (i = 0; i < sizeof(networks) / sizeof(networks[0]); i++)
+		if (strcmp(networks[i].name, p->c->network) == 0)
+			break;
+	if (i == sizeof(networks) / sizeof(networks[0]))
+		return 0;	/* the key's choices already refused it */
+	preset_key(p, "chain_id", networks[i].chain_id);
+	if (!chain_key_set(p, "rpc")) {
+		preset_key(p, "rpc", networks[i].rpc);
+		preset_key(p, "websocket", networks[i].websocket);
+	}
+	preset_key(p, "emissions", networks[i].emissions);
+	return 0;
+}
+
 /* Checks that need the whole file; line is the end of the file for missing sections. */
 static void
 finish(struct parse *p, const struct config_overrides *ov)
@@ -682,6 +795,8 @@ finish(struct parse *p, const struct config_overrides *ov)
 			c->chain_id = xstrdup(env);
 		}
 	}
+	if (apply_network(p) == -1)
+		return;
 	/* Wallets: an implicit one reading MNEMONIC when none is configured. */
 	if (c->nwallets == 0) {
 		struct config_wallet *w = add_wallet(c, "default", 0);
@@ -747,10 +862,12 @@ finish(struct parse *p, const struct config_overrides *ov)
 		}
 		if (!(strcmp(m, "default") == 0 || strcmp(m, "reference") == 0 ||
 		    strcmp(m, "ridge") == 0 || strcmp(m, "xgboost") == 0 ||
+		    strcmp(m, "momentum") == 0 ||
 		    (strncmp(m, "exec:", 5) == 0 && m[5] == '/') ||
 		    strncmp(m, "http://", 7) == 0 || strncmp(m, "https://", 8) == 0)) {
 			perr(p, t->line, "[topic %u] model \"%s\" is not one of default, reference, "
-			    "ridge, xgboost, exec:/path/to/program, http(s)://URL", t->id, m);
+			    "ridge, xgboost, momentum, exec:/path/to/program, http(s)://URL", t->id,
+			    m);
 			return;
 		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||

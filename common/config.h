@@ -18,6 +18,7 @@ struct config_wallet {
 	char	*mnemonic_credential;	/* systemd credential name: $CREDENTIALS_DIRECTORY/NAME */
 	char	*hd_path;		/* default m/44'/118'/0'/0/0 */
 	char	*expect_address;	/* ALLORA_WALLET_ADDR (checked by the submitter), or NULL */
+	char	*fee_granter;		/* allo1... that pays this wallet's fees (feegrant), or NULL */
 	int	 line;			/* where the section starts */
 };
 
@@ -52,6 +53,10 @@ struct config_topic {
 	double	 subsample;		/* 0 = the model's default */
 	double	 ridge_lambda;		/* 0 = the model's default */
 	long	 seed;			/* 42 */
+	/* the network's loss (trainer/loss.h) */
+	char	*loss_method;		/* auto | mse | zptae | czar (auto: the chain's) */
+	char	*objective;		/* mse | czar: what xgboost minimises */
+	double	 czar_alpha;		/* CZAR's α for scoring; < 0 = 0 (CZAR_ALPHA_EVAL) */
 	int	 line;			/* where the section starts */
 };
 
@@ -77,10 +82,11 @@ struct config {
 	char	*websocket;		/* default: rpc[0] with ws(s):// and /websocket */
 	char	*emissions;		/* auto | v9 | v10 */
 	long	 polling_interval;	/* 120 s */
-	double	 gas_price;		/* 10 uallo/gas */
+	char	*gas_price;		/* "auto" (the chain's price) or uallo per gas (fees.h) */
 	double	 gas_adjustment;	/* 1.2 */
 	long	 gas_limit;		/* 0 = simulate */
-	long	 max_fee;		/* 25000000 uallo */
+	long	 max_fee;		/* uallo; 10^16 = 0.01 ALLO */
+	char	*network;		/* testnet | mainnet presets, or NULL */
 	long	 ws_silence_s;		/* 30 */
 	long	 request_timeout_ms;	/* 10000 */
 	long	 balance_warn_submissions;	/* 24 */

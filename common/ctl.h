@@ -19,8 +19,13 @@ int	 ctl_keys(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_tx(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_check(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_register(const struct ctl_opts *, int argc, char **argv);
+struct config;
+/* With network = testnet|mainnet: 1 (and a message) when a node answers with another chain
+ * id, so that start refuses it; 0 otherwise (an unreachable node does not keep it). */
+int	 ctl_network_guard(const struct config *);
 /* trainer/ */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_loss(const struct ctl_opts *, int argc, char **argv);	/* trainer/ctl_loss.c */
 
 #endif

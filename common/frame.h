@@ -42,6 +42,9 @@ enum msg_type {
 				 * confirm: "pending" (ws: WINDOW_STATUS follows) | "open" */
 	MSG_WINDOW_STATUS = 201, /* listener -> sup: topic, nonce, state open|not_open|no_answer
 				 * (IsWorkerNonceUnfulfilled for a nonce heard on the ws) */
+	MSG_SCORE = 202,	/* listener -> sup: kind (query|ema|reward|active_set|gap),
+				 * topic, address, ... (listener/scores.h) */
+	MSG_SCORE_WATCH = 203,	/* sup -> listener: watch [{topic, address}] */
 
 	/* trainer: 300.. */
 	MSG_PREDICT = 300,	/* sup -> trainer: topic, nonce, deadline_ms */

@@ -36,6 +36,13 @@ int	 listener_preflight(struct sync *, const struct config *, char *em, size_t e
  */
 int	 listener_preflight_ws(const char *url, long timeout_ms, char *err, size_t errlen);
 
+/*
+ * listener/preflight_score.c: topic t's loss method (GetTopic) and whether addr has a score
+ * (GetInfererScoreEma; skipped on a chain without it, or when addr is NULL).
+ */
+void	 listener_preflight_scores(struct sync *, const char *em, const struct config_topic *,
+	    const char *addr);
+
 /* trainer/preflight.c: topic t's market data answers, has its symbol, and is fresh. */
 void	 trainer_preflight_topic(struct sync *, const struct config *,
 	    const struct config_topic *);
@@ -53,5 +60,18 @@ int	 submitter_preflight_wallet(struct sync *, const struct config *,
 	    size_t addrlen);
 void	 submitter_preflight_topic(struct sync *, const char *em, const struct config_topic *,
 	    const char *addr, uint64_t reg_fee);
+
+/*
+ * submitter/preflight_fees.c (issue 20): the gas price and fee lines (and the block time from
+ * the node's status), what a submission costs a wallet's own balance, a topic's fees per day,
+ * a wallet's fee grant (after the topics: it is weighed against a day of their fees).
+ */
+void	 submitter_preflight_gas(struct sync *, const struct config *);
+uint64_t submitter_preflight_cost(const struct config *, const struct config_wallet *,
+	    uint64_t data_fee);
+void	 submitter_preflight_topic_fees(struct sync *, const char *em, const struct config *,
+	    size_t topic_index);
+void	 submitter_preflight_allowance(struct sync *, const struct config *,
+	    const struct config_wallet *, const char *addr);
 
 #endif

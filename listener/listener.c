@@ -21,6 +21,7 @@
 #include "query.pb-c.h"
 #include "roles.h"
 #include "rpc.h"
+#include "scores.h"
 #include "util.h"
 #include "ws.h"
 
@@ -224,6 +225,7 @@ poll_now(void)
 
 	if (!L.started)
 		return;
+	scores_poll(L.ws_height);
 	snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetWorkerSubmissionWindowStatus",
 	    L.emissions);
 	for (i = 0; i < L.conf->ntopics; i++) {
@@ -312,6 +314,8 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 		L.last_event = mono_s();
 		ws_send_text(w, EVENTS_SUBSCRIBE_REQUEST);
 		log_info("websocket %s connected; subscribed to NewBlockEvents", ws_url());
+		if (L.ws_gen > 1)
+			scores_gap();	/* events may have been lost meanwhile */
 		/* A window opened while we were away is found by a poll now. */
 		poll_now();
 		return;
@@ -339,6 +343,7 @@ ws_msg(struct ws *w, const char *msg, size_t len, void *arg)
 	}
 	for (i = 0; i < n; i++)
 		report(evs[i].topic, evs[i].nonce, evs[i].window_end, "ws");
+	scores_ws(msg, len, height);
 }
 
 static void
@@ -487,6 +492,7 @@ start_watching(void)
 	log_info("watching %zu topic(s) on %s (polling every %ld s)", L.conf->ntopics,
 	    rpc_endpoint(L.rpc), L.conf->polling_interval);
 	evtimer_add(L.poll_ev, &tv);
+	scores_init(L.base, &L.rpc, L.emissions);
 	poll_now();
 	ws_start();
 }
@@ -539,6 +545,10 @@ on_config(const struct config *c, json_t *raw, void *arg)
 static void
 dispatch(struct frame *f, void *arg)
 {
+	if (f->type == MSG_SCORE_WATCH) {
+		scores_watch(f);
+		return;
+	}
 	log_warnx("unexpected %s from the supervisor", msg_type_name(f->type));
 }
 

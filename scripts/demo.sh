@@ -43,9 +43,10 @@ with open(sys.argv[1], "w") as f:
 PY
 echo "$(($(wc -l <"$DIR/bars.csv") - 1)) hourly bars in $DIR/bars.csv"
 
-say "local devnet (blocks every 500 ms, a window for topic 67 every 10 blocks)"
+say "local devnet (blocks every 500 ms, a window for topic 67 every 10 blocks; 5 synthetic peers, scored 2 windows later, active set of 3)"
 "$BUILD_DIR/allora-devnet" --port 0 --port-file "$DIR/port" --chain-id demo-1 \
 	--block-ms 500 --topics 67 --epoch 10 --window 6 \
+	--peers 5 --truth-lag 2 --score-alpha 0.3 --active 3 \
 	--account "$ADDR:100000000000" --record "$DIR/record.jsonl" >"$DIR/devnet.log" 2>&1 &
 DEVNET_PID=$!
 for _ in $(seq 100); do [ -s "$DIR/port" ] && break; sleep 0.1; done
@@ -88,6 +89,15 @@ for _ in $(seq 1800); do	# at most 3 minutes
 done
 kill "$TAIL_PID" 2>/dev/null; wait "$TAIL_PID" 2>/dev/null
 echo
+say "waiting for the chain to score the worker (ground truth 2 windows later)"
+for _ in $(seq 600); do	# at most 60 s
+	"$CTL" -c "$CONF" status --json 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["topics"][0]["score"]
+sys.exit(0 if s["ema"] is not None and s["rank"] is not None else 1)' && break
+	sleep 0.1
+done
+echo
 say "status"
 "$CTL" -c "$CONF" status
 echo
@@ -97,6 +107,27 @@ import json, sys
 for l in sys.stdin:
     r = json.loads(l)
     print("height %s  topic %s  nonce %s  value %s  code %s  %s" % (r["height"], r["topic"], r["nonce"], r["value"], r["code"], r["log"][:40]))'
+echo
+say "the worker's score and rank among the devnet's peers (EventEMAScoresSet of the newest scored window)"
+python3 - "$DIR/record.jsonl" "$ADDR" <<'PY'
+import json, sys
+rec = [json.loads(l) for l in open(sys.argv[1])]
+sc = [r for r in rec if r.get("kind") == "score" and r["topic"] == 67]
+if not sc:
+    print("not scored yet")
+    sys.exit(0)
+last = max(r["nonce"] for r in sc if r["address"] == sys.argv[2]) if any(r["address"] == sys.argv[2] for r in sc) else None
+if last is None:
+    print("the worker has no score yet")
+    sys.exit(0)
+rows = sorted((r for r in sc if r["nonce"] == last), key=lambda r: -float(r["ema"]))
+for i, r in enumerate(rows, 1):
+    who = "this worker" if r["address"] == sys.argv[2] else r["address"]
+    print("%d. %-45s EMA %-24s %s" % (i, who, r["ema"], "active" if r["active"] else "outside"))
+PY
+echo
+say "history (alloractl history --topic 67 --last 8)"
+"$CTL" -c "$CONF" history --topic 67 --last 8
 if [ "${accepted:-0}" -ge "$DEMO_WINDOWS" ]; then
 	say "done: $accepted windows submitted and accepted"
 	exit 0

@@ -4,7 +4,7 @@
 set -u
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev libjansson-dev
 libsecp256k1-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler libwslay-dev libinih-dev
-libxgboost-dev libcmocka-dev mandoc python3 jq procps"
+libxgboost-dev libcmocka-dev libcairo2-dev mandoc python3 jq procps"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS python3-sklearn python3-numpy"
 [ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 

@@ -12,6 +12,7 @@
 #include "dec.h"
 #include "keyfile.h"
 #include "keys.h"
+#include "fees.h"
 #include "tx.h"
 #include "util.h"
 
@@ -190,7 +191,7 @@ tx_usage(FILE *fp)
 	    "usage: alloractl tx build --mnemonic-file F --chain-id ID --account-number N --sequence N\n"
 	    "                          --topic T --nonce H --value V [--gas N] [--fee AMOUNT[uallo]]\n"
 	    "                          [--timeout-height H] [--emissions v9|v10] [--memo M]\n"
-	    "                          [--hd-path P] [--json]\n"
+	    "                          [--fee-granter ADDR] [--hd-path P] [--json]\n"
 	    "       alloractl tx decode [BASE64 | -] [--chain-id ID --account-number N]\n"
 	    "\n"
 	    "  build   sign an InsertWorkerPayload transaction offline; prints the base64 TxRaw\n"
@@ -233,6 +234,7 @@ tx_build_cmd(int argc, char **argv)
 		{ "timeout-height", required_argument, NULL, 'T' },
 		{ "emissions", required_argument, NULL, 'e' },
 		{ "memo", required_argument, NULL, 'M' },
+		{ "fee-granter", required_argument, NULL, 'G' },
 		{ "hd-path", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -281,7 +283,28 @@ tx_build_cmd(int argc, char **argv)
 			}
 			tp.emissions = optarg;
 			break;
-		case 'M': tp.memo = optarg; break;
+		case 'M':
+			if (strlen(optarg) > FEES_MEMO_MAX) {
+				fprintf(stderr, "alloractl tx build: --memo: %zu bytes, the chain takes "
+				    "at most %d\n", strlen(optarg), FEES_MEMO_MAX);
+				return 2;
+			}
+			tp.memo = optarg;
+			break;
+		case 'G': {
+			char hrp[16], e[96];
+			uint8_t d[64];
+			size_t dl;
+
+			if (bech32_decode(optarg, hrp, sizeof(hrp), d, &dl, e, sizeof(e)) == -1 ||
+			    strcmp(hrp, "allo") != 0) {
+				fprintf(stderr, "alloractl tx build: --fee-granter \"%s\" is not an "
+				    "allo1... address\n", optarg);
+				return 2;
+			}
+			tp.fee_granter = optarg;
+			break;
+		}
 		case 'p': path = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': tx_usage(stdout); return 0;

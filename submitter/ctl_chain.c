@@ -166,7 +166,9 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	int64_t deadline;
 	size_t n, i;
 	int rc;
-	double fee;
+	fee_price_t price;
+	const char *src;
+	char perr[600];
 
 	prctl(PR_SET_DUMPABLE, 0);
 	memset(&tx, 0, sizeof(tx));
@@ -208,8 +210,19 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	awq__query_account_info_response__free_unpacked(acc, NULL);
 	tp.topic = topic;
 	tp.gas_limit = c->gas_limit > 0 ? (uint64_t)c->gas_limit : 300000;
-	fee = ceil((double)tp.gas_limit * c->gas_price);
-	tp.fee_uallo = fee > (double)c->max_fee ? (uint64_t)c->max_fee : (uint64_t)fee;
+	if (ctl_gas_price(&s, c, &price, &src, perr, sizeof(perr)) == -1) {
+		key_clear(priv, sizeof(priv));
+		child_reply(fd, "ERR %s", perr);
+		_exit(1);
+	}
+	tp.fee_uallo = fees_fee(tp.gas_limit, price);
+	tp.fee_granter = w->fee_granter;
+	if (fees_over_cap(tp.fee_uallo, tp.gas_limit, (uint64_t)c->max_fee, perr,
+	    sizeof(perr))) {
+		key_clear(priv, sizeof(priv));
+		child_reply(fd, "ERR %s", perr);
+		_exit(1);
+	}
 	tp.emissions = em;
 	/* The balance must cover the registration fee and the transaction's fee. */
 	ctl_module_fees(&s, em, &data_fee, &reg_fee);
@@ -228,12 +241,20 @@ register_child(const struct config *c, const struct config_wallet *w, uint32_t t
 	    strtoull(bal->balance->amount, NULL, 10) : 0;
 	if (bal != NULL)
 		awq__query_balance_response__free_unpacked(bal, NULL);
-	if (have < reg_fee + tp.fee_uallo) {
+	/* With a fee granter the grant pays the transaction fee; the registration fee is the
+	 * wallet's own. */
+	if (have < reg_fee + (w->fee_granter != NULL ? 0 : tp.fee_uallo)) {
 		key_clear(priv, sizeof(priv));
-		child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, registering "
-		    "costs %" PRIu64 " uallo (registration fee %" PRIu64 " + transaction fee %"
-		    PRIu64 "); fund the wallet first", addr, have, reg_fee + tp.fee_uallo, reg_fee,
-		    tp.fee_uallo);
+		if (w->fee_granter != NULL)
+			child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, the "
+			    "registration fee is %" PRIu64 " uallo (the transaction fee is paid by "
+			    "the grant of %s); fund the wallet first", addr, have, reg_fee,
+			    w->fee_granter);
+		else
+			child_reply(fd, "ERR insufficient funds: %s has %" PRIu64 " uallo, "
+			    "registering costs %" PRIu64 " uallo (registration fee %" PRIu64
+			    " + transaction fee %" PRIu64 "); fund the wallet first", addr, have,
+			    reg_fee + tp.fee_uallo, reg_fee, tp.fee_uallo);
 		_exit(1);
 	}
 	rc = tx_build_register(priv, &tp, 0, &tx, e, sizeof(e));

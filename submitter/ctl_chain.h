@@ -26,4 +26,11 @@ int	 ctl_topic_addr_query(struct sync *, const char *em, const char *method, uin
 /* data_sending_fee and registration_fee of the module's parameters (0 when unknown). */
 void	 ctl_module_fees(struct sync *, const char *em, uint64_t *data_fee, uint64_t *reg_fee);
 
+/* The gas price: configured, or the chain's (feemarket, else the node's minimum), with
+ * where it came from; -1 with err (submitter/preflight_fees.c). */
+#include "fees.h"
+struct config;
+int	 ctl_gas_price(struct sync *, const struct config *, fee_price_t *, const char **src,
+	    char *err, size_t errlen);
+
 #endif

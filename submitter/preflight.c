@@ -77,17 +77,6 @@ child_address(const struct config_wallet *w, char *addr, size_t addrlen, char *e
 	return -1;
 }
 
-/* The fee of one submission: gas times price, capped, plus the data sending fee. */
-static uint64_t
-submission_cost(const struct config *c, uint64_t data_fee)
-{
-	double fee = ceil((double)(c->gas_limit > 0 ? c->gas_limit : 300000) * c->gas_price);
-
-	if (fee > (double)c->max_fee)
-		fee = (double)c->max_fee;
-	return (uint64_t)fee + data_fee;
-}
-
 static void
 check_balance(struct sync *s, const struct config *c, const struct config_wallet *w,
     const char *addr, uint64_t data_fee)
@@ -96,7 +85,7 @@ check_balance(struct sync *s, const struct config *c, const struct config_wallet
 	Awq__QueryBalanceResponse *bal;
 	uint8_t buf[160];
 	size_t n;
-	uint64_t have, per = submission_cost(c, data_fee);
+	uint64_t have, per = submitter_preflight_cost(c, w, data_fee);
 	char what[64];
 
 	snprintf(what, sizeof(what), "wallet %s balance", w->name);
@@ -121,8 +110,9 @@ check_balance(struct sync *s, const struct config *c, const struct config_wallet
 		    "(balance_warn_submissions; %" PRIu64 " uallo each)", have,
 		    c->balance_warn_submissions, per);
 	else
-		preflight_line(what, L_OK, "%" PRIu64 " uallo: about %" PRIu64 " submissions", have,
-		    have / (per ? per : 1));
+		preflight_line(what, L_OK, "%" PRIu64 " uallo: about %" PRIu64 " submissions%s", have,
+		    have / (per ? per : 1), w->fee_granter != NULL ? " (data sending fees; "
+		    "the fee grant pays the transaction fees)" : "");
 }
 
 /* The lines of a topic that cannot be checked, marked skipped with the reason. */

@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "dec.h"
+#include "fees.h"
 #include "frame.h"
 #include "http.h"
 #include "keyfile.h"
@@ -100,6 +101,8 @@ struct job {
 	enum rstep	 rstep;
 	int		 ridx, rnotfound, rfail, rmempool, rounds;
 	int64_t		 rheight;
+	int		 gas_cached;	/* the gas came from topic_gas, not a simulation */
+	uint64_t	 failed_gas;	/* the gas limit that ran out at delivery, 0 = none */
 };
 
 TAILQ_HEAD(jobq, job);
@@ -118,6 +121,8 @@ struct wallet {
 	struct jobq	 queue;
 	struct job	*active;
 	struct audit_file *audit;	/* audit.c: group commit of the audit log */
+	int		 allowance_state;	/* 0 unknown, 1 read, 2 no grant */
+	struct fee_allowance allowance;
 };
 
 static struct {
@@ -132,6 +137,8 @@ static struct {
 	int			 detecting;
 	uint64_t		 data_sending_fee;
 	uint64_t		*topic_gas;	/* per configured topic: last simulated gas, 0 = none */
+	int			*topic_wl;	/* per configured topic: CanSubmitWorkerPayload at
+						   start, 0 unknown, 1 yes, -1 no */
 	int			 shutting_down;
 	int			 memfd;		/* the sealed mnemonics of the environment, -1 */
 	int64_t			 height;	/* latest known block height */
@@ -367,7 +374,23 @@ load_wallets(const struct config *c)
 			    "to start", cw->name, w->address, cw->expect_address);
 			exit(AW_EX_CONFIG);
 		}
-		log_info("wallet %s: %s", w->name, w->address);
+		if (cw->fee_granter != NULL) {
+			char hrp[16], e[96];
+			uint8_t d[64];
+			size_t dl;
+
+			if (bech32_decode(cw->fee_granter, hrp, sizeof(hrp), d, &dl, e,
+			    sizeof(e)) == -1 || strcmp(hrp, "allo") != 0) {
+				log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s, s:s}", "topic",
+				    "wallet", cw->name, "reason", "bad_fee_granter"), "wallet %s: "
+				    "fee_granter %s is not an address (%s)", cw->name, cw->fee_granter,
+				    e);
+				exit(AW_EX_CONFIG);
+			}
+			log_info("wallet %s: %s (fees paid by the grant of %s)", w->name,
+			    w->address, cw->fee_granter);
+		} else
+			log_info("wallet %s: %s", w->name, w->address);
 		send_wallet(w);
 	}
 	if (blob != NULL) {
@@ -506,15 +529,17 @@ query_account(struct wallet *w)
 	rpc_abci_query(S.rpc, "/cosmos.auth.v1beta1.Query/AccountInfo", buf, n, account_done, w);
 }
 
+/* What one submission costs the wallet's own balance: the fee (unless a granter pays it)
+ * and the data sending fee. */
 static uint64_t
-cost_per_submission(void)
+cost_per_submission(struct wallet *w)
 {
 	uint64_t gas = S.conf->gas_limit > 0 ? (uint64_t)S.conf->gas_limit : DEFAULT_GAS;
-	double fee = ceil((double)gas * S.conf->gas_price);
+	uint64_t fee = fees_submission_fee(gas, (uint64_t)S.conf->max_fee);
 
-	if (fee > (double)S.conf->max_fee)
-		fee = (double)S.conf->max_fee;
-	return (uint64_t)fee + S.data_sending_fee;
+	if (fees_wallet_granter(S.conf, w->name) != NULL)
+		fee = 0;
+	return fee + S.data_sending_fee;
 }
 
 static void
@@ -534,7 +559,7 @@ balance_done(enum rpc_status st, const struct abci_result *a, const char *error,
 		awq__query_balance_response__free_unpacked(r, NULL);
 	send_wallet(w);
 	have = strtoull(w->balance, NULL, 10);
-	need = cost_per_submission();
+	need = cost_per_submission(w);
 	if (have < need) {
 		if (!w->stopped)
 			log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s, s:s, s:s, s:I}",
@@ -581,6 +606,49 @@ params_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	}
 }
 
+/* CanSubmitWorkerPayload of each (topic, wallet) at start, not only through simulation. */
+static void
+wl_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	size_t ti = (size_t)(uintptr_t)arg;
+	Awq__CanSubmitWorkerPayloadResponse *r;
+	const struct config_topic *t;
+
+	if (S.conf == NULL || ti >= S.conf->ntopics || st != RPC_OK || a->code != 0 ||
+	    (r = awq__can_submit_worker_payload_response__unpack(NULL, a->value_len,
+	    a->value)) == NULL)
+		return;	/* unknown: the simulation decides */
+	t = &S.conf->topics[ti];
+	S.topic_wl[ti] = r->can_submit_worker_payload ? 1 : -1;
+	awq__can_submit_worker_payload_response__free_unpacked(r, NULL);
+	if (S.topic_wl[ti] == -1)
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
+		    (int)t->id, "reason", "not_whitelisted", "wallet", t->wallet), "wallet %s may "
+		    "not submit to topic %u (CanSubmitWorkerPayload is false: not whitelisted; "
+		    "contact the topic creator)", t->wallet, t->id);
+}
+
+static void
+whitelist_precheck(void)
+{
+	Awq__TopicAddressRequest req = AWQ__TOPIC_ADDRESS_REQUEST__INIT;
+	struct wallet *w;
+	uint8_t buf[160];
+	char path[96];
+	size_t i, n;
+
+	snprintf(path, sizeof(path), "/emissions.%s.QueryService/CanSubmitWorkerPayload",
+	    S.emissions);
+	for (i = 0; i < S.conf->ntopics; i++) {
+		if ((w = wallet_by_name(S.conf->topics[i].wallet)) == NULL)
+			continue;
+		req.topic_id = S.conf->topics[i].id;
+		req.address = w->address;
+		n = awq__topic_address_request__pack(&req, buf);
+		rpc_abci_query(S.rpc, path, buf, n, wl_done, (void *)(uintptr_t)i);
+	}
+}
+
 static void
 detect_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
 {
@@ -594,6 +662,7 @@ detect_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	snprintf(S.emissions, sizeof(S.emissions), "%s", a->code == 0 ? "v10" : "v9");
 	log_info("emissions version: %s (detected)", S.emissions);
 	params_done(st, a, error, arg);
+	whitelist_precheck();
 	for (i = 0; i < S.nwallets; i++)
 		if (S.wallets[i].active != NULL)
 			job_timer(S.wallets[i].active, 0);
@@ -610,6 +679,7 @@ detect_emissions(void)
 		snprintf(S.emissions, sizeof(S.emissions), "%s", S.conf->emissions);
 		snprintf(path, sizeof(path), "/emissions.%s.QueryService/GetParams", S.emissions);
 		rpc_abci_query(S.rpc, path, (const uint8_t *)"", 0, params_done, NULL);
+		whitelist_precheck();
 		return;
 	}
 	S.detecting = 1;
@@ -641,6 +711,79 @@ refresh_height(void)
 	rpc_call(S.rpc, "status", NULL, status_done, NULL);
 }
 
+/* ---- fees (the logic is in fees.c) ---- */
+
+static void
+price_config(const struct config *c)
+{
+	char err[160];
+
+	if (fees_price_config(c->gas_price, err, sizeof(err)) == -1) {
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:n, s:s}", "topic", "reason", err),
+		    "%s", err);
+		exit(AW_EX_CONFIG);
+	}
+}
+
+/* The gas price arrived: jobs waiting for it go on. */
+static void
+price_known(void)
+{
+	size_t i;
+
+	for (i = 0; i < S.nwallets; i++)
+		if (S.wallets[i].active != NULL && S.wallets[i].active->st == J_ACCOUNT)
+			job_timer(S.wallets[i].active, 0);
+}
+
+static void
+allowance_done(enum rpc_status st, const struct abci_result *a, const char *error, void *arg)
+{
+	struct wallet *w = arg;
+	char err[256], text[256];
+	const char *g = fees_wallet_granter(S.conf, w->name);
+	int r;
+
+	if (g == NULL)
+		return;
+	if (st != RPC_OK || (r = fees_allowance_answer(a->code, a->log, a->value,
+	    a->value_len, &w->allowance, err, sizeof(err))) == -1) {
+		w->allowance_state = 0;
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:n, s:s, s:s, s:s}", "topic",
+		    "reason", "allowance_unreadable", "wallet", w->name, "granter", g),
+		    "wallet %s: the fee grant of %s cannot be read (%s); submitting anyway",
+		    w->name, g, st != RPC_OK ? error : err);
+		return;
+	}
+	if (r == 1) {
+		w->allowance_state = 2;
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:n, s:s, s:s, s:s}", "topic",
+		    "reason", "no_fee_grant", "wallet", w->name, "granter", g), "wallet %s: %s "
+		    "has granted it no fee allowance; the chain will refuse its transactions",
+		    w->name, g);
+		return;
+	}
+	w->allowance_state = 1;
+	fees_allowance_text(&w->allowance, text, sizeof(text));
+	log_info("wallet %s: fee grant of %s: %s", w->name, g, text);
+}
+
+static void
+query_allowance(struct wallet *w)
+{
+	const char *g = fees_wallet_granter(S.conf, w->name);
+	uint8_t *req;
+	size_t n;
+
+	if (g == NULL) {
+		w->allowance_state = 0;
+		return;
+	}
+	req = fees_allowance_request(g, w->address, &n);
+	rpc_abci_query(S.rpc, FEES_ALLOWANCE_PATH, req, n, allowance_done, w);
+	free(req);
+}
+
 /* ---- building and sending ---- */
 
 static int
@@ -659,17 +802,19 @@ build(struct job *j, int for_simulation, struct tx_out *out, char *err, size_t e
 	p.fee_uallo = j->fee;
 	p.timeout_height = j->window_end > 0 ? (uint64_t)j->window_end : 0;
 	p.emissions = S.emissions;
+	p.fee_granter = fees_wallet_granter(S.conf, j->w->name);
 	return tx_build_payload(j->w->priv, &p, for_simulation, out, err, errlen);
 }
 
+/* gas x the current gas price (fees.c), rounded up; the cap is checked before signing. */
 static void
 set_fee(struct job *j, uint64_t gas)
 {
-	double fee;
+	fee_price_t price = 0;
 
 	j->gas = gas;
-	fee = ceil((double)gas * S.conf->gas_price);
-	j->fee = fee > (double)S.conf->max_fee ? (uint64_t)S.conf->max_fee : (uint64_t)fee;
+	(void)fees_price_current(&price, NULL);
+	j->fee = fees_fee(gas, price);
 }
 
 /* Classifies a chain answer (CheckTx, delivery or simulation) into a final outcome.
@@ -680,6 +825,19 @@ final_error(struct job *j, long code, const char *codespace, const char *log, in
 	char msg[512];
 	int emis = codespace != NULL && strcmp(codespace, "emissions") == 0;
 
+	/* By text first: codes drift between versions ("unfulfilled nonce not found" was 44
+	 * and is 75). */
+	if (has(log, "nonce not found") || has(log, "unfulfilled nonce")) {
+		job_finish(j, "missed", code, height, "window_closed", log, 0, 0);
+		return 1;
+	}
+	if (fees_grant_error(log)) {
+		snprintf(msg, sizeof(msg), "the fee grant of %s does not pay for wallet %s (%s): %s",
+		    fees_wallet_granter(S.conf, j->w->name) ?: "?", j->w->name, j->w->address, log);
+		j->w->allowance_state = 0;
+		job_finish(j, "rejected", code, height, "fee_allowance", msg, 0, 0);
+		return 1;
+	}
 	if (has(log, "already submitted") || has(log, "cannot update EMA") ||
 	    (emis && (code == 75 || code == 78))) {
 		job_finish(j, "already_submitted", code, height, "already_submitted", log, 0, 0);
@@ -760,8 +918,13 @@ sim_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 	    (uint64_t)ceil((double)r->gas_info->gas_used * S.conf->gas_adjustment) : DEFAULT_GAS;
 	if (r != NULL)
 		awq__simulate_response__free_unpacked(r, NULL);
+	if (j->failed_gas > 0 && gas <= j->failed_gas) {
+		/* The estimate ran out of gas at delivery already: half as much again. */
+		gas = j->failed_gas + j->failed_gas / 2;
+	}
 	if (ti != (size_t)-1)
 		S.topic_gas[ti] = gas;
+	j->gas_cached = 0;
 	set_fee(j, gas);
 	if (j->dry_sim) {
 		log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:I, s:s, s:I, s:I}", "topic",
@@ -823,17 +986,24 @@ sign_and_record(struct job *j)
 	struct tx_out out;
 	char err[256];
 
-	if (j->fee > (uint64_t)S.conf->max_fee) {
-		char *e = xasprintf("fee %" PRIu64 " uallo is over max_fee %ld", j->fee,
-		    S.conf->max_fee);
-
-		job_finish(j, "rejected", 13, 0, "fee_over_cap", e, 0, 0);
-		free(e);
+	if (fees_over_cap(j->fee, j->gas, (uint64_t)S.conf->max_fee, err, sizeof(err))) {
+		job_finish(j, "missed", 0, 0, "fee_cap", err, 0, 0);
+		return;
+	}
+	if (j->w->allowance_state == 1 && fees_allowance_short(&j->w->allowance, j->fee,
+	    fees_wallet_granter(S.conf, j->w->name), err, sizeof(err))) {
+		job_finish(j, "missed", 0, 0, "fee_allowance", err, 0, 0);
 		return;
 	}
 	j->seq = j->w->sequence;
 	if (build(j, 0, &out, err, sizeof(err)) == -1) {
 		job_finish(j, "rejected", -1, 0, "bad_value", err, 0, 0);
+		return;
+	}
+	if (fees_granter_policy(out.raw, out.rawlen, fees_wallet_granter(S.conf, j->w->name),
+	    err, sizeof(err)) == -1) {
+		tx_out_free(&out);
+		job_finish(j, "rejected", -1, 0, "refused", err, 0, 0);
 		return;
 	}
 	free(j->raw);
@@ -948,6 +1118,33 @@ tx_found(struct job *j, const char *hash, json_t *result)
 		    "outcome", "included", "height", (json_int_t)height));
 		job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);	/* frees j */
 		query_balance(w);
+		query_allowance(w);
+		return;
+	}
+	if (j->gas_cached && topic_index(j->topic) != (size_t)-1)
+		S.topic_gas[topic_index(j->topic)] = 0;	/* the cached estimate failed */
+	if ((code == 11 || has(log, "out of gas")) && !window_over(j) &&
+	    j->attempts++ < MAX_ATTEMPTS) {
+		/* Included but out of gas: the sequence is spent, the window still open;
+		 * simulate again and send a new transaction with more gas (issue 20). */
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:I}",
+		    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "reason",
+		    "out_of_gas", "gas", (json_int_t)j->gas), "topic %u nonce %lld: tx %s ran "
+		    "out of gas at delivery (gas %" PRIu64 "); simulating again", j->topic,
+		    (long long)j->nonce, j->hash, j->gas);
+		j->failed_gas = j->gas;
+		j->resolving = 0;
+		j->released = 0;
+		j->hash[0] = '\0';
+		free(j->raw);
+		free(j->b64);
+		j->raw = NULL;
+		j->b64 = NULL;
+		j->st = J_QUEUED;	/* signed again when it is the wallet's turn */
+		if (w->active == NULL) {
+			w->active = j;
+			job_step(j);
+		}
 		return;
 	}
 	if (!final_error(j, code, cs, log, height))
@@ -1292,13 +1489,19 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 		return;
 	}
 	if (code == 13 || has(log, "insufficient fee")) {
-		n = match_num(log, "required: ([0-9]+)");
-		if (n <= 0 || (uint64_t)n > (uint64_t)S.conf->max_fee) {
-			char *e = xasprintf("the chain wants %lld uallo, over max_fee %ld: %s", n,
-			    S.conf->max_fee, log ? log : "");
+		char e[512];
 
-			job_finish(j, "rejected", code, 0, "fee_over_cap", e, 0, 0);
-			free(e);
+		fees_price_refresh(S.rpc, 1, NULL);	/* the price moved: ask again */
+		n = match_num(log, "required: ([0-9]+)");
+		if (n > 0 && fees_over_cap((uint64_t)n, j->gas, (uint64_t)S.conf->max_fee, e,
+		    sizeof(e))) {
+			job_finish(j, "missed", code, 0, "fee_cap", e, 0, 0);
+			return;
+		}
+		if (n <= 0) {
+			snprintf(e, sizeof(e), "insufficient fee, and the chain's answer names no "
+			    "required fee: %s", log ? log : "");
+			job_finish(j, "rejected", code, 0, "insufficient_fee", e, 0, 0);
 			return;
 		}
 		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:I}", "topic",
@@ -1356,6 +1559,16 @@ job_step(struct job *j)
 	switch (j->st) {
 	case J_QUEUED:
 	case J_ACCOUNT:
+		ti = topic_index(j->topic);
+		if (ti != (size_t)-1 && S.topic_wl[ti] == -1 && !j->resolving) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "wallet %s (%s) is not whitelisted on topic %u "
+			    "(CanSubmitWorkerPayload is false); contact the topic creator", w->name,
+			    w->address, j->topic);
+			job_finish(j, "rejected", 0, 0, "not_whitelisted", msg, 1, 0);
+			return;
+		}
 		if (w->stopped) {
 			job_finish(j, "missed", 5, 0, "insufficient_funds",
 			    "the wallet's balance is below the cost of one submission", 0, 0);
@@ -1388,6 +1601,17 @@ job_step(struct job *j)
 			}
 			return;
 		}
+		fees_price_refresh(S.rpc, 0, price_known);	/* at most once a minute */
+		if (!fees_price_current(&(fee_price_t){ 0 }, NULL)) {
+			j->st = J_ACCOUNT;
+			if (window_over(j)) {
+				job_finish(j, "missed", -1, S.height, "rpc_unreachable",
+				    "the gas price could not be read before the window closed", 0, 0);
+				return;
+			}
+			job_timer(j, RETRY_MS);
+			return;
+		}
 		ti = topic_index(j->topic);
 		if (S.conf->dry_run) {
 			j->dry_sim = 1;
@@ -1395,11 +1619,12 @@ job_step(struct job *j)
 			simulate(j);
 			return;
 		}
-		if (S.conf->gas_limit > 0) {
+		if (S.conf->gas_limit > 0 && j->failed_gas == 0) {
 			set_fee(j, (uint64_t)S.conf->gas_limit);
 			sign_and_record(j);
-		} else if (ti != (size_t)-1 && S.topic_gas[ti] > 0) {
+		} else if (ti != (size_t)-1 && S.topic_gas[ti] > 0 && j->failed_gas == 0) {
 			set_fee(j, S.topic_gas[ti]);
+			j->gas_cached = 1;
 			sign_and_record(j);
 		} else {
 			j->st = J_SIMULATE;
@@ -1563,13 +1788,17 @@ on_config(const struct config *c, json_t *raw, void *arg)
 		S.conf = c;
 		load_wallets(c);
 		S.topic_gas = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(uint64_t));
+		S.topic_wl = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(int));
 		S.http = http_client_new(S.base);
 		S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
+		price_config(c);
 		child_ready(json_pack("{s:i}", "wallets", (int)S.nwallets));
 		detect_emissions();
+		fees_price_refresh(S.rpc, 0, price_known);
 		for (i = 0; i < S.nwallets; i++) {
 			query_account(&S.wallets[i]);
 			query_balance(&S.wallets[i]);
+			query_allowance(&S.wallets[i]);
 		}
 		return;
 	}
@@ -1577,8 +1806,13 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	S.conf = c;
 	free(S.topic_gas);
 	S.topic_gas = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(uint64_t));
+	free(S.topic_wl);
+	S.topic_wl = xcalloc(c->ntopics ? c->ntopics : 1, sizeof(int));
 	rpc_free(S.rpc);
 	S.rpc = rpc_new(S.http, c->rpc, c->nrpc, c->request_timeout_ms);
+	price_config(c);
+	for (i = 0; i < S.nwallets; i++)
+		query_allowance(&S.wallets[i]);
 }
 
 static void

@@ -123,6 +123,8 @@ finish_tx(const uint8_t priv[32], const uint8_t pub[33], const char *type_url,
 	fee.n_amount = 1;
 	fee.amount = coins;
 	fee.gas_limit = p->gas_limit;
+	if (p->fee_granter != NULL && *p->fee_granter != '\0')
+		fee.granter = (char *)p->fee_granter;
 	ai.n_signer_infos = 1;
 	ai.signer_infos = sis;
 	ai.fee = &fee;
@@ -173,6 +175,8 @@ finish_tx(const uint8_t priv[32], const uint8_t pub[33], const char *type_url,
 	json_object_set_new(d, "sequence", json_sprintf("%" PRIu64, p->sequence));
 	json_object_set_new(d, "gas_limit", json_sprintf("%" PRIu64, p->gas_limit));
 	json_object_set_new(d, "fee", json_sprintf("%suallo", amount));
+	json_object_set_new(d, "fee_granter", fee.granter != NULL && *fee.granter != '\0' ?
+	    json_string(fee.granter) : json_null());
 	if (p->timeout_height > 0)
 		json_object_set_new(d, "timeout_height", json_sprintf("%" PRIu64,
 		    p->timeout_height));
@@ -525,6 +529,8 @@ tx_decode(const uint8_t *raw, size_t len, const char *chain_id, int64_t account_
 	json_object_set_new(ja, "fee", fees);
 	json_object_set_new(ja, "gas_limit", json_integer(ai->fee ?
 	    (json_int_t)ai->fee->gas_limit : 0));
+	json_object_set_new(ja, "fee_granter", ai->fee != NULL && ai->fee->granter != NULL &&
+	    *ai->fee->granter != '\0' ? json_string(ai->fee->granter) : json_null());
 	json_object_set_new(o, "auth_info", ja);
 
 	sigs = json_array();

@@ -21,6 +21,7 @@ struct tx_params {
 	uint64_t	 timeout_height;	/* 0 = none */
 	const char	*emissions;	/* "v9" or "v10" */
 	const char	*memo;		/* may be NULL */
+	const char	*fee_granter;	/* Fee.granter (feegrant pays the fee), NULL = none */
 };
 
 struct tx_out {

@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "ctl.h"
+
+int	 ctl_history(const struct ctl_opts *, int argc, char **argv);	/* history.c */
 #include "frame.h"
 #include "log.h"
 #include "safefs.h"
@@ -41,6 +43,7 @@ usage(FILE *fp)
 	    "                     start the daemon and wait until it is ready\n"
 	    "  stop               stop the daemon and wait until it is gone\n"
 	    "  status [--json]    children, topics and wallets of the running daemon\n"
+	    "  history --topic N [--last K] [--json]  per nonce: value, network, score, reward\n"
 	    "  reload             re-read the configuration (like SIGHUP)\n"
 	    "  check              preflight against the chain: keys, registration, balance ...\n"
 	    "  register --topic N register the topic's wallet as a worker\n"
@@ -48,6 +51,7 @@ usage(FILE *fp)
 	    "  tx build|decode    offline InsertWorkerPayload transactions\n"
 	    "  predict --topic N  one prediction, printed, not submitted\n"
 	    "  backtest --csv F   walk-forward evaluation against the zero baseline\n"
+	    "  loss --method M    the network's loss (mse, zptae, czar) of predictions\n"
 	    "\n"
 	    "`alloractl COMMAND --help` describes one command.\n"
 	    "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"
@@ -240,6 +244,10 @@ cmd_start(const struct ctl_opts *o, int argc, char **argv)
 		config_free(c);
 		return 3;
 	}
+	if (c->network != NULL && ctl_network_guard(c) != 0) {
+		config_free(c);
+		return 1;
+	}
 	prog = sibling_program("allora-workerd");
 	args[na++] = prog;
 	if (c->path != NULL) {
@@ -368,6 +376,26 @@ jstr(json_t *o, const char *k, char *buf, size_t len)
 	return buf;
 }
 
+/* The topic's score line (INTERFACES.md, Scores); "-" for what the chain has not told. */
+static void
+print_score(json_t *x)
+{
+	json_t *sc = json_object_get(x, "score");
+	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
+
+	if (!json_is_object(sc))
+		return;
+	printf("        loss %s; score %s (height %s), active %s, rank %s (active set of %s), "
+	    "gap %s to the lowest active %s\n", jstr(x, "loss_method", b1, 64), jstr(sc, "ema", b2, 64),
+	    jstr(sc, "height", b3, 64), jstr(sc, "active", b4, 64), jstr(sc, "rank", b5, 64),
+	    jstr(sc, "active_count", b6, 64), jstr(sc, "gap", b7, 64),
+	    jstr(sc, "lowest_active_ema", b8, 64));
+	printf("        rewards %s uallo (last %s); network %s at nonce %s, ours %s\n",
+	    jstr(sc, "rewards_uallo", b1, 64), jstr(sc, "last_reward_uallo", b2, 64),
+	    jstr(sc, "network_value", b3, 64), jstr(sc, "network_nonce", b4, 64),
+	    jstr(x, "last_value", b5, 64));
+}
+
 static void
 print_status(json_t *s)
 {
@@ -412,6 +440,7 @@ print_status(json_t *s)
 			printf("        last tx %s, %s s since the last accepted submission\n",
 			    json_string_value(json_object_get(x, "last_txhash")),
 			    jstr(x, "seconds_since_accepted", b1, 64));
+		print_score(x);
 	}
 	printf("\n%-10s %-45s %16s %8s\n", "WALLET", "ADDRESS", "BALANCE (uallo)", "SEQUENCE");
 	json_array_foreach(json_object_get(s, "wallets"), i, x)
@@ -557,8 +586,12 @@ main(int argc, char **argv)
 		return ctl_tx(&o, nrest, rest);
 	if (strcmp(cmd, "predict") == 0)
 		return ctl_predict(&o, nrest, rest);
+	if (strcmp(cmd, "history") == 0)
+		return ctl_history(&o, nrest, rest);
 	if (strcmp(cmd, "backtest") == 0)
 		return ctl_backtest(&o, nrest, rest);
+	if (strcmp(cmd, "loss") == 0)
+		return ctl_loss(&o, nrest, rest);
 	fprintf(stderr, "alloractl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return 2;

@@ -60,9 +60,15 @@ ctl_check(const struct ctl_opts *o, int argc, char **argv)
 	    c->path ? c->path : ".env", c->ntopics, c->nwallets);
 	sync_init(&s, c);
 
+	if (c->network != NULL)
+		preflight_line("network", L_OK, "%s preset: chain %s, rpc %s, websocket %s, "
+		    "emissions %s (a node serving another chain is refused)", c->network,
+		    c->chain_id, c->rpc[0], c->websocket, c->emissions);
 	chain = listener_preflight(&s, c, em, sizeof(em));
 	if (chain)
 		submitter_preflight_fees(&s, em, &data_fee, &reg_fee);
+	if (chain || strcmp(c->gas_price, "auto") != 0)
+		submitter_preflight_gas(&s, c);
 
 	addrs = xcalloc(c->nwallets, sizeof(*addrs));
 	for (k = 0; k < c->nwallets; k++)
@@ -76,10 +82,16 @@ ctl_check(const struct ctl_opts *o, int argc, char **argv)
 		for (k = 0; k < c->nwallets; k++)
 			if (strcmp(c->wallets[k].name, t->wallet) == 0 && addrs[k][0] != '\0')
 				addr = addrs[k];
-		if (chain)
+		if (chain) {
 			submitter_preflight_topic(&s, em, t, addr, reg_fee);
+			submitter_preflight_topic_fees(&s, em, c, i);
+			listener_preflight_scores(&s, em, t, addr);
+		}
 		trainer_preflight_topic(&s, c, t);
 	}
+	for (k = 0; chain && k < c->nwallets; k++)
+		if (addrs[k][0] != '\0')
+			submitter_preflight_allowance(&s, c, &c->wallets[k], addrs[k]);
 	free(addrs);
 	sync_free(&s);
 	config_free(c);

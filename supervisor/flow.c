@@ -25,6 +25,7 @@
 #include "ledger.h"
 #include "metrics.h"
 #include "proc.h"
+#include "scores.h"
 #include "sup.h"
 #include "util.h"
 
@@ -222,13 +223,19 @@ send_predict(struct work *w)
 	const struct config_topic *ct = config_topic(sup->conf, w->topic);
 	long ms = ct != NULL ? ct->predict_timeout_s * 1000 : 30000;
 
+	json_t *o;
+
 	if (!child_up(ROLE_TRAINER) || flow_stopping)
 		return;
-	sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, w->topic, 0,
-	    json_pack("{s:i, s:I, s:I, s:o}", "topic", (int)w->topic, "nonce",
+	/* loss_method: the configuration's unless auto (then the chain's, when known). */
+	o = json_pack("{s:i, s:I, s:I, s:o, s:s?}", "topic", (int)w->topic, "nonce",
 	    (json_int_t)w->nonce, "deadline_ms", (json_int_t)(w->predict_deadline_ms -
 	    mono_ms() > 0 ? w->predict_deadline_ms - mono_ms() : ms),
-	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null()));
+	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null(),
+	    "loss_method", ct != NULL && ct->loss_method != NULL && strcmp(ct->loss_method,
+	    "auto") != 0 ? ct->loss_method : NULL);
+	scores_fill_predict(w->topic, o);
+	sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, w->topic, 0, o);
 	w->predict_sent = 1;
 }
 
@@ -493,6 +500,14 @@ on_prediction(struct frame *f)
 		use_fallback(w, why);
 		free(why);
 		return;
+	}
+	{
+		struct topic_rt *rt = rt_of(topic, NULL);
+
+		if (rt != NULL && frame_str(f, "loss_method") != NULL)
+			set_str(&rt->loss_used, frame_str(f, "loss_method"));
+		if (rt != NULL && frame_str(f, "model_resolved") != NULL)
+			set_str(&rt->model_resolved, frame_str(f, "model_resolved"));
 	}
 	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s?, s:s?, s:s?}",
 	    "topic", (int)topic, "nonce", (json_int_t)nonce, "value", value, "source", source,
@@ -835,6 +850,7 @@ on_wallet(struct frame *f)
 		if (json_is_integer(json_object_get(f->payload, "sequence")))
 			w->sequence = frame_int(f, "sequence", -1);
 	}
+	scores_send_watch();
 }
 
 void
@@ -865,6 +881,10 @@ flow_dispatch(struct child *c, struct frame *f)
 		if (c->role == ROLE_SUBMITTER)
 			on_wallet(f);
 		return;
+	case MSG_SCORE:
+		if (c->role == ROLE_LISTENER)
+			scores_dispatch(f);
+		return;
 	default:
 		log_warnx("%s sent %s, which it may not; ignored", child_role_name(c->role),
 		    msg_type_name(f->type));
@@ -877,6 +897,8 @@ flow_child_ready(struct child *c)
 {
 	struct work *w;
 
+	if (c->role == ROLE_LISTENER)
+		scores_send_watch();
 	TAILQ_FOREACH(w, &works, entry) {
 		if (c->role == ROLE_LISTENER && w->confirm == 0) {
 			/* A new listener: the question about this window went with the old one. */
@@ -1028,10 +1050,12 @@ flow_init(void)
 				set_str(&t->last_txhash, json_string_value(json_object_get(rec,
 				    "txhash")));
 			}
+			scores_replay(t->id, rec);
 			if (ledger_state_final(st)) {
 				snprintf(key, sizeof(key), "%lld", (long long)nonce);
 				json_object_set_new(ft[i].known, key, json_string(st));
-				if (strcmp(st, "accepted") == 0)
+				if (strcmp(st, "accepted") == 0 || strcmp(st, "scored") == 0 ||
+				    strcmp(st, "rewarded") == 0)
 					t->accepted++;
 				continue;
 			}
@@ -1182,6 +1206,7 @@ flow_reload_config(char *err, size_t errlen)
 			sup_send_child(&sup->children[i], MSG_CONFIG, 0, 0, config_to_json(nc));
 	if (wchanged)
 		submitter_restart(what);
+	scores_send_watch();	/* topics or wallets may have changed */
 	log_info("configuration reloaded from %s (%zu topics)", nc->path, nc->ntopics);
 	return 0;
 }
@@ -1253,6 +1278,8 @@ reload_topics(struct config *nc, char *err, size_t errlen)
 		free(sup->topics[j].last_value);
 		free(sup->topics[j].last_source);
 		free(sup->topics[j].last_txhash);
+		free(sup->topics[j].loss_used);
+		free(sup->topics[j].model_resolved);
 		json_decref(sup->topics[j].missed);
 	}
 	free(sup->topics);
@@ -1261,4 +1288,27 @@ reload_topics(struct config *nc, char *err, size_t errlen)
 	sup->ntopics = n;
 	ft = nf;
 	return 0;
+}
+
+const char *
+flow_nonce_state(uint32_t topic, int64_t nonce)
+{
+	size_t i;
+	char key[32];
+
+	if (rt_of(topic, &i) == NULL)
+		return NULL;
+	snprintf(key, sizeof(key), "%lld", (long long)nonce);
+	return json_string_value(json_object_get(ft[i].known, key));
+}
+
+int
+flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields)
+{
+	struct work w;
+
+	memset(&w, 0, sizeof(w));
+	w.topic = topic;
+	w.nonce = nonce;
+	return record(&w, state, fields, 0);
 }

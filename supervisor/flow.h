@@ -8,6 +8,8 @@
 #define AW_FLOW_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
 
 struct child;
 struct config;
@@ -28,5 +30,9 @@ int	 reload_topics(struct config *, char *err, size_t errlen);
 /* wallet_reload.c */
 int	 wallets_changed(const struct config *, const struct config *, char *what, size_t);
 void	 submitter_restart(const char *why);
+/* The ledger state of a (topic, nonce) we know (NULL when none), and a new record of it
+ * (fields stolen): for the score states after accepted (supervisor/scores.c). */
+const char *flow_nonce_state(uint32_t topic, int64_t nonce);
+int	 flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields);
 
 #endif

@@ -216,6 +216,31 @@ fail:
 	return NULL;
 }
 
+struct ledger *
+ledger_open_readonly(const char *state_dir, uint32_t topic, char *err, size_t errlen)
+{
+	struct ledger *l = xcalloc(1, sizeof(*l));
+	struct stat st;
+
+	l->topic = topic;
+	l->cut_bytes = -1;
+	l->cut_offset = -1;
+	l->alloc_end = -1;
+	l->path = xasprintf("%s/ledger/topic-%u.jsonl", state_dir, topic);
+	l->fd = safe_open(l->path, O_RDONLY, 0, NULL, err, errlen);
+	if (l->fd == -1 || fstat(l->fd, &st) == -1) {
+		if (l->fd != -1) {
+			snprintf(err, errlen, "%s: fstat: %s", l->path, strerror(errno));
+			close(l->fd);
+		}
+		free(l->path);
+		free(l);
+		return NULL;
+	}
+	l->end = l->synced_end = st.st_size;
+	return l;
+}
+
 void
 ledger_close(struct ledger *l)
 {
@@ -410,7 +435,8 @@ int
 ledger_state_final(const char *s)
 {
 	return s != NULL && (strcmp(s, "accepted") == 0 || strcmp(s, "rejected") == 0 ||
-	    strcmp(s, "missed") == 0);
+	    strcmp(s, "missed") == 0 || strcmp(s, "scored") == 0 ||
+	    strcmp(s, "rewarded") == 0);
 }
 
 /* ---- replay ---- */

@@ -2,9 +2,10 @@
  * The submission ledger: state_dir/ledger/topic-<id>.jsonl, one JSON line per state change
  * of a (topic, nonce): {"time", "topic", "nonce", "state", ...}.  States: seen, predicted
  * (value, source), signed (sequence, txhash, tx), broadcast, included (height), accepted,
- * rejected (code, reason), missed (reason).  The signed record is fsync'd before the
- * submitter may broadcast.  Crash rules (torn tails, NUL runs, preallocated tails): see the
- * opening comment of ledger.c.
+ * rejected (code, reason), missed (reason); after accepted, scored (score_ema, active) and
+ * rewarded (reward, reward_uallo) when the chain reports them (supervisor/scores.c).  The
+ * signed record is fsync'd before the submitter may broadcast.  Crash rules (torn tails,
+ * NUL runs, preallocated tails): see the opening comment of ledger.c.
  */
 #ifndef AW_LEDGER_H
 #define AW_LEDGER_H
@@ -19,6 +20,10 @@ struct ledger;
  * the file (safefs.h), and cuts a torn last line (logged).  NULL with err naming the file.
  */
 struct ledger *ledger_open(const char *state_dir, uint32_t topic, char *err, size_t errlen);
+/* For readers beside the daemon (alloractl history): no creation, no cut, no append; a
+ * torn last line is then counted as a bad line by the replay. */
+struct ledger *ledger_open_readonly(const char *state_dir, uint32_t topic, char *err,
+	    size_t errlen);
 void	 ledger_close(struct ledger *);
 /*
  * Appends a record (fields stolen, may be NULL); fsync when sync.  -1 with errno on I/O
@@ -49,7 +54,7 @@ long long ledger_cut_bytes(const struct ledger *);
  * are skipped and counted in *bad.  NULL when the file cannot be read (err names it).
  */
 json_t	*ledger_replay(struct ledger *, long *bad, char *err, size_t errlen);
-/* 1 for accepted, rejected, missed. */
+/* 1 for accepted, rejected, missed, and scored / rewarded (which follow accepted). */
 int	 ledger_state_final(const char *);
 
 #endif

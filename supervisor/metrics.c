@@ -63,6 +63,11 @@ static const struct {
 	{ "allora_worker_child_running", "1 while the child process of the role is running" },
 	{ "allora_worker_training_duration_seconds", "Duration of the topic's last model training" },
 	{ "allora_worker_wallet_balance_uallo", "The wallet's last known balance in uallo" },
+	{ "allora_worker_score_ema", "The chain's EMA score of our inferences in the topic (GetInfererScoreEma / EventEMAScoresSet; higher is better)" },
+	{ "allora_worker_active", "1 while the worker is in the topic's active set of inferers, 0 when outside (absent while unknown, e.g. after an event gap)" },
+	{ "allora_worker_score_gap", "Our EMA score minus the lowest EMA score in the active set (negative: below the cut-off)" },
+	{ "allora_worker_rewards_uallo_total", "Rewards the chain settled for our inferences in the topic, in uallo, summed from the ledger" },
+	{ "allora_worker_network_inference", "The network's combined inference of the topic's newest nonce (GetLatestNetworkInferences)" },
 };
 
 static const char *
@@ -104,6 +109,18 @@ void
 metrics_gauge(const char *name, const char *labels, double value)
 {
 	map_add(&gauges, name, labels, json_real(value), 0);
+}
+
+void
+metrics_gauge_unset(const char *name, const char *labels)
+{
+	char *k;
+
+	if (gauges == NULL)
+		return;
+	k = xasprintf("%s\t%s", name, labels != NULL ? labels : "");
+	json_object_del(gauges, k);
+	free(k);
 }
 
 void

@@ -15,6 +15,8 @@ const char *metrics_bound(void);
 /* labels: Prometheus label text without braces, e.g. topic="67",source="ws" (may be NULL). */
 void	 metrics_count(const char *name, const char *labels, long n);
 void	 metrics_gauge(const char *name, const char *labels, double value);
+/* A gauge that is no longer known: not exported until set again. */
+void	 metrics_gauge_unset(const char *name, const char *labels);
 void	 metrics_observe(enum metrics_hist, const char *labels, double seconds);
 int	 strcmp_ptr(const void *, const void *);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "scores.h"
 #include "sup.h"
 #include "util.h"
 
@@ -79,6 +80,11 @@ status_json(void)
 		    json_object());
 		json_object_set_new(x, "seconds_since_accepted", t->last_accepted_wall > 0 ?
 		    json_real(wnow - t->last_accepted_wall) : json_null());
+		/* The trainer's last answer: the loss it used and what default resolved to. */
+		json_object_set_new(x, "loss_method", str_or_null(t->loss_used));
+		json_object_set_new(x, "model_resolved", str_or_null(t->model_resolved));
+		/* The score from the chain (and the chain's loss method once it said it). */
+		scores_status(t->id, x);
 		json_array_append_new(topics, x);
 	}
 	for (i = 0; i < sup->nwallets; i++) {

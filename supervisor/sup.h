@@ -49,6 +49,8 @@ struct topic_rt {
 	long		 ledger_bad;	/* lines of the ledger replay that were not records */
 	json_t		*missed;	/* reason -> count */
 	double		 last_accepted_wall;	/* 0 = never */
+	char		*loss_used;	/* the trainer's last PREDICTION: loss method */
+	char		*model_resolved;	/* and what model = default resolved to */
 };
 
 struct wallet_rt {

@@ -311,28 +311,51 @@ features_ref_at(const struct bars *b, size_t i, double f[NFEAT_REF])
 }
 
 int
+features_mom_at(const struct bars *b, size_t i, double f[NFEAT_MOM])
+{
+	double s = 0, ss = 0, r, m, sd;
+	size_t k;
+
+	if (i < 721 || i >= b->n || !span_ok(b, i - 720, i))
+		return -1;
+	for (k = 0; k < 720; k++) {
+		r = lr(b, i - k, 1);
+		s += r;
+		ss += r * r;
+	}
+	m = s / 720;
+	sd = sqrt(fmax(0, (ss - 720 * m * m) / 719));
+	if (sd < 1e-12)
+		return -1;
+	f[0] = lr(b, i, 672) / (sd * sqrt(672.0));
+	return 0;
+}
+
+int
 fset_nf(enum fset fs)
 {
-	return fs == FS_B ? NFEAT_B : fs == FS_REF ? NFEAT_REF : NFEAT;
+	return fs == FS_B ? NFEAT_B : fs == FS_REF ? NFEAT_REF : fs == FS_MOM ? NFEAT_MOM :
+	    NFEAT;
 }
 
 long
 fset_lookback(enum fset fs)
 {
-	return fs == FS_B ? 721 : fs == FS_REF ? 73 : 336;
+	return fs == FS_B || fs == FS_MOM ? 721 : fs == FS_REF ? 73 : 336;
 }
 
 int
 fset_at(const struct bars *b, enum fset fs, size_t i, double *f)
 {
 	return fs == FS_B ? features_b_at(b, i, f) : fs == FS_REF ? features_ref_at(b, i, f) :
-	    features_at(b, i, f);
+	    fs == FS_MOM ? features_mom_at(b, i, f) : features_at(b, i, f);
 }
 
 const char *
 fset_name(enum fset fs)
 {
-	return fs == FS_B ? "b" : fs == FS_REF ? "reference" : "default";
+	return fs == FS_B ? "b" : fs == FS_REF ? "reference" : fs == FS_MOM ? "momentum" :
+	    "default";
 }
 
 double
@@ -520,13 +543,27 @@ model_spec_named(const char *name, struct model_spec *s)
 	s->lambda = MODEL_DEFAULT_LAMBDA;
 	s->shrink = MODEL_DEFAULT_SHRINK;
 	s->clip_sigma = MODEL_DEFAULT_CLIP;
+	s->loss = LOSS_MSE;
+	s->czar_alpha = CZAR_ALPHA_EVAL;
 	xgb_params_default(&s->xp);
-	if (strcmp(name, "default") == 0 || strcmp(name, "ridge") == 0)
+	if (strcmp(name, "default") == 0) {
+		model_default_resolve(LOSS_MSE, s);
+		return 0;
+	}
+	if (strcmp(name, "ridge") == 0)
 		return 0;
 	if (strcmp(name, "xgboost") == 0 || strcmp(name, "xgb") == 0) {
 		s->kind = MK_XGB;
 		s->fs = FS_B;
 		s->shrink = MODEL_XGB_SHRINK;
+		return 0;
+	}
+	if (strcmp(name, "momentum") == 0) {
+		/* MODEL.md §5.4: k max(0, β) x, β from every purged row since the start. */
+		s->kind = MK_MOMENTUM;
+		s->fs = FS_MOM;
+		s->window = MODEL_EXPANDING;
+		s->shrink = MODEL_MOMENTUM_SHRINK;
 		return 0;
 	}
 	if (strcmp(name, "reference") == 0) {
@@ -547,21 +584,49 @@ model_spec_named(const char *name, struct model_spec *s)
 }
 
 int
+topic_loss_config(const struct config_topic *t, enum loss_method *m)
+{
+	if (t->loss_method == NULL || strcmp(t->loss_method, "auto") == 0)
+		return -1;
+	return loss_method_parse(t->loss_method, m);
+}
+
+int
 model_spec_topic(const struct config_topic *t, struct model_spec *s, char *err,
     size_t errlen)
 {
-	int ref;
+	enum loss_method m = LOSS_MSE;
+
+	(void)topic_loss_config(t, &m);
+	return model_spec_topic_loss(t, m, s, err, errlen);
+}
+
+int
+model_spec_topic_loss(const struct config_topic *t, enum loss_method lm,
+    struct model_spec *s, char *err, size_t errlen)
+{
+	int ref, mom, expanding;
 
 	if (model_spec_named(t->model, s) == -1) {
 		snprintf(err, errlen, "model %.60s is not built in (default, ridge, xgboost, "
-		    "reference)", t->model);
+		    "reference, momentum)", t->model);
 		return -1;
 	}
+	if (strcmp(t->model, "default") == 0)
+		model_default_resolve(lm, s);
+	s->loss = lm;
+	s->czar_alpha = t->czar_alpha >= 0 ? t->czar_alpha : CZAR_ALPHA_EVAL;
+	if (t->objective != NULL && strcmp(t->objective, "czar") == 0) {
+		s->xp.czar = 1;
+		s->xp.czar_alpha = CZAR_ALPHA_TRAIN;
+	}
 	ref = strcmp(t->model, "reference") == 0;
+	mom = s->kind == MK_MOMENTUM;
+	expanding = s->window == MODEL_EXPANDING;
 	s->horizon = t->target_hours > 0 ? t->target_hours : 168;
 	s->purge = t->purge_hours > s->horizon ? t->purge_hours : s->horizon;
 	s->holdout = t->validation_span_hours > 0 ? t->validation_span_hours : 0;
-	if (!ref && t->train_span_hours > 0)
+	if (!ref && !expanding && t->train_span_hours > 0)
 		s->window = t->train_span_hours;
 	s->min_rows = t->min_train_hours > 0 ? t->min_train_hours : 336;
 	if (s->min_rows > s->window)
@@ -571,6 +636,8 @@ model_spec_topic(const struct config_topic *t, struct model_spec *s, char *err,
 	if (ref)
 		return 0;	/* the recipe is fixed: only shrink may change it */
 	s->clip_sigma = t->clip_sigma;
+	if (mom)
+		return 0;	/* its one signal: shrink and clip only */
 	if (t->features != NULL && t->features[0] != '\0') {
 		if (strcmp(t->features, "b") == 0)
 			s->fs = FS_B;
@@ -604,21 +671,72 @@ model_spec_topic(const struct config_topic *t, struct model_spec *s, char *err,
 	return 0;
 }
 
+/*
+ * `model = default` per loss method: MODEL.md §5.3's selection on the 2018-2022 series
+ * (candidates tuned on the first half only, the chosen one judged once on the second; the
+ * table and its command are in trainer/README.md).  A loss under which the chosen
+ * candidate did not beat zero keeps the zero-output ridge.
+ */
+static const struct {
+	enum loss_method m;
+	const char	*model;		/* a built-in name */
+	double		 shrink;
+	const char	*why;
+} default_table[] = {
+	{ LOSS_MSE, "ridge", 0, "under mse the first-half choice (xgboost k=0.25) did not "
+	    "beat zero on the second half (loss/0 1.002 [0.972, 1.032], trainer/README.md), so "
+	    "default submits 0.0" },
+	{ LOSS_ZPTAE, "ridge", 0, "under zptae the first-half choice (xgboost k=0.1) did not "
+	    "beat zero on the second half (loss/0 0.994 [0.983, 1.004], trainer/README.md), so "
+	    "default submits 0.0" },
+	{ LOSS_CZAR, "ridge", 0, "under czar the first-half choice (xgboost k=0.1) did not beat "
+	    "zero on the second half (loss/0 0.996 [0.989, 1.003], trainer/README.md), so "
+	    "default submits 0.0" },
+};
+
+void
+model_default_resolve(enum loss_method m, struct model_spec *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(default_table) / sizeof(default_table[0]); i++)
+		if (default_table[i].m == m)
+			break;
+	if (i == sizeof(default_table) / sizeof(default_table[0]))
+		i = 0;
+	(void)model_spec_named(default_table[i].model, s);
+	snprintf(s->name, sizeof(s->name), "default");
+	s->shrink = default_table[i].shrink;
+	s->loss = m;
+	if (default_table[i].shrink == 0)
+		snprintf(s->resolved, sizeof(s->resolved), "%s k=0 (zero output)",
+		    default_table[i].model);
+	else
+		snprintf(s->resolved, sizeof(s->resolved), "%s k=%g", default_table[i].model,
+		    default_table[i].shrink);
+	snprintf(s->resolved_why, sizeof(s->resolved_why), "%s", default_table[i].why);
+}
+
 void
 model_describe_spec(const struct model_spec *s, char *buf, size_t len)
 {
-	if (s->kind == MK_RIDGE)
+	if (s->kind == MK_MOMENTUM)
+		snprintf(buf, len, "%s: momentum (MODEL.md 5.4: k max(0, beta) x, beta by OLS "
+		    "through 0 on every purged row since the start) on the momentum signal, "
+		    "shrink %g, clip %g", s->name, s->shrink, s->clip_sigma);
+	else if (s->kind == MK_RIDGE)
 		snprintf(buf, len, "%s: ridge (lambda %g) on the %s features (%d), window %ld h, "
 		    "shrink %g, clip %g", s->name, s->lambda, fset_name(s->fs), fset_nf(s->fs),
 		    s->window, s->shrink, s->clip_sigma);
 	else
 		snprintf(buf, len, "%s: xgboost (%d trees, depth %d, eta %g, subsample %g, "
-		    "colsample %g, min_child_weight %g, lambda %g, seed %ld, %s, base_score %s) "
-		    "on the %s features (%d), window %ld h, shrink %g, clip %g", s->name,
-		    s->xp.n_trees, s->xp.max_depth, s->xp.eta, s->xp.subsample, s->xp.colsample,
-		    s->xp.min_child_weight, s->xp.lambda, s->xp.seed, s->xp.exact ? "exact" :
-		    "hist", s->xp.base_mean ? "mean" : "0", fset_name(s->fs), fset_nf(s->fs),
-		    s->window, s->shrink, s->clip_sigma);
+		    "colsample %g, min_child_weight %g, lambda %g, seed %ld, %s, base_score %s, "
+		    "objective %s) on the %s features (%d), window %ld h, shrink %g, clip %g",
+		    s->name, s->xp.n_trees, s->xp.max_depth, s->xp.eta, s->xp.subsample,
+		    s->xp.colsample, s->xp.min_child_weight, s->xp.lambda, s->xp.seed,
+		    s->xp.exact ? "exact" : "hist", s->xp.base_mean ? "mean" : "0", s->xp.czar ?
+		    "czar" : "mse", fset_name(s->fs), fset_nf(s->fs), s->window, s->shrink,
+		    s->clip_sigma);
 }
 
 /* ---- trained models ---- */
@@ -631,11 +749,19 @@ struct model {
 	struct ridge	 r;
 	struct xgb	*x;
 	struct xgb_params xp;
+	double		 beta;		/* momentum: the OLS slope through 0 */
 };
 
 struct model *
 model_train(const struct model_spec *s, const double *X, const double *Y, size_t rows,
     char *err, size_t errlen)
+{
+	return model_train_s(s, X, Y, NULL, rows, err, errlen);
+}
+
+struct model *
+model_train_s(const struct model_spec *s, const double *X, const double *Y, const double *S,
+    size_t rows, char *err, size_t errlen)
 {
 	struct model *m = xcalloc(1, sizeof(*m));
 
@@ -645,11 +771,32 @@ model_train(const struct model_spec *s, const double *X, const double *Y, size_t
 	m->rows = rows;
 	m->xp = s->xp;
 	if (s->kind == MK_XGB) {
-		m->x = xgb_train(X, Y, rows, m->nf, &s->xp, err, errlen);
+		if (s->xp.czar && S == NULL) {
+			snprintf(err, errlen, "xgboost: the CZAR objective needs the scale of "
+			    "each row");
+			free(m);
+			return NULL;
+		}
+		m->x = xgb_train_s(X, Y, S, rows, m->nf, &s->xp, err, errlen);
 		if (m->x == NULL) {
 			free(m);
 			return NULL;
 		}
+	} else if (s->kind == MK_MOMENTUM) {
+		double sxy = 0, sxx = 0;
+		size_t i;
+
+		for (i = 0; i < rows; i++) {
+			sxy += X[i] * Y[i];
+			sxx += X[i] * X[i];
+		}
+		if (rows < 2 || !(sxx > 0) || !isfinite(sxy / sxx)) {
+			snprintf(err, errlen, "momentum: no variation of the signal (%zu rows)",
+			    rows);
+			free(m);
+			return NULL;
+		}
+		m->beta = sxy / sxx;
 	} else if (ridge_fit_xy(X, Y, rows, m->nf, s->lambda, &m->r) == -1) {
 		snprintf(err, errlen, "ridge: singular system (%zu rows)", rows);
 		free(m);
@@ -663,6 +810,10 @@ model_predict(const struct model *m, const double *f, double *out)
 {
 	if (m->kind == MK_XGB)
 		return xgb_predict(m->x, f, out);
+	if (m->kind == MK_MOMENTUM) {
+		*out = (m->beta > 0 ? m->beta : 0) * f[0];
+		return isfinite(*out) ? 0 : -1;
+	}
 	*out = ridge_predict(&m->r, f);
 	return isfinite(*out) ? 0 : -1;
 }
@@ -693,7 +844,11 @@ model_save(const struct model *m, const char *path, char *err, size_t errlen)
 
 	if (m->kind == MK_XGB)
 		return xgb_save(m->x, path, err, errlen);
-	j = json_pack("{s:s, s:s, s:i, s:f, s:I, s:f, s:f, s:o, s:o, s:o}", "kind", "ridge",
+	if (m->kind == MK_MOMENTUM)
+		j = json_pack("{s:s, s:s, s:I, s:f}", "kind", "momentum", "features",
+		    fset_name(m->fs), "rows", (json_int_t)m->rows, "beta", m->beta);
+	else
+		j = json_pack("{s:s, s:s, s:i, s:f, s:I, s:f, s:f, s:o, s:o, s:o}", "kind", "ridge",
 	    "features", fset_name(m->fs), "nf", m->nf, "lambda", m->r.lambda, "rows",
 	    (json_int_t)m->rows, "intercept", m->r.b, "target_sd", m->r.target_sd, "w",
 	    jarr(m->r.w, m->nf), "mean", jarr(m->r.mean, m->nf), "sd", jarr(m->r.sd, m->nf));
@@ -755,6 +910,22 @@ model_load(const struct model_spec *s, const char *path, char *err, size_t errle
 		free(m);
 		return NULL;
 	}
+	if (s->kind == MK_MOMENTUM) {
+		const char *kind = json_string_value(json_object_get(j, "kind"));
+
+		v = json_object_get(j, "beta");
+		if (kind == NULL || strcmp(kind, "momentum") != 0 || !json_is_number(v) ||
+		    !isfinite(json_number_value(v))) {
+			snprintf(err, errlen, "%s: not a momentum model", path);
+			json_decref(j);
+			free(m);
+			return NULL;
+		}
+		m->beta = json_number_value(v);
+		m->rows = (size_t)json_integer_value(json_object_get(j, "rows"));
+		json_decref(j);
+		return m;
+	}
 	fs = json_string_value(json_object_get(j, "features"));
 	v = json_object_get(j, "rows");
 	if (!json_is_object(j) || json_integer_value(json_object_get(j, "nf")) != m->nf ||
@@ -794,7 +965,10 @@ model_load(const struct model_spec *s, const char *path, char *err, size_t errle
 void
 model_describe(const struct model *m, char *buf, size_t len)
 {
-	if (m->kind == MK_RIDGE)
+	if (m->kind == MK_MOMENTUM)
+		snprintf(buf, len, "momentum (beta %.6g) on the momentum signal, %zu rows",
+		    m->beta, m->rows);
+	else if (m->kind == MK_RIDGE)
 		snprintf(buf, len, "ridge (lambda %g) on the %s features (%d), %zu rows",
 		    m->r.lambda, fset_name(m->fs), m->nf, m->rows);
 	else
@@ -829,9 +1003,17 @@ fmat_build(const struct bars *b, enum fset fs, long h, size_t from, struct fmat 
 	fm->X = xcalloc(b->n ? b->n : 1, (size_t)fm->nf * sizeof(double));
 	fm->Y = xcalloc(b->n ? b->n : 1, sizeof(double));
 	fm->ok = xcalloc(b->n ? b->n : 1, 1);
+	fm->cs = xcalloc(b->n + 1, sizeof(double));
+	fm->cs2 = xcalloc(b->n + 1, sizeof(double));
+	fm->cn = xcalloc(b->n + 1, sizeof(size_t));
 	for (i = 0; i < b->n; i++) {
-		fm->Y[i] = i >= from ? target_at(b, i, h) : NAN;
+		double y = target_at(b, i, h);
+
+		fm->Y[i] = i >= from ? y : NAN;
 		fm->ok[i] = i >= from && fset_at(b, fs, i, fm->X + i * (size_t)fm->nf) == 0;
+		fm->cs[i + 1] = fm->cs[i] + (isnan(y) ? 0 : y);
+		fm->cs2[i + 1] = fm->cs2[i] + (isnan(y) ? 0 : y * y);
+		fm->cn[i + 1] = fm->cn[i] + !isnan(y);
 	}
 }
 
@@ -841,12 +1023,36 @@ fmat_free(struct fmat *fm)
 	free(fm->X);
 	free(fm->Y);
 	free(fm->ok);
+	free(fm->cs);
+	free(fm->cs2);
+	free(fm->cn);
 	memset(fm, 0, sizeof(*fm));
 }
 
-/* Usable rows of [lo, hi] into X, Y (room for hi - lo + 1 rows); returns the count. */
+double
+fmat_sigma(const struct fmat *fm, size_t T, long window)
+{
+	size_t ws = (size_t)(window > SIGMA_MIN_WINDOW ? window : SIGMA_MIN_WINDOW), hi, lo, n;
+	double m;
+
+	if (fm->cn == NULL || T >= fm->n || T + 1 < (size_t)fm->h + 1)
+		return NAN;
+	hi = T - (size_t)fm->h + 1;		/* rows [lo, hi) */
+	lo = hi > ws ? hi - ws : 0;
+	n = fm->cn[hi] - fm->cn[lo];
+	if (n < 2)
+		return NAN;
+	m = (fm->cs[hi] - fm->cs[lo]) / (double)n;
+	return sqrt(fmax(0, (fm->cs2[hi] - fm->cs2[lo]) / (double)n - m * m));
+}
+
+/*
+ * Usable rows of [lo, hi] into X, Y and (S not NULL) their loss scale at window W (room for
+ * hi - lo + 1 rows); returns the count.
+ */
 static size_t
-gather(const struct fmat *fm, size_t lo, size_t hi, double *X, double *Y, size_t *first)
+gather(const struct fmat *fm, size_t lo, size_t hi, double *X, double *Y, double *S, long W,
+    size_t *first)
 {
 	size_t i, r = 0, nf = (size_t)fm->nf;
 
@@ -854,6 +1060,8 @@ gather(const struct fmat *fm, size_t lo, size_t hi, double *X, double *Y, size_t
 	for (i = lo; i <= hi && i < fm->n; i++) {
 		if (!fm->ok[i] || isnan(fm->Y[i]))
 			continue;
+		if (S != NULL && !isfinite(S[r] = fmat_sigma(fm, i, W)))
+			continue;	/* no scale yet: not a CZAR training row */
 		if (r == 0)
 			*first = i;
 		memcpy(X + r * nf, fm->X + i * nf, nf * sizeof(double));
@@ -889,22 +1097,25 @@ min_rows(const struct model_spec *s)
 /* The purged holdout of model_fit. */
 static int
 holdout(const struct bars *b, const struct fmat *fm, size_t T, const struct model_spec *s,
-    double *X, double *Y, struct validation *v)
+    double *X, double *Y, double *S, struct validation *v)
 {
 	struct model *m;
+	struct czar_params cp = { s->czar_alpha, CZAR_EPSILON, CZAR_TAU };
 	char err[256];
 	size_t h = (size_t)s->horizon, test_from, tl, lo, rows, first, i, n = 0, nda = 0,
-	    agree = 0;
-	double se = 0, sz = 0, sp = 0, spp = 0, sy = 0, syy = 0, p, y, lim;
+	    agree = 0, nl = 0;
+	double se = 0, sz = 0, sp = 0, spp = 0, sy = 0, syy = 0, p, y, lim, sg, lm = 0, lz = 0;
 
 	memset(v, 0, sizeof(*v));
+	v->loss = s->loss;
 	if (s->holdout <= 0 || T + 1 < h + (size_t)s->holdout + (size_t)s->purge + 1)
 		return -1;
 	test_from = T - h - (size_t)s->holdout + 1;
 	tl = test_from - 1 - (size_t)s->purge;
 	lo = tl + 1 > (size_t)s->window ? tl + 1 - (size_t)s->window : 0;
-	rows = gather(fm, lo, tl, X, Y, &first);
-	if (rows < min_rows(s) || (m = model_train(s, X, Y, rows, err, sizeof(err))) == NULL)
+	rows = gather(fm, lo, tl, X, Y, S, s->window, &first);
+	if (rows < min_rows(s) || (m = model_train_s(s, X, Y, S, rows, err, sizeof(err))) ==
+	    NULL)
 		return -1;
 	for (i = test_from; i <= T - h; i++) {
 		if (!fm->ok[i] || isnan(y = fm->Y[i]) ||
@@ -913,6 +1124,12 @@ holdout(const struct bars *b, const struct fmat *fm, size_t T, const struct mode
 		p = output(b, s, i, p, &lim);
 		se += (p - y) * (p - y);
 		sz += y * y;
+		/* The scale as of the holdout row's own decision time i + h. */
+		if (isfinite(sg = fmat_sigma(fm, i + h, s->window))) {
+			lm += loss_value(s->loss, y, p, sg, &cp);
+			lz += loss_value(s->loss, y, 0, sg, &cp);
+			nl++;
+		}
 		if (p != 0 && y != 0) {
 			nda++;
 			agree += (p > 0) == (y > 0);
@@ -929,6 +1146,8 @@ holdout(const struct bars *b, const struct fmat *fm, size_t T, const struct mode
 	v->n = n;
 	v->mse = se / (double)n;
 	v->mse_zero = sz / (double)n;
+	v->loss_model = nl > 0 ? lm / (double)nl : NAN;
+	v->loss_zero = nl > 0 ? lz / (double)nl : NAN;
 	v->da = nda > 0 ? (double)agree / (double)nda : NAN;
 	{
 		double vp = spp / (double)n - (sp / (double)n) * (sp / (double)n);
@@ -944,8 +1163,8 @@ model_fit(const struct bars *b, const struct fmat *fm, size_t T, const struct mo
     int validate_, struct fit *fit, struct model **keep, char *err, size_t errlen)
 {
 	struct model *m;
-	double *X, *Y;
-	size_t h = (size_t)s->horizon, W = (size_t)s->window, lo, rows, need;
+	double *X, *Y, *S = NULL;
+	size_t h = (size_t)s->horizon, W = (size_t)s->window, lo, rows, need, cap;
 	char e[256];
 
 	memset(fit, 0, sizeof(*fit));
@@ -972,31 +1191,37 @@ model_fit(const struct bars *b, const struct fmat *fm, size_t T, const struct mo
 		return FIT_SHORT;
 	}
 	lo = T - h + 1 > W ? T - h + 1 - W : 0;
-	X = xcalloc(W, (size_t)fm->nf * sizeof(double));
-	Y = xcalloc(W, sizeof(double));
-	rows = gather(fm, lo, T - h, X, Y, &fit->first);
+	cap = T - h + 1 - lo;		/* at most W rows, fewer with a short history */
+	X = xcalloc(cap, (size_t)fm->nf * sizeof(double));
+	Y = xcalloc(cap, sizeof(double));
+	if (s->kind == MK_XGB && s->xp.czar)
+		S = xcalloc(cap, sizeof(double));
+	rows = gather(fm, lo, T - h, X, Y, S, s->window, &fit->first);
 	if (rows < need) {
 		snprintf(err, errlen, "Insufficient data: %zu usable training rows, %zu needed",
 		    rows, need);
 		free(X);
 		free(Y);
+		free(S);
 		return FIT_SHORT;
 	}
-	if ((m = model_train(s, X, Y, rows, e, sizeof(e))) == NULL ||
+	if ((m = model_train_s(s, X, Y, S, rows, e, sizeof(e))) == NULL ||
 	    model_predict(m, fm->X + T * (size_t)fm->nf, &fit->raw) == -1) {
 		snprintf(err, errlen, "training failed: %s", m == NULL ? e :
 		    "the prediction is not a number");
 		model_free(m);
 		free(X);
 		free(Y);
+		free(S);
 		return FIT_FAILED;
 	}
 	fit->rows = rows;
 	fit->value = output(b, s, T, fit->raw, &fit->clip);
 	if (validate_)
-		fit->have_val = holdout(b, fm, T, s, X, Y, &fit->val) == 0;
+		fit->have_val = holdout(b, fm, T, s, X, Y, S, &fit->val) == 0;
 	free(X);
 	free(Y);
+	free(S);
 	if (keep != NULL)
 		*keep = m;
 	else
@@ -1008,7 +1233,7 @@ model_fit(const struct bars *b, const struct fmat *fm, size_t T, const struct mo
 
 int
 topic_fit(const struct config *c, const struct config_topic *t, const char *csv, int save,
-    struct topic_fit *out, char *why, size_t whylen)
+    enum loss_method lm, struct topic_fit *out, char *why, size_t whylen)
 {
 	struct model_spec s;
 	struct model *m = NULL, **keep;
@@ -1022,10 +1247,12 @@ topic_fit(const struct config *c, const struct config_topic *t, const char *csv,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (model_spec_topic(t, &s, err, sizeof(err)) == -1) {
+	if (model_spec_topic_loss(t, lm, &s, err, sizeof(err)) == -1) {
 		snprintf(why, whylen, "%s", err);
 		return -1;
 	}
+	snprintf(out->resolved, sizeof(out->resolved), "%s", s.resolved);
+	snprintf(out->resolved_why, sizeof(out->resolved_why), "%s", s.resolved_why);
 	if (csv != NULL)
 		path = csv;
 	else if (strncmp(ds, "csv:", 4) == 0)

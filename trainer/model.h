@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loss.h"
+
 struct bars {
 	int64_t	*t;		/* unix seconds of each bar's start, ascending */
 	double	*close;
@@ -46,10 +48,12 @@ enum fset {
 	FS_A,		/* 10 features (features_at) */
 	FS_B,		/* MODEL.md §5.2 feature set B, 20 features (features_b_at) */
 	FS_REF,		/* the Python worker's 18 features (features_ref_at) */
+	FS_MOM,		/* MODEL.md §5.4 volatility-scaled 4-week momentum (features_mom_at) */
 };
 #define NFEAT		10
 #define NFEAT_B		20
 #define NFEAT_REF	18
+#define NFEAT_MOM	1
 #define NFMAX		20
 
 /*
@@ -79,10 +83,16 @@ int	 features_b_at(const struct bars *, size_t i, double f[NFEAT_B]);
  * -1 with less than 73 h of history or a bad hour in the lookback.
  */
 int	 features_ref_at(const struct bars *, size_t i, double f[NFEAT_REF]);
+/*
+ * MODEL.md §5.4's momentum signal at i: x = ln(c_i / c_{i-672}) / (σ_h √672), σ_h the
+ * standard deviation of the 720 hourly log returns up to i.  -1 with less than 721 h of
+ * history, a flat σ_h or a bad hour in the lookback.
+ */
+int	 features_mom_at(const struct bars *, size_t i, double f[NFEAT_MOM]);
 int	 fset_nf(enum fset);
-long	 fset_lookback(enum fset);	/* hours of history before a row: 336, 721, 73 */
+long	 fset_lookback(enum fset);	/* hours of history before a row: 336, 721, 73, 721 */
 int	 fset_at(const struct bars *, enum fset, size_t i, double *f);
-const char *fset_name(enum fset);	/* "default", "b", "reference" */
+const char *fset_name(enum fset);	/* "default", "b", "reference", "momentum" */
 /* ln(close[i + h] / close[i]); NAN when i + h is past the end or on a bad hour. */
 double	 target_at(const struct bars *, size_t i, long h);
 
@@ -119,6 +129,8 @@ struct xgb_params {
 	long	 seed;
 	int	 exact;		/* tree_method exact (else hist) */
 	int	 base_mean;	/* base_score = mean of the training targets (else 0) */
+	int	 czar;		/* objective: CZAR (loss.h) instead of squared error */
+	double	 czar_alpha;	/* its α (CZAR_ALPHA_TRAIN) */
 };
 struct xgb;
 
@@ -128,6 +140,13 @@ void	 xgb_params_gbr(struct xgb_params *);
 /* X row-major rows x ncol (ncol <= 1000).  NULL with err on failure. */
 struct xgb *xgb_train(const double *X, const double *Y, size_t rows, int ncol,
 	    const struct xgb_params *, char *err, size_t errlen);
+/*
+ * The same with S, the CZAR scale σ of each row (used when p->czar): the CZAR gradient and
+ * Hessian (Hessian floored at CZAR_HESS_FLOOR / σ²) of the current margins are handed to
+ * XGBoosterBoostOneIter at each round.
+ */
+struct xgb *xgb_train_s(const double *X, const double *Y, const double *S, size_t rows,
+	    int ncol, const struct xgb_params *, char *err, size_t errlen);
 int	 xgb_predict(const struct xgb *, const double *x, double *out);
 /* UBJSON, written to a temporary name and renamed. */
 int	 xgb_save(const struct xgb *, const char *path, char *err, size_t errlen);
@@ -138,10 +157,10 @@ void	 xgb_free(struct xgb *);
  * A model as the daemon and the backtest use it: what is trained, on which features and
  * rows, and how its output becomes the submitted value ŷ = clip(k · f(x)).
  */
-enum model_kind { MK_RIDGE, MK_XGB };
+enum model_kind { MK_RIDGE, MK_XGB, MK_MOMENTUM };
 
 struct model_spec {
-	char		 name[32];	/* default | ridge | xgboost | reference */
+	char		 name[32];	/* default | ridge | xgboost | reference | momentum */
 	enum model_kind	 kind;
 	enum fset	 fs;
 	long		 horizon;	/* h: the target is ln(c[t+h] / c[t]) */
@@ -154,6 +173,10 @@ struct model_spec {
 	double		 clip_sigma;	/* c: |ŷ| <= c σ168 √h, σ168 the std of the hourly
 					 * log returns of the last 168 h; <= 0: no clip */
 	struct xgb_params xp;
+	enum loss_method loss;		/* the topic's: what validation reports */
+	double		 czar_alpha;	/* CZAR's α for validation (CZAR_ALPHA_EVAL) */
+	char		 resolved[96];	/* default: what it resolved to */
+	char		 resolved_why[200];	/* and why */
 };
 
 /* The tuned default output shrink k (trainer/README.md). */
@@ -161,21 +184,44 @@ struct model_spec {
 #define MODEL_DEFAULT_LAMBDA	1.0
 #define MODEL_DEFAULT_WINDOW	8760
 #define MODEL_DEFAULT_CLIP	2.0
-#define MODEL_XGB_SHRINK	0.25	/* model = xgboost without shrink */
+#define MODEL_XGB_SHRINK	0.1	/* model = xgboost without shrink (MODEL.md §5.4) */
+#define MODEL_MOMENTUM_SHRINK	0.5	/* model = momentum without shrink (MODEL.md §5.4) */
+#define MODEL_EXPANDING		(24L * 366 * 30)	/* "every row since the start" */
 #define MODEL_REFERENCE_WINDOW	336	/* the Python worker's 14 days of training rows */
 
-/* The built-in settings of a model name; -1 for an unknown name. */
+/*
+ * The built-in settings of a model name; -1 for an unknown name.  "default" is what
+ * model_default_resolve gives for MSE.
+ */
 int	 model_spec_named(const char *name, struct model_spec *);
+/*
+ * What `model = default` is under loss method m (MODEL.md §5.3's selection, the table in
+ * trainer/README.md): s gets that model's settings, named "default", with s->resolved and
+ * s->resolved_why saying what and why.
+ */
+void	 model_default_resolve(enum loss_method, struct model_spec *);
 struct config_topic;
-/* The spec of a topic: its model with the topic's keys.  -1 with err (not built in). */
+/*
+ * The spec of a topic: its model with the topic's keys, `default` resolved for loss method
+ * m (the topic's: from the chain or its loss_method key), the topic's objective and
+ * czar_alpha.  -1 with err (not built in).
+ */
+int	 model_spec_topic_loss(const struct config_topic *, enum loss_method m,
+	    struct model_spec *, char *err, size_t errlen);
+/* The same with the topic's configured loss method (auto: MSE). */
 int	 model_spec_topic(const struct config_topic *, struct model_spec *, char *err,
 	    size_t errlen);
+/* The loss method configured for a topic: 0, or -1 for auto. */
+int	 topic_loss_config(const struct config_topic *, enum loss_method *);
 void	 model_describe_spec(const struct model_spec *, char *buf, size_t len);
 
 /* A trained model (ridge or XGBoost) of a spec: train, predict, save, load, describe. */
 struct model;
 struct model *model_train(const struct model_spec *, const double *X, const double *Y,
 	    size_t rows, char *err, size_t errlen);
+/* The same with S, each row's CZAR scale (NULL unless the objective is CZAR). */
+struct model *model_train_s(const struct model_spec *, const double *X, const double *Y,
+	    const double *S, size_t rows, char *err, size_t errlen);
 int	 model_predict(const struct model *, const double *f, double *out);	/* f(x) */
 /* "model.ubj" (XGBoost) or "model.json" (ridge): the name model_save uses. */
 const char *model_file_name(const struct model_spec *);
@@ -195,7 +241,18 @@ struct fmat {
 	double	*X;		/* n x nf */
 	double	*Y;		/* target_at(i, h), NAN when unknown */
 	char	*ok;		/* 1: X of the row is usable */
+	double	*cs, *cs2;	/* n + 1 running sums of the known targets and squares */
+	size_t	*cn;		/* and their count (every row, `from` or not) */
 };
+
+/* The trailing window of the CZAR/ZPTAE scale: max(720, the training window). */
+#define SIGMA_MIN_WINDOW	720
+/*
+ * The scale σ of the losses at decision row T (MODEL.md §2.3, §5.1): the standard deviation
+ * of the realised targets of rows [T - h - Ws + 1, T - h], Ws = max(720, window): the same
+ * in validation, the backtest and training.  NAN with fewer than 2 known targets.
+ */
+double	 fmat_sigma(const struct fmat *, size_t T, long window);
 
 /* Rows before `from` are left out (ok = 0). */
 void	 fmat_build(const struct bars *, enum fset, long h, size_t from, struct fmat *);
@@ -204,6 +261,9 @@ void	 fmat_free(struct fmat *);
 struct validation {
 	double	 mse;
 	double	 mse_zero;
+	enum loss_method loss;	/* the topic's loss method */
+	double	 loss_model;	/* its mean over the holdout, the model's and zero's */
+	double	 loss_zero;
 	double	 da;		/* directional accuracy */
 	double	 log_aspect;	/* log10(sd(pred) / sd(y)) */
 	size_t	 n;
@@ -248,6 +308,8 @@ struct topic_fit {
 	size_t		 rows;
 	int		 have_val;
 	struct validation val;
+	char		 resolved[96];	/* model = default: what it resolved to, and why */
+	char		 resolved_why[200];
 };
 
 /*
@@ -256,9 +318,10 @@ struct topic_fit {
  * dropped, gaps filled up to BARS_MAX_FILL hours and reported), from the newest complete
  * bar, with the purged validation.  save: writes the model file to
  * state_dir/cache/topic-<id>/ (model_file_name).  -1 with the reason of the fallback
- * ("Insufficient data: …", "stale data: …", "training failed: …").
+ * ("Insufficient data: …", "stale data: …", "training failed: …").  lm: the topic's loss
+ * method (validation reports it; `default` resolves for it).
  */
 int	 topic_fit(const struct config *, const struct config_topic *, const char *csv,
-	    int save, struct topic_fit *, char *why, size_t whylen);
+	    int save, enum loss_method lm, struct topic_fit *, char *why, size_t whylen);
 
 #endif

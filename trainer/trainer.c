@@ -43,12 +43,69 @@ jnum(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* ---- the topics' loss methods (PREDICT frames) ---- */
+
+static struct topic_loss {
+	uint32_t	 topic;
+	enum loss_method m;
+	char		 resolved[96];	/* the last `default` resolution logged */
+} *LOSSES;
+static size_t NLOSSES;
+
+static struct topic_loss *
+topic_loss_slot(uint32_t topic, int create)
+{
+	size_t i;
+
+	for (i = 0; i < NLOSSES; i++)
+		if (LOSSES[i].topic == topic)
+			return &LOSSES[i];
+	if (!create)
+		return NULL;
+	LOSSES = xrealloc(LOSSES, (NLOSSES + 1) * sizeof(*LOSSES));
+	memset(&LOSSES[NLOSSES], 0, sizeof(*LOSSES));
+	LOSSES[NLOSSES].topic = topic;
+	LOSSES[NLOSSES].m = (enum loss_method)-1;
+	return &LOSSES[NLOSSES++];
+}
+
+void
+trainer_set_topic_loss(uint32_t topic, const char *method)
+{
+	enum loss_method m;
+	struct topic_loss *l;
+
+	if (method == NULL || loss_method_parse(method, &m) == -1)
+		return;
+	l = topic_loss_slot(topic, 1);
+	if (l->m != m)
+		log_info("topic %u: the topic's loss method is %s", topic, method);
+	l->m = m;
+}
+
+enum loss_method
+trainer_topic_loss(const struct config_topic *t, char *note, size_t notelen)
+{
+	struct topic_loss *l = topic_loss_slot(t->id, 0);
+	enum loss_method m;
+
+	note[0] = '\0';
+	if (l != NULL && (int)l->m >= 0)
+		return l->m;
+	if (topic_loss_config(t, &m) == 0)
+		return m;
+	snprintf(note, notelen, "loss_method is auto and the chain's is not known yet: "
+	    "scoring and resolving default as for mse");
+	return LOSS_MSE;
+}
+
 static json_t *
 prediction_json(uint32_t topic, const struct prediction *p)
 {
 	char a[40], b[40], c[40];
+	json_t *j, *v;
 
-	return json_pack("{s:i, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o}", "topic",
+	j = json_pack("{s:i, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o}", "topic",
 	    (int)topic, "value", p->have_value ? json_string(p->value) : json_null(), "source",
 	    p->source, "reason", p->reason[0] ? json_string(p->reason) : json_null(), "model",
 	    p->model, "trained_at", p->trained_at > 0 ? json_string(iso8601(p->trained_at, a,
@@ -58,6 +115,33 @@ prediction_json(uint32_t topic, const struct prediction *p)
 	    (json_int_t)p->rows, "validation", p->have_val ? json_pack("{s:o, s:o, s:o, s:o}",
 	    "mse", jnum(p->val.mse), "mse_zero", jnum(p->val.mse_zero), "da", jnum(p->val.da),
 	    "log_aspect", jnum(p->val.log_aspect)) : json_null());
+	if (j == NULL)
+		return NULL;
+	if (p->loss_method != NULL) {
+		json_object_set_new(j, "loss_method", json_string(p->loss_method));
+		if (p->loss_note[0] != '\0')
+			json_object_set_new(j, "loss_method_note", json_string(p->loss_note));
+	}
+	if (p->model_resolved[0] != '\0') {
+		json_object_set_new(j, "model_resolved", json_string(p->model_resolved));
+		json_object_set_new(j, "model_resolved_why", json_string(p->resolved_why));
+	}
+	if ((v = json_object_get(j, "validation")) != NULL && json_is_object(v)) {
+		json_object_set_new(v, "loss_method", json_string(loss_method_name(
+		    p->val.loss)));
+		json_object_set_new(v, "loss", jnum(p->val.loss_model));
+		json_object_set_new(v, "loss_zero", jnum(p->val.loss_zero));
+	}
+	return j;
+}
+
+/* The static name of a loss method's text, or NULL. */
+static const char *
+loss_name_of(const char *s)
+{
+	enum loss_method m;
+
+	return s != NULL && loss_method_parse(s, &m) == 0 ? loss_method_name(m) : NULL;
 }
 
 static void
@@ -110,9 +194,25 @@ prediction_from_json(json_t *d, struct prediction *p)
 	parse_iso8601(json_string_value(json_object_get(d, "data_to")) ?: "", &p->data_to);
 	p->rows = (size_t)json_integer_value(json_object_get(d, "rows"));
 	p->train_ms = json_number_value(json_object_get(d, "train_ms"));
+	p->loss_method = loss_name_of(json_string_value(json_object_get(d, "loss_method")));
+	snprintf(p->loss_note, sizeof(p->loss_note), "%s", json_string_value(json_object_get(d,
+	    "loss_method_note")) ?: "");
+	snprintf(p->model_resolved, sizeof(p->model_resolved), "%s", json_string_value(
+	    json_object_get(d, "model_resolved")) ?: "");
+	snprintf(p->resolved_why, sizeof(p->resolved_why), "%s", json_string_value(
+	    json_object_get(d, "model_resolved_why")) ?: "");
 	v = json_object_get(d, "validation");
 	if (json_is_object(v)) {
+		const char *lm = loss_name_of(json_string_value(json_object_get(v,
+		    "loss_method")));
+
 		p->have_val = 1;
+		if (lm != NULL)
+			(void)loss_method_parse(lm, &p->val.loss);
+		p->val.loss_model = json_is_number(json_object_get(v, "loss")) ?
+		    json_number_value(json_object_get(v, "loss")) : NAN;
+		p->val.loss_zero = json_is_number(json_object_get(v, "loss_zero")) ?
+		    json_number_value(json_object_get(v, "loss_zero")) : NAN;
 		p->val.mse = json_number_value(json_object_get(v, "mse"));
 		p->val.mse_zero = json_number_value(json_object_get(v, "mse_zero"));
 		p->val.da = json_number_value(json_object_get(v, "da"));
@@ -129,6 +229,19 @@ fallback_plain(struct prediction *p, const char *why)
 	p->source = "fallback";
 	p->have_value = 0;
 	snprintf(p->reason, sizeof(p->reason), "%s", why);
+}
+
+/* A cached built-in prediction was made for the topic's loss method as known now. */
+static int
+cache_loss_ok(const struct config_topic *t, const struct prediction *p)
+{
+	char note[160];
+	enum loss_method m = trainer_topic_loss(t, note, sizeof(note));
+
+	if (strncmp(t->model, "exec:", 5) == 0 || strncmp(t->model, "http", 4) == 0)
+		return 1;
+	/* A cache written before loss methods were known was scored and resolved as mse. */
+	return strcmp(p->loss_method != NULL ? p->loss_method : "mse", loss_method_name(m)) == 0;
 }
 
 /* The cached prediction, when younger than cache_ttl. */
@@ -160,7 +273,7 @@ from_cache(const struct config *c, const struct config_topic *t, double now,
 	free(path);
 	if (prediction_from_json(d, p) == -1 || !p->have_value || strcmp(p->model,
 	    t->model) != 0 || p->trained_at <= 0 || now - p->trained_at >= t->cache_ttl ||
-	    now < p->trained_at - 60) {
+	    now < p->trained_at - 60 || !cache_loss_ok(t, p)) {
 		json_decref(d);
 		memset(p, 0, sizeof(*p));
 		return -1;
@@ -198,6 +311,7 @@ predict_topic(const struct config *c, const struct config_topic *t, const char *
     int use_cache, struct prediction *p)
 {
 	struct topic_fit tf;
+	enum loss_method lm;
 	char err[512];
 	double t0 = mono_s();
 
@@ -205,14 +319,18 @@ predict_topic(const struct config *c, const struct config_topic *t, const char *
 	snprintf(p->model, sizeof(p->model), "%s", t->model);
 	if (use_cache && from_cache(c, t, wall_s(), p) == 0)
 		return;
+	lm = trainer_topic_loss(t, p->loss_note, sizeof(p->loss_note));
+	p->loss_method = loss_method_name(lm);
 	/*
-	 * The topic's model (model.c: default, ridge, xgboost, reference) on its bars, from
-	 * the newest complete bar; the model file is saved beside prediction.json.
+	 * The topic's model (model.c: default, ridge, xgboost, reference, momentum) on its
+	 * bars, from the newest complete bar; the model file is saved beside prediction.json.
 	 */
-	if (topic_fit(c, t, csv, csv == NULL && use_cache, &tf, err, sizeof(err)) == -1) {
+	if (topic_fit(c, t, csv, csv == NULL && use_cache, lm, &tf, err, sizeof(err)) == -1) {
 		fallback(t, p, err);
 		return;
 	}
+	snprintf(p->model_resolved, sizeof(p->model_resolved), "%s", tf.resolved);
+	snprintf(p->resolved_why, sizeof(p->resolved_why), "%s", tf.resolved_why);
 	if (dec_from_double(tf.value, p->value, sizeof(p->value), err, sizeof(err)) == -1) {
 		fallback(t, p, err);
 		return;
@@ -666,6 +784,19 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 	else if (strcmp(p->source, "fresh") == 0)
 		log_info("topic %u: %s answered %s in %.0f ms", topic, p->model, p->value,
 		    p->train_ms);
+	if (p->model_resolved[0] != '\0') {
+		struct topic_loss *l = topic_loss_slot(topic, 1);
+
+		if (strcmp(l->resolved, p->model_resolved) != 0) {
+			snprintf(l->resolved, sizeof(l->resolved), "%s", p->model_resolved);
+			log_event(LOG_LVL_INFO, "model_resolved", json_pack("{s:i, s:s, s:s, s:s}",
+			    "topic", (int)topic, "loss_method", p->loss_method ? p->loss_method :
+			    "mse", "model_resolved", p->model_resolved, "why", p->resolved_why),
+			    "topic %u: model = default is %s under %s: %s%s%s", topic,
+			    p->model_resolved, p->loss_method ? p->loss_method : "mse",
+			    p->resolved_why, p->loss_note[0] ? "; " : "", p->loss_note);
+		}
+	}
 	o = prediction_json(topic, p);
 	json_object_set_new(o, "nonce", json_integer(nonce));
 	if (p->train_ms > 0)
@@ -859,6 +990,7 @@ on_predict(struct frame *f)
 		log_warnx("PREDICT for topic %u, which is not configured", topic);
 		return;
 	}
+	trainer_set_topic_loss(topic, frame_str(f, "loss_method"));
 	memset(&p, 0, sizeof(p));
 	if (from_cache(TR.conf, t, wall_s(), &p) == 0) {
 		send_prediction(topic, f->seq, nonce, &p);

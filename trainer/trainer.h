@@ -21,7 +21,20 @@ struct prediction {
 	int		 have_val;
 	struct validation val;
 	double		 train_ms;
+	const char	*loss_method;	/* the loss used (mse | zptae | czar) */
+	char		 loss_note[160];	/* why, when it was assumed */
+	char		 model_resolved[96];	/* model = default: what it resolved to */
+	char		 resolved_why[200];	/* and why */
 };
+
+/*
+ * The loss method of a topic as the trainer knows it: the PREDICT frame's "loss_method"
+ * (the supervisor's: the configuration's, or the chain's GetTopic when auto), else the
+ * configuration's, else MSE with note saying it was assumed.  Returns the method.
+ */
+enum loss_method trainer_topic_loss(const struct config_topic *, char *note, size_t notelen);
+/* Records what a PREDICT frame said for a topic (NULL or unknown text: nothing known). */
+void	 trainer_set_topic_loss(uint32_t topic, const char *method);
 
 /*
  * One prediction for topic t.  csv: a file overriding the data source (its newest bar is

@@ -7,6 +7,7 @@
 
 #include <xgboost/c_api.h>
 
+#include "loss.h"
 #include "model.h"
 #include "util.h"
 
@@ -29,6 +30,8 @@ xgb_params_default(struct xgb_params *p)
 	p->seed = 42;
 	p->exact = 0;
 	p->base_mean = 0;
+	p->czar = 0;
+	p->czar_alpha = CZAR_ALPHA_TRAIN;
 }
 
 void
@@ -54,6 +57,8 @@ xgb_params_gbr(struct xgb_params *p)
 	p->seed = 42;
 	p->exact = 0;
 	p->base_mean = 1;
+	p->czar = 0;
+	p->czar_alpha = CZAR_ALPHA_TRAIN;
 }
 
 static int
@@ -93,13 +98,47 @@ set_params(BoosterHandle b, const struct xgb_params *p, double base)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * One boosting round on CZAR (α p->czar_alpha): the gradient and Hessian at the current
+ * margins (training = 1, so subsampling is what the round sees), the Hessian floored.
+ */
+static int
+czar_round(BoosterHandle bst, DMatrixHandle d, const double *Y, const double *S,
+    size_t rows, const struct xgb_params *p, float *g, float *h)
+{
+	struct czar_params cp = { p->czar_alpha, CZAR_EPSILON, CZAR_TAU };
+	const float *margin;
+	bst_ulong n;
+	double gr, he, floor_;
+	size_t i;
+
+	if (XGBoosterPredict(bst, d, 1, 0, 1, &n, &margin) != 0 || n != rows)
+		return -1;
+	for (i = 0; i < rows; i++) {
+		loss_czar_grad_hess(Y[i], (double)margin[i], S[i], &cp, &gr, &he);
+		floor_ = CZAR_HESS_FLOOR / (S[i] * S[i]);
+		if (!isfinite(gr) || !isfinite(he))
+			return -1;
+		g[i] = (float)gr;
+		h[i] = (float)(he > floor_ ? he : floor_);
+	}
+	return XGBoosterBoostOneIter(bst, d, g, h, (bst_ulong)rows) == 0 ? 0 : -1;
+}
+
 struct xgb *
 xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct xgb_params *p,
     char *err, size_t errlen)
 {
+	return xgb_train_s(X, Y, NULL, rows, ncol, p, err, errlen);
+}
+
+struct xgb *
+xgb_train_s(const double *X, const double *Y, const double *S, size_t rows, int ncol,
+    const struct xgb_params *p, char *err, size_t errlen)
+{
 	DMatrixHandle d = NULL;
 	struct xgb *m;
-	float *fx, *fy;
+	float *fx, *fy, *g = NULL, *h = NULL;
 	double base = 0;
 	size_t i;
 	int it;
@@ -108,10 +147,17 @@ xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct 
 	    p->n_trees > XGB_MAX_TREES || p->max_depth <= 0 || p->max_depth > XGB_MAX_DEPTH ||
 	    !(p->eta > 0 && p->eta <= 1) || !(p->subsample > 0 && p->subsample <= 1) ||
 	    !(p->colsample > 0 && p->colsample <= 1) || !(p->min_child_weight >= 0) ||
-	    !(p->lambda >= 0) || p->seed < 0) {
+	    !(p->lambda >= 0) || p->seed < 0 || (p->czar && (S == NULL ||
+	    !(p->czar_alpha >= 0 && p->czar_alpha <= 1)))) {
 		snprintf(err, errlen, "xgboost: bad training shape or parameters");
 		return NULL;
 	}
+	for (i = 0; p->czar && i < rows; i++)
+		if (!(S[i] > 0) || !isfinite(S[i])) {
+			snprintf(err, errlen, "xgboost: a CZAR scale that is not positive (row %zu)",
+			    i);
+			return NULL;
+		}
 	fx = xcalloc(rows * (size_t)ncol, sizeof(float));
 	fy = xcalloc(rows, sizeof(float));
 	for (i = 0; i < rows * (size_t)ncol; i++)
@@ -146,20 +192,29 @@ xgb_train(const double *X, const double *Y, size_t rows, int ncol, const struct 
 		xerr(err, errlen, "parameters");
 		goto fail;
 	}
+	if (p->czar) {
+		g = xcalloc(rows, sizeof(float));
+		h = xcalloc(rows, sizeof(float));
+	}
 	for (it = 0; it < p->n_trees; it++)
-		if (XGBoosterUpdateOneIter(m->bst, it, d) != 0) {
-			xerr(err, errlen, "training");
+		if (p->czar ? czar_round(m->bst, d, Y, S, rows, p, g, h) != 0 :
+		    XGBoosterUpdateOneIter(m->bst, it, d) != 0) {
+			xerr(err, errlen, p->czar ? "training on CZAR" : "training");
 			goto fail;
 		}
 	XGDMatrixFree(d);
 	free(fx);
 	free(fy);
+	free(g);
+	free(h);
 	return m;
 fail:
 	if (d != NULL)
 		XGDMatrixFree(d);
 	free(fx);
 	free(fy);
+	free(g);
+	free(h);
 	xgb_free(m);
 	return NULL;
 }

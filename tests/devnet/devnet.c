@@ -30,7 +30,9 @@
 #include <wslay/wslay.h>
 
 #include "faults.h"
+#include "devfees.h"
 #include "query.pb-c.h"
+#include "rewards.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
 #include "util.h"
@@ -255,6 +257,19 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 	const char *m;
 
 	snprintf(em, sizeof(em), "/emissions.%s.QueryService/", D.em);
+	{	/* feemarket, node minimum gas price, feegrant (devfees.c) */
+		long fc;
+		char *fl;
+
+		if (devfees_abci(path, data, dlen, &fc, &fl, &buf, &len) == 0) {
+			record(json_pack("{s:s, s:s, s:I, s:i}", "kind", "query", "path", path,
+			    "height", (json_int_t)D.height, "code", (int)fc));
+			res = abci_answer(fc, fl, buf, len);
+			free(fl);
+			free(buf);
+			return res;
+		}
+	}
 	if (strcmp(path, "/cosmos.auth.v1beta1.Query/AccountInfo") == 0) {
 		Awq__QueryAccountInfoRequest *q = awq__query_account_info_request__unpack(NULL,
 		    dlen, data);
@@ -309,7 +324,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 		}
 		free(log);
 		gi.gas_wanted = 300000;
-		gi.gas_used = 120000;
+		gi.gas_used = devfees_gas_used();
 		r.gas_info = &gi;
 		PACK(simulate_response, r);
 	} else if (strncmp(path, em, strlen(em)) == 0) {
@@ -340,6 +355,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.metadata = (char *)"devnet topic";
 			t.loss_method = (char *)"zptae";
 			t.epoch_length = D.epoch;
+			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			r.topic = &t;
 			PACK(get_topic_response, r);
@@ -413,6 +429,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			if (q != NULL)
 				awq__topic_nonce_request__free_unpacked(q, NULL);
 			PACK(is_worker_nonce_unfulfilled_response, r);
+		} else if (rewards_query(m, data, dlen, &buf, &len)) {
+			/* the reward loop's queries (rewards.c) */
 		} else
 			return abci_answer(6, "unknown query path", NULL, 0);
 	} else
@@ -527,6 +545,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		} else if (!simulate) {
 			json_object_set_new(D.fulfilled, key, json_true());
 			a->balance -= D.data_sending_fee;
+			rewards_inference(topic, nonce, worker,
+			    json_string_value(json_object_get(inf, "value")));
 		}
 	}
 	return NULL;
@@ -540,9 +560,10 @@ checktx(const char *b64, char *hash_out)
 	json_t *dec = NULL, *d2;
 	char err[256], *log = NULL;
 	long code = 0;
-	struct account *a;
-	uint64_t seq, fee = 0, gas, need;
-	const char *amt;
+	struct account *a, *payer;
+	uint64_t seq, fee = 0;
+	const char *cs = "sdk";
+	char payer_addr[96];
 	struct mtx *t;
 	json_t *res;
 
@@ -587,27 +608,25 @@ checktx(const char *b64, char *hash_out)
 		    ": incorrect account sequence", a->sequence, seq);
 		goto out;
 	}
-	gas = (uint64_t)json_integer_value(json_object_get(json_object_get(dec, "auth_info"),
-	    "gas_limit"));
-	amt = json_string_value(json_object_get(json_array_get(json_object_get(
-	    json_object_get(dec, "auth_info"), "fee"), 0), "amount"));
-	if (amt != NULL)
-		fee = strtoull(amt, NULL, 10);
-	need = gas * D.min_gas_price * (D.fee_spike_armed ? 2 : 1);
-	if (fee < need) {
-		if (D.fee_spike_armed)
+	/* Memo, fee coin, fee >= ceil(gas x price), fee grant: devfees.c. */
+	if (devfees_checktx(dec, a->addr, D.fee_spike_armed ? 2 : 1, payer_addr,
+	    sizeof(payer_addr), &fee, &code, &log, &cs) == -1) {
+		if (code == 13 && D.fee_spike_armed)
 			D.fee_spike_armed = 0;	/* once */
-		code = 13;
-		log = xasprintf("insufficient fees; got: %" PRIu64 "uallo required: %" PRIu64
-		    "uallo: insufficient fee", fee, need);
 		goto out;
 	}
 	if (D.fee_spike_armed)
 		D.fee_spike_armed = 0;
-	if (a->balance < fee) {
+	payer = account(payer_addr);
+	if (payer == NULL) {
+		code = 9;
+		log = xasprintf("fee payer address: %s does not exist: unknown address", payer_addr);
+		goto out;
+	}
+	if (payer->balance < fee) {
 		code = 5;
 		log = xasprintf("%" PRIu64 "uallo is smaller than %" PRIu64 "uallo: insufficient "
-		    "funds", a->balance, fee);
+		    "funds", payer->balance, fee);
 		goto out;
 	}
 	for (t = D.mempool; t != NULL; t = t->next)
@@ -622,7 +641,8 @@ checktx(const char *b64, char *hash_out)
 		goto out;
 	}
 	a->sequence++;
-	a->balance -= fee;
+	payer->balance -= fee;
+	devfees_accepted(dec, a->addr, fee);
 	if (!D.accepted_any) {
 		D.accepted_any = 1;
 		if (D.fee_spike_once)
@@ -639,7 +659,7 @@ checktx(const char *b64, char *hash_out)
 out:
 	record_tx("checktx", dec, hash_out, code, log);
 	res = json_pack("{s:i, s:s, s:s, s:s, s:s}", "code", (int)code, "data", "", "log",
-	    log ? log : "", "codespace", code ? "sdk" : "", "hash", hash_out);
+	    log ? log : "", "codespace", code ? cs : "", "hash", hash_out);
 	free(log);
 	free(raw);
 	json_decref(dec);
@@ -671,7 +691,9 @@ deliver_all(void)
 			code = 30;
 			log = xstrdup("tx timeout height");
 			cs = "sdk";
-		} else
+		} else if (devfees_deliver(t->dec, &code, &log, &cs))
+			;
+		else
 			deliver_checks(t->dec, 0, &code, &log, &cs);
 		json_object_set_new(D.results, t->hash, json_pack("{s:I, s:i, s:s, s:s}", "height",
 		    (json_int_t)D.height, "code", (int)code, "log", log ? log : "", "codespace", cs));
@@ -866,6 +888,7 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 	char hs[32], ns[32], es[32];
 
 	D.height++;
+	devfees_block();
 	deliver_all();
 	/* Closed windows are dropped from the list. */
 	for (i = 0, k = 0; i < D.nwins; i++)
@@ -925,6 +948,13 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
 			json_array_append_new(events, e);
 		}
+		uint32_t act[MAXT];
+		size_t na = 0;
+
+		for (i = 0; i < D.ntopics; i++)
+			if (topic_active(D.topics[i]))
+				act[na++] = D.topics[i];
+		rewards_block(D.height, act, na, events);	/* scores, rewards (rewards.c) */
 	}
 	/* Websocket subscribers. */
 	if (D.drop_ws_every > 0 && wall_s() - D.last_drop >= D.drop_ws_every) {
@@ -962,15 +992,27 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- HTTP JSON-RPC ---- */
 
+static double devnet_started;	/* wall time of the start height */
+
 static json_t *
 rpc_status(void)
 {
 	char h[32], ts[40];
 
+	json_t *r;
+	char eh[32], et[40];
+
 	snprintf(h, sizeof(h), "%" PRId64, D.height);
-	return json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:b}}", "node_info", "network", D.chain_id,
+	r = json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:b}}", "node_info", "network", D.chain_id,
 	    "version", "0.38.17-devnet", "sync_info", "latest_block_height", h,
 	    "latest_block_time", iso8601_now(ts, sizeof(ts)), "catching_up", 0);
+	/* The oldest block kept (CometBFT's earliest_*): tells the block time. */
+	snprintf(eh, sizeof(eh), "%" PRId64, D.start_height);
+	json_object_set_new(json_object_get(r, "sync_info"), "earliest_block_height",
+	    json_string(eh));
+	json_object_set_new(json_object_get(r, "sync_info"), "earliest_block_time",
+	    json_string(iso8601(devnet_started, et, sizeof(et))));
+	return r;
 }
 
 static json_t *
@@ -1220,6 +1262,10 @@ usage(FILE *fp)
 	    "                     [--malformed-rate P] [--lose-reply-rate P]\n"
 	    "                     [--lose-reply-hold-ms N] [--fake-window-rate P]\n"
 	    "                     [--mempool-cache-size N] [--no-unconfirmed-txs]\n"
+	    "                     [--gas-price-walk] [--fee-grant GRANTER:GRANTEE:UALLO[:EXPIRES_S]]\n"
+	    "                     [--no-feemarket] [--gas-used N]\n"
+	    "                     [--peers K] [--truth FILE] [--truth-lag N] [--score-alpha A]\n"
+	    "                     [--active N]\n"
 	    "                     [--ws-one-block]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
@@ -1267,6 +1313,15 @@ main(int argc, char **argv)
 		{ "fake-window-rate", required_argument, NULL, 'Z' },
 		{ "mempool-cache-size", required_argument, NULL, 'Z' },
 		{ "no-unconfirmed-txs", no_argument, NULL, 'Z' },
+		{ "gas-price-walk", no_argument, NULL, DEVFEES_OPT_WALK },
+		{ "fee-grant", required_argument, NULL, DEVFEES_OPT_GRANT },
+		{ "no-feemarket", no_argument, NULL, DEVFEES_OPT_NO_FM },
+		{ "gas-used", required_argument, NULL, DEVFEES_OPT_GAS_USED },
+		{ "peers", required_argument, NULL, 0x180 },
+		{ "truth", required_argument, NULL, 0x181 },
+		{ "truth-lag", required_argument, NULL, 0x182 },
+		{ "score-alpha", required_argument, NULL, 0x183 },
+		{ "active", required_argument, NULL, 0x184 },
 		{ "ws-one-block", no_argument, NULL, 1015 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1401,6 +1456,20 @@ main(int argc, char **argv)
 			break;
 		case 'S': D.seq_mismatch_once = 1; break;
 		case 'F': D.fee_spike_once = 1; break;
+		case DEVFEES_OPT_WALK: case DEVFEES_OPT_GRANT: case DEVFEES_OPT_NO_FM:
+		case DEVFEES_OPT_GAS_USED:
+			if (devfees_option(ch, optarg) == -1)
+				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
+				    optarg);
+			break;
+		case 0x180: case 0x181: case 0x182: case 0x183: case 0x184: {
+			static const char *rn[] = { "peers", "truth", "truth-lag", "score-alpha",
+			    "active" };
+
+			if (rewards_option(rn[ch - 0x180], optarg) == -1)
+				return bad_arg(rn[ch - 0x180], optarg);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1457,7 +1526,11 @@ main(int argc, char **argv)
 		}
 		free(cp);
 	}
+	if (rewards_setup(D.start_height, D.epoch, D.window, D.em, D.rng, record) == -1)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	devfees_start(D.min_gas_price, D.rng);
+	devnet_started = wall_s();
 	D.height = D.start_height - 1;
 	D.fulfilled = json_object();
 	D.results = json_object();

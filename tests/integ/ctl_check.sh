@@ -15,7 +15,7 @@ A3=$(cat "$D/a3")
 # Topics: 67 all good, 68 not registered, 69 inactive, 71 not whitelisted; 70 does not exist.
 # One submission costs 300000 gas x 10 + 10000 data sending fee = 3010000 uallo.
 start_devnet "$D" --chain-id devnet-1 --block-ms 200 --topics 67,68,69,71 --inactive-topics 69 \
-	--epoch 6 --window 4 --account "$A1:100000000000" --account "$A2:10000000" \
+	--epoch 6 --window 4 --peers 2 --account "$A1:100000000000" --account "$A2:10000000" \
 	--account "$A3:1000000" --unregistered "$A1:68" --not-whitelisted "$A1:71" ||
 	{ not_ok "devnet"; finish; }
 e2e_conf "$D" "$DEVNET_PORT" 67
@@ -77,13 +77,16 @@ case_ "all ok: exit 0, every line ok" good 0
 check "the table has every line" python3 - "$T/good.out" <<'PY'
 import sys
 names = [l[9:37].strip() for l in open(sys.argv[1]) if l[:1] in "ows"]
-want = ["configuration", "rpc", "chain id", "websocket", "emissions", "wallet main key",
-        "wallet main balance", "topic 67", "topic 67 active", "topic 67 registration",
-        "topic 67 whitelist", "topic 67 market data"]
+want = ["configuration", "rpc", "chain id", "websocket", "emissions", "gas price", "fee",
+        "wallet main key", "wallet main balance", "topic 67", "topic 67 active",
+        "topic 67 registration", "topic 67 whitelist", "topic 67 fees", "topic 67 loss method",
+        "topic 67 score", "topic 67 market data"]
 assert names == want, names
 PY
 check "the key line shows the wallet's address" grep -q "^ok *wallet main key *$A1 " "$T/good.out"
 check "the summary says no error, no warning" grep -qx "0 error(s), 0 warning(s)" "$T/good.out"
+check "the topic's loss method from the chain" grep -Eq "^ok +topic 67 loss method +zptae " "$T/good.out"
+check "whether our worker has a score" grep -Eq "^ok +topic 67 score +$A1 has no score yet" "$T/good.out"
 
 run rpc "s|^rpc = .*|rpc = http://127.0.0.1:9\nwebsocket = ws://127.0.0.1:$DEVNET_PORT/websocket|"
 case_ "RPC unreachable: error on the rpc line, exit 1" rpc 1 rpc error "unreachable"
