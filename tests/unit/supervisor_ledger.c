@@ -13,6 +13,7 @@
 #include "util.h"
 
 static char dir[] = "/tmp/aw-ledger-XXXXXX";
+static char mnt[] = "/tmp/aw-ledger-enospc-XXXXXX";	/* unmounted by main, whatever happens */
 
 static char *
 lpath(uint32_t topic)
@@ -270,7 +271,7 @@ T_TEST(not_a_file)
  */
 T_TEST(enospc)
 {
-	char mnt[] = "/tmp/aw-ledger-enospc-XXXXXX", err[512], *big, *filler;
+	char err[512], *big, *filler;
 	struct ledger *l;
 	json_t *all;
 	long bad;
@@ -281,10 +282,8 @@ T_TEST(enospc)
 		printf("# skipped: needs root to mount a tiny tmpfs\n");
 		return;
 	}
-	T_ASSERT(mkdtemp(mnt) != NULL);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=16k,mode=0700") == -1) {
 		printf("# skipped: mount tmpfs: %s\n", strerror(errno));
-		rmdir(mnt);
 		return;
 	}
 	l = ledger_open(mnt, 76, err, sizeof(err));
@@ -346,8 +345,6 @@ T_TEST(enospc)
 	}
 	free(big);
 	free(filler);
-	umount2(mnt, MNT_DETACH);
-	rmdir(mnt);
 }
 
 /* Group commit (issue 25): records of two ledgers written without a sync share one sync. */
@@ -393,7 +390,7 @@ main(void)
 {
 	int rc;
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL || mkdtemp(mnt) == NULL)
 		return 1;
 	T_RUN(append_and_replay);
 	T_RUN(torn_at_every_offset);
@@ -403,6 +400,8 @@ main(void)
 	T_RUN(enospc);
 	T_RUN(group_commit);
 	rc = t_done();
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
 	{
 		char *cmd = xasprintf("rm -rf '%s'", dir);
 
