@@ -121,6 +121,33 @@ window_run() {
 	keep "$name" "$dir"
 }
 
+# sync_run: the 10-topic run once more (not used for the latency), its daemon under strace:
+# every fsync, fdatasync and syncfs with its file and its duration, so that analyze.py counts
+# the syncs of the ledger and the audit log per window and times each group commit's sync.
+sync_run() {
+	local name=sync-t10 nt=10 dir=$T/sync-t10 spid pid
+	command -v strace >/dev/null 2>&1 || { say "$name: no strace here, no sync figures"; return 0; }
+	mkdir -p "$dir"
+	# shellcheck disable=SC2046
+	start_devnet "$dir" --chain-id devnet-1 --block-ms $BLOCK_MS --epoch $EPOCH \
+		--window $WINDOW --topics "$(seq -s, 1 "$nt")" $(accounts "$nt") ||
+		{ say "$name: the devnet did not start"; return 1; }
+	write_conf "$dir" "$DEVNET_PORT" "$nt" "$nt"
+	strace -ff -qq -T -y -e trace=fsync,fdatasync,syncfs -o "$dir/strace" \
+		"$WORKERD" -c "$dir/w.conf" -f >"$dir/daemon.log" 2>&1 &
+	spid=$!
+	sleep "$DUR_10"
+	pid=$(cat /proc/$spid/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+	printf '{"name": "%s", "topics": %d, "wallets": %d, "seconds": %s, "stop_time": %s, "block_ms": %d, "epoch": %d}\n' \
+		"$name" "$nt" "$nt" "$DUR_10" "$(date +%s.%N)" $BLOCK_MS $EPOCH >"$dir/meta.json"
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	kill -TERM "$DEVNET_PID" 2>/dev/null
+	wait "$DEVNET_PID" 2>/dev/null
+	keep "$name" "$dir"
+	cat "$dir"/strace.* >"$RAW/$name/strace.txt" 2>/dev/null
+}
+
 # one_wallet_run: 50 topics sharing one wallet.  The devnet opens a window for every topic
 # at its start (the daemon's warm-up: first trainings, gas simulations, all 50 submitted one
 # after the other) and again 300 blocks later: that second set is measured, until all 50
@@ -216,6 +243,9 @@ for r in $(seq 1 $RUNS); do
 		window_run "t$nt-r$r" "$nt" "$nt" "${!d}"
 	done
 done
+say "windows: 10 topics, one wallet each, under strace: the syncs of the ledger and the audit log"
+sync_run
+
 say "windows: 50 topics sharing one wallet, one window each"
 one_wallet_run
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,30 +569,63 @@ config_find(const char *path)
 	return NULL;
 }
 
+/* The home directory: $HOME if absolute, else the password database's. */
+static const char *
+home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && *home == '/')
+		return home;
+	pw = getpwuid(geteuid());
+	return pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+}
+
 char *
 config_default_state_dir(void)
 {
-	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *x = getenv("XDG_STATE_HOME"), *home = home_dir();
 
 	if (geteuid() == 0)
 		return xstrdup("/var/lib/allora-worker");
 	if (x != NULL && *x == '/')
 		return xasprintf("%s/allora-worker", x);
-	if (home != NULL && *home == '/')
+	if (home != NULL)
 		return xasprintf("%s/.local/state/allora-worker", home);
-	return xasprintf("/tmp/allora-worker-%ld/state", (long)geteuid());
+	/* Never a predictable name in a world-writable directory: relative to the current
+	 * directory, whose safety safe_dir checks. */
+	return xstrdup("allora-worker-state");
 }
 
+/*
+ * run_dir when not configured (allora-workerd(8), FILES): /run/allora-worker as root, else
+ * $XDG_RUNTIME_DIR/allora-worker, else /run/user/<uid>/allora-worker when that directory
+ * exists and is ours (mode 0700: pam_systemd's, when XDG_RUNTIME_DIR was lost by su or
+ * sudo), else NULL: the caller then uses state_dir/run.  Never a predictable directory in
+ * the system's temporary folder.
+ */
 char *
 config_default_run_dir(void)
 {
 	const char *x = getenv("XDG_RUNTIME_DIR");
+	char *u;
+	struct stat st;
 
 	if (geteuid() == 0)
 		return xstrdup("/run/allora-worker");
 	if (x != NULL && *x == '/')
 		return xasprintf("%s/allora-worker", x);
-	return xasprintf("/tmp/allora-worker-%ld/run", (long)geteuid());
+	u = xasprintf("/run/user/%ld", (long)geteuid());
+	if (lstat(u, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 077) == 0) {
+		char *r = xasprintf("%s/allora-worker", u);
+
+		free(u);
+		return r;
+	}
+	free(u);
+	return NULL;
 }
 
 static int dotenv_secrets = 1;
@@ -916,8 +950,8 @@ finish(struct parse *p, const struct config_overrides *ov)
 	}
 	if (c->state_dir == NULL)
 		c->state_dir = config_default_state_dir();
-	if (c->run_dir == NULL)
-		c->run_dir = config_default_run_dir();
+	if (c->run_dir == NULL && (c->run_dir = config_default_run_dir()) == NULL)
+		c->run_dir = xasprintf("%s/run", c->state_dir);
 	if (c->state_dir[0] != '/' || c->run_dir[0] != '/') {
 		char cwd[PATH_MAX], *s;
 

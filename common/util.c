@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "safefs.h"
 #include "util.h"
 
 void *
@@ -197,42 +198,24 @@ parse_iso8601(const char *s, double *out)
 int
 mkdir_p(const char *path, mode_t mode)
 {
-	char *p, *s;
-
-	if (path == NULL || *path == '\0') {
-		errno = EINVAL;
-		return -1;
-	}
-	s = xstrdup(path);
-	for (p = s + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(s, mode) == -1 && errno != EEXIST) {
-			free(s);
-			return -1;
-		}
-		*p = '/';
-	}
-	if (mkdir(s, mode) == -1 && errno != EEXIST) {
-		free(s);
-		return -1;
-	}
-	free(s);
-	return 0;
+	return safe_dir(path, mode, NULL, 0) == 0 ? 0 : -1;
 }
 
 int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* The temporary name is made with O_EXCL (mkostemp) in the directory it is renamed
+	 * into, so nobody can plant it in advance. */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	const char *p = data;
 	int fd, saved;
 	ssize_t n;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1)
 		goto fail;
+	if (fchmod(fd, mode) == -1)
+		goto fail_fd;
 	while (len > 0) {
 		n = write(fd, p, len);
 		if (n == -1) {
@@ -250,6 +233,7 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	if (rename(tmp, path) == -1)
 		goto fail_unlink;
 	free(tmp);
+	fsync_parent(path);	/* the rename itself is durable too */
 	return 0;
 fail_fd:
 	saved = errno;
@@ -313,6 +297,22 @@ read_file(const char *path, size_t max, size_t *lenp)
 	buf[len] = '\0';
 	if (lenp != NULL)
 		*lenp = len;
+	return buf;
+}
+
+char *
+read_file_nofollow(const char *path, size_t max, size_t *lenp)
+{
+	char proc[64], *buf;
+	int fd = safe_open(path, O_RDONLY, 0, NULL, NULL, 0), saved;
+
+	if (fd == -1)
+		return NULL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	buf = read_file(proc, max, lenp);	/* the file just checked, not the name again */
+	saved = errno;
+	close(fd);
+	errno = saved;
 	return buf;
 }
 

@@ -27,12 +27,17 @@ char	*iso8601(double t, char *buf, size_t len);
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM)" or "YYYY-MM-DD"; returns -1 on error. */
 int	 parse_iso8601(const char *, double *out);
 
-/* Creates a directory and its parents with mode (existing ones are fine). */
+/* Creates a directory and its parents with mode (existing ones are fine); the directory
+ * itself must then pass safe_dir_check (safefs.h), else -1 (ELOOP, ENOTDIR or EPERM). */
 int	 mkdir_p(const char *path, mode_t mode);
-/* Writes data to path via a temporary file, fsync and rename. */
+/* Writes data to path via a temporary file (O_EXCL, same directory), fsync, rename and
+ * fsync of the directory. */
 int	 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* Reads a whole file (NUL-terminated, max bytes); NULL with errno on failure. */
 char	*read_file(const char *path, size_t max, size_t *lenp);
+/* The same for our state files (cache): opened with safe_open, so never through a symbolic
+ * link and only a regular file (ELOOP, EINVAL). */
+char	*read_file_nofollow(const char *path, size_t max, size_t *lenp);
 /* Directory part of a path (caller frees). */
 char	*path_dirname(const char *path);
 /* path if absolute, else base_dir/path (caller frees). */

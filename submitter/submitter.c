@@ -42,7 +42,9 @@
 #include "roles.h"
 #include "rpc.h"
 #include "tx.h"
+#include "audit.h"
 #include "chainnext.h"
+#include "safefs.h"
 #include "util.h"
 
 #define DEFAULT_GAS		300000
@@ -83,6 +85,8 @@ struct job {
 	double		 started;	/* mono */
 	struct event	*timer;
 	int		 dry_sim;	/* dry run: the simulation is all */
+	int		 acked;		/* SIGNED_ACK ok received for this hash */
+	int		 audited;	/* its audit line is on disk */
 	/* Issue 13: what is known about the transaction(s) of this nonce. */
 	int		 maybe;		/* the current bytes may be in a mempool or included */
 	int		 in_mempool;	/* seen in a mempool (CheckTx, cache, unconfirmed_txs) */
@@ -119,7 +123,7 @@ struct wallet {
 	int		 stopped;
 	struct jobq	 queue;
 	struct job	*active;
-	int		 audit_fd;
+	struct audit_file *audit;	/* audit.c: group commit of the audit log */
 	int		 allowance_state;	/* 0 unknown, 1 read, 2 no grant */
 	struct fee_allowance allowance;
 };
@@ -333,7 +337,6 @@ load_wallets(const struct config *c)
 
 		w->name = xstrdup(cw->name);
 		TAILQ_INIT(&w->queue);
-		w->audit_fd = -1;
 		if (from_env)
 			m = mnemonic_from_env_fd(cw->mnemonic_env, err, sizeof(err));
 		else
@@ -404,32 +407,83 @@ load_wallets(const struct config *c)
 	}
 }
 
+static void broadcast(struct job *);
+static void job_finish(struct job *, const char *, long, int64_t, const char *, const char *,
+    int, int);
+
+/* Which signature an audit line is about (the job may be gone when the sync returns). */
+struct audit_ctx {
+	struct wallet	*w;
+	char		 hash[65];
+};
+
+/*
+ * The broadcast waits for both: the audit line on disk (ours) and the SIGNED_ACK (the
+ * supervisor's ledger on disk).  The two syncs run in parallel.
+ */
+static void
+maybe_broadcast(struct job *j)
+{
+	if (!j->acked || !j->audited || j->st != J_WAIT_ACK)
+		return;
+#ifdef AW_TEST_HOOKS
+	/* Test hook (test builds only, README "Test builds"). */
+	if (getenv("AW_TEST_CRASH_AFTER_SIGN") != NULL) {
+		char *marker = xasprintf("%s/.test-crash-after-sign", S.conf->state_dir);
+
+		if (access(marker, F_OK) != 0) {
+			int fd = open(marker, O_WRONLY | O_CREAT, 0600);
+
+			if (fd != -1)
+				close(fd);
+			fprintf(stderr, "submitter: AW_TEST_CRASH_AFTER_SIGN: exiting between "
+			    "SIGNED_ACK and the broadcast of %s\n", j->hash);
+			_exit(1);
+		}
+		free(marker);
+	}
+#endif
+	broadcast(j);
+}
+
+static void
+audit_done(void *arg, int ok, const char *err)
+{
+	struct audit_ctx *c = arg;
+	struct job *j;
+
+	TAILQ_FOREACH(j, &c->w->queue, entry)
+		if (j->st == J_WAIT_ACK && strcmp(j->hash, c->hash) == 0)
+			break;
+	if (j != NULL) {
+		if (!ok)
+			/* Never broadcast a signature the key holder has no record of. */
+			job_finish(j, "missed", -1, 0, "audit_failed", err, 0, 0);
+		else {
+			j->audited = 1;
+			maybe_broadcast(j);
+		}
+	}
+	free(c);
+}
+
 static void
 audit(struct wallet *w, struct job *j)
 {
-	char ts[40], *line, *path;
-	int n;
+	char ts[40], *line;
+	struct audit_ctx *c = xcalloc(1, sizeof(*c));
 
-	if (w->audit_fd == -1) {
-		char *dir = xasprintf("%s/audit", S.conf->state_dir);
-
-		mkdir_p(dir, 0700);
-		path = xasprintf("%s/%s.jsonl", dir, w->name);
-		w->audit_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (w->audit_fd == -1)
-			log_warn("%s", path);
-		free(dir);
-		free(path);
-		if (w->audit_fd == -1)
-			return;
-	}
+	if (w->audit == NULL)
+		w->audit = audit_file_new(S.conf->state_dir, w->name);
 	line = xasprintf("{\"time\":\"%s\",\"wallet\":\"%s\",\"address\":\"%s\",\"topic\":%u,"
 	    "\"nonce\":%lld,\"value\":\"%s\",\"sequence\":%" PRIu64 ",\"gas\":%" PRIu64
 	    ",\"fee\":%" PRIu64 ",\"txhash\":\"%s\"}\n", iso8601_now(ts, sizeof(ts)), w->name,
 	    w->address, j->topic, (long long)j->nonce, j->value, j->seq, j->gas, j->fee, j->hash);
-	n = (int)strlen(line);
-	if (write(w->audit_fd, line, (size_t)n) != n || fsync(w->audit_fd) == -1)
-		log_warn("audit log of wallet %s", w->name);
+	c->w = w;
+	memcpy(c->hash, j->hash, sizeof(c->hash));
+	j->audited = 0;
+	j->acked = 0;
+	audit_append(S.base, w->audit, line, audit_done, c);
 	free(line);
 }
 
@@ -1746,24 +1800,8 @@ on_signed_ack(struct frame *f)
 			job_finish(j, "missed", -1, 0, "ledger_refused", frame_str(f, "error"), 0, 0);
 			return;
 		}
-#ifdef AW_TEST_HOOKS
-		/* Test hook (test builds only, README "Test builds"). */
-		if (getenv("AW_TEST_CRASH_AFTER_SIGN") != NULL) {
-			char *marker = xasprintf("%s/.test-crash-after-sign", S.conf->state_dir);
-
-			if (access(marker, F_OK) != 0) {
-				int fd = open(marker, O_WRONLY | O_CREAT, 0600);
-
-				if (fd != -1)
-					close(fd);
-				fprintf(stderr, "submitter: AW_TEST_CRASH_AFTER_SIGN: exiting between "
-				    "SIGNED_ACK and the broadcast of %s\n", j->hash);
-				_exit(1);
-			}
-			free(marker);
-		}
-#endif
-		broadcast(j);
+		j->acked = 1;
+		maybe_broadcast(j);
 		return;
 	}
 }

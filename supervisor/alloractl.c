@@ -21,6 +21,7 @@
 int	 ctl_history(const struct ctl_opts *, int argc, char **argv);	/* history.c */
 #include "frame.h"
 #include "log.h"
+#include "safefs.h"
 #include "secretenv.h"
 #include "util.h"
 
@@ -110,6 +111,12 @@ ctl_request(const struct config *c, uint16_t type, json_t *payload, struct frame
 	ssize_t n;
 	int fd, r;
 
+	/* The socket's directory must be ours (safefs.h): else someone else answers. */
+	if (safe_dir_check(c->run_dir, err, sizeof(err)) == SAFE_UNSAFE) {
+		fprintf(stderr, "alloractl: run_dir %s\n", err);
+		free(path);
+		return 2;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -191,7 +198,7 @@ sibling_program(const char *name)
 static int
 cmd_start(const struct ctl_opts *o, int argc, char **argv)
 {
-	int debug = 0, fg = 0, dry = 0, i, status;
+	int debug = 0, fg = 0, dry = 0, i, status, r;
 	long polling = 0;
 	struct config *c;
 	struct frame f;
@@ -226,7 +233,11 @@ cmd_start(const struct ctl_opts *o, int argc, char **argv)
 	c = load_conf(o, debug, fg, dry, polling);
 	if (c == NULL)
 		return 2;
-	if (ctl_request(c, MSG_STATUS, NULL, &f, 1) == 0) {
+	if ((r = ctl_request(c, MSG_STATUS, NULL, &f, 1)) == 2) {
+		config_free(c);
+		return 2;
+	}
+	if (r == 0) {
 		fprintf(stderr, "alloractl: the daemon (instance %s) is already running (pid "
 		    "%lld)\n", c->instance, frame_int(&f, "pid", 0));
 		frame_free(&f);
@@ -291,7 +302,8 @@ cmd_start(const struct ctl_opts *o, int argc, char **argv)
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 
 		config_free(c);
-		return code == 2 || code == 3 ? code : 1;
+		/* 78: an unsafe directory or file (allora-workerd(8)): a configuration error. */
+		return code == 2 || code == 3 ? code : code == AW_EX_CONFIG ? 2 : 1;
 	}
 	if (ctl_request(c, MSG_STATUS, NULL, &f, 0) == 0) {
 		printf("allora-workerd started: instance %s, pid %lld, %zu topic(s); logs in "
@@ -420,6 +432,10 @@ print_status(json_t *s)
 		    jstr(x, "accepted", b8, 64), missed[0] ? missed : "-");
 		if (json_is_string(json_object_get(x, "reason")))
 			printf("        reason: %s\n", json_string_value(json_object_get(x, "reason")));
+		if (json_integer_value(json_object_get(x, "ledger_bad_lines")) > 0)
+			printf("        ledger: %lld line(s) that are not records were skipped at "
+			    "start\n", (long long)json_integer_value(json_object_get(x,
+			    "ledger_bad_lines")));
 		if (json_is_string(json_object_get(x, "last_txhash")))
 			printf("        last tx %s, %s s since the last accepted submission\n",
 			    json_string_value(json_object_get(x, "last_txhash")),

@@ -2,12 +2,16 @@
  * Routing of the daemon's work (see flow.h).  Every state change of a (topic, nonce) is
  * written to the ledger first; status and metrics read the same state.
  */
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #ifndef TAILQ_FOREACH_SAFE
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
@@ -121,6 +125,16 @@ known_set(size_t i, int64_t nonce, const char *state)
 	}
 }
 
+static struct ledger *ft_ledger(uint32_t);
+#ifdef AW_TEST_HOOKS
+static void test_crash_after_ledger_sign(const char *);
+static void test_crash_in_group_commit(size_t);
+#endif
+static void signed_done(uint32_t, int64_t, uint32_t, const char *, const char *, long long,
+    int);
+static void signed_pending(uint32_t, int64_t, uint32_t, const char *, const char *,
+    long long);
+
 /* Records a state change in the ledger and in the status fields. */
 static int
 record(struct work *w, const char *state, json_t *fields, int sync)
@@ -129,7 +143,7 @@ record(struct work *w, const char *state, json_t *fields, int sync)
 	struct topic_rt *t = rt_of(w->topic, &i);
 	int rc;
 
-	if (t == NULL) {
+	if (t == NULL || ft[i].ledger == NULL) {
 		json_decref(fields);
 		return -1;
 	}
@@ -599,14 +613,58 @@ static void
 signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
     uint32_t fseq)
 {
-	struct topic_rt *t = rt_of(w->topic, NULL);
 	uint32_t topic = w->topic;
 	int64_t nonce = w->nonce;
 	int rc;
 
 	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
-	    "txhash", txhash, "tx", tx, "value", w->value), 1);
-	if (rc == 0) {
+	    "txhash", txhash, "tx", tx, "value", w->value), 0);
+	if (rc != 0) {
+		signed_done(topic, nonce, fseq, txhash, tx, seq, 0);
+		return;
+	}
+	/* Group commit: acknowledged once the sync at the end of this loop turn covers it. */
+	signed_pending(topic, nonce, fseq, txhash, tx, seq);
+}
+
+/*
+ * SIGNED records waiting for the group commit (issue 25): every SIGNED read in one turn of
+ * the event loop is written at once, and one sync (ledger_commit) at the end of the turn
+ * makes them all durable before any of their SIGNED_ACKs goes out.
+ */
+struct pending_ack {
+	TAILQ_ENTRY(pending_ack) entry;
+	uint32_t	 topic;
+	int64_t		 nonce;
+	uint32_t	 seq;
+	char		*txhash, *tx;
+	long long	 sequence;
+};
+static TAILQ_HEAD(, pending_ack) pending_acks = TAILQ_HEAD_INITIALIZER(pending_acks);
+static struct event *commit_ev;
+
+/* The record of a SIGNED is durable (ok) or not: the work and the submitter learn it. */
+static void
+signed_done(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash, const char *tx,
+    long long seq, int ok)
+{
+	struct work *w = work_find(topic, nonce);
+	struct topic_rt *t = rt_of(topic, NULL);
+
+	if (!ok)
+		/* Not durable (ENOSPC, say): no broadcast for this nonce; the next window
+		 * tries again. */
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s, s:s}", "topic",
+		    (int)topic, "nonce", (json_int_t)nonce, "reason", "ledger_write_failed",
+		    "error", ft_ledger(topic) ? ledger_error(ft_ledger(topic)) : "no ledger"),
+		    "topic %u nonce %lld: the signed record could not be made durable, not "
+		    "broadcasting it: %s", topic, (long long)nonce, ft_ledger(topic) ?
+		    ledger_error(ft_ledger(topic)) : "no ledger");
+#ifdef AW_TEST_HOOKS
+	else if (getenv("AW_TEST_CRASH_AFTER_LEDGER_SIGN") != NULL)
+		test_crash_after_ledger_sign(txhash);
+#endif
+	if (ok && w != NULL) {
 		if (w->txhashes == NULL)
 			w->txhashes = json_array();
 		json_array_append_new(w->txhashes, json_string(txhash));
@@ -619,9 +677,117 @@ signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
 	}
 	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fseq,
 	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
-	    (json_int_t)nonce, "txhash", txhash, "ok", rc == 0, "error",
-	    rc == 0 ? NULL : "ledger write failed"));
+	    (json_int_t)nonce, "txhash", txhash, "ok", ok, "error",
+	    ok ? NULL : "ledger write failed"));
 }
+
+static void
+commit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ledger **ls = xcalloc(sup->ntopics, sizeof(*ls));
+	struct pending_ack *p;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < sup->ntopics; i++)
+		ls[i] = ft[i].ledger;
+	TAILQ_FOREACH(p, &pending_acks, entry)
+		n++;
+#ifdef AW_TEST_HOOKS
+	if (getenv("AW_TEST_CRASH_IN_GROUP_COMMIT") != NULL &&
+	    (long)n >= atol(getenv("AW_TEST_CRASH_IN_GROUP_COMMIT")))
+		test_crash_in_group_commit(n);
+#endif
+	rc = ledger_commit(ls, sup->ntopics);
+	free(ls);
+	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
+		TAILQ_REMOVE(&pending_acks, p, entry);
+		signed_done(p->topic, p->nonce, p->seq, p->txhash, p->tx, p->sequence, rc == 0);
+		free(p->txhash);
+		free(p->tx);
+		free(p);
+	}
+}
+
+static void
+signed_pending(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash,
+    const char *tx, long long seq)
+{
+	struct pending_ack *p = xcalloc(1, sizeof(*p));
+	struct timeval now = { 0, 0 };
+
+	p->topic = topic;
+	p->nonce = nonce;
+	p->seq = fseq;
+	p->txhash = xstrdup(txhash);
+	p->tx = xstrdup(tx);
+	p->sequence = seq;
+	TAILQ_INSERT_TAIL(&pending_acks, p, entry);
+#ifdef AW_TEST_HOOKS
+	/* Test hook: a wider gather window, so that a test gets a batch of all its windows. */
+	if (getenv("AW_TEST_GROUP_COMMIT_GATHER_MS") != NULL) {
+		long ms = atol(getenv("AW_TEST_GROUP_COMMIT_GATHER_MS"));
+
+		now.tv_sec = ms / 1000;
+		now.tv_usec = ms % 1000 * 1000;
+	}
+#endif
+	if (commit_ev == NULL)
+		commit_ev = evtimer_new(sup->base, commit_cb, NULL);
+	if (!evtimer_pending(commit_ev, NULL))
+		evtimer_add(commit_ev, &now);	/* after the other events of this turn */
+}
+
+#ifdef AW_TEST_HOOKS
+/*
+ * Test hook (AW_TEST_CRASH_IN_GROUP_COMMIT=N): the supervisor kills itself (SIGKILL) in a
+ * group commit of at least N records, after their write and before the sync and the
+ * SIGNED_ACKs, once per state_dir.
+ */
+static void
+test_crash_in_group_commit(size_t n)
+{
+	char *marker = xasprintf("%s/.test-crash-in-group-commit", sup->conf->state_dir);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	free(marker);
+	if (fd == -1)
+		return;
+	close(fd);
+	log_warnx("AW_TEST_CRASH_IN_GROUP_COMMIT: killing the supervisor in a group commit "
+	    "of %zu records", n);
+	kill(getpid(), SIGKILL);
+}
+#endif
+
+static struct ledger *
+ft_ledger(uint32_t topic)
+{
+	size_t i;
+
+	return rt_of(topic, &i) != NULL ? ft[i].ledger : NULL;
+}
+
+#ifdef AW_TEST_HOOKS
+/*
+ * Test hook (AW_TEST_CRASH_AFTER_LEDGER_SIGN=1): the supervisor kills itself (SIGKILL)
+ * right after the signed record is durable and before SIGNED_ACK, once per state_dir.
+ */
+static void
+test_crash_after_ledger_sign(const char *txhash)
+{
+	char *marker = xasprintf("%s/.test-crash-after-ledger-sign", sup->conf->state_dir);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	free(marker);
+	if (fd == -1)
+		return;
+	close(fd);
+	log_warnx("AW_TEST_CRASH_AFTER_LEDGER_SIGN: killing the supervisor between the "
+	    "signed record of %s and its broadcast", txhash);
+	kill(getpid(), SIGKILL);
+}
+#endif
 
 struct fence_ctx {
 	char		*txhash;
@@ -1078,6 +1244,18 @@ flow_in_flight(void)
 	return 0;
 }
 
+/* The topic's ledger cannot be opened or read: that topic stops, with the reason. */
+static void
+ledger_failed(size_t i, const char *err)
+{
+	set_str(&sup->topics[i].state, "failed");
+	set_str(&sup->topics[i].reason, err);
+	ft[i].chain_stopped = 1;
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
+	    (int)sup->topics[i].id, "reason", "ledger_unreadable", "error", err),
+	    "topic %u stopped: its ledger cannot be used: %s", sup->topics[i].id, err);
+}
+
 void
 flow_init(void)
 {
@@ -1089,15 +1267,27 @@ flow_init(void)
 
 	ft = xcalloc(sup->ntopics, sizeof(*ft));
 	for (i = 0; i < sup->ntopics; i++) {
+		ft[i].known = json_object();
 		ft[i].ledger = ledger_open(sup->conf->state_dir, sup->topics[i].id, err,
 		    sizeof(err));
-		if (ft[i].ledger == NULL)
-			fatalx("%s", err);
-		ft[i].known = json_object();
-		all = ledger_replay(ft[i].ledger, &bad);
+		all = NULL;
+		if (ft[i].ledger != NULL &&
+		    (all = ledger_replay(ft[i].ledger, &bad, err, sizeof(err))) == NULL) {
+			ledger_close(ft[i].ledger);
+			ft[i].ledger = NULL;
+		}
+		if (all == NULL) {
+			/* Never serve a topic whose past we cannot read: it could sign twice. */
+			ledger_failed(i, err);
+			continue;
+		}
+		sup->topics[i].ledger_bad = bad;
 		if (bad > 0)
-			log_warnx("ledger of topic %u: %ld unreadable line(s) skipped",
-			    sup->topics[i].id, bad);
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:i}",
+			    "topic", (int)sup->topics[i].id, "file",
+			    ledger_path(ft[i].ledger), "bad_lines", (int)bad),
+			    "ledger %s: %ld line(s) that are not records skipped",
+			    ledger_path(ft[i].ledger), bad);
 		json_object_foreach(all, k, rec) {
 			const char *st = json_string_value(json_object_get(rec, "state"));
 			int64_t nonce = json_integer_value(json_object_get(rec, "nonce"));
@@ -1199,11 +1389,22 @@ flow_reload(void)
 void
 flow_free(void)
 {
+	struct pending_ack *p;
 	struct work *w;
 	size_t i;
 
 	while ((w = TAILQ_FIRST(&works)) != NULL)
 		work_free(w);
+	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
+		/* Never acknowledged: never broadcast. */
+		TAILQ_REMOVE(&pending_acks, p, entry);
+		free(p->txhash);
+		free(p->tx);
+		free(p);
+	}
+	if (commit_ev != NULL)
+		event_free(commit_ev);
+	commit_ev = NULL;
 	for (i = 0; i < sup->ntopics && ft != NULL; i++) {
 		ledger_close(ft[i].ledger);
 		json_decref(ft[i].known);

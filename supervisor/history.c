@@ -12,6 +12,7 @@
  * configured loss_method; else zptae), with
  * sigma the standard deviation of the bars' H-hour log returns.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,13 +170,19 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 		config_free(c);
 		return 2;
 	}
-	if ((l = ledger_open(c->state_dir, (uint32_t)topic, err, sizeof(err))) == NULL) {
+	if ((l = ledger_open_readonly(c->state_dir, (uint32_t)topic, err, sizeof(err))) ==
+	    NULL && errno != ENOENT) {
 		fprintf(stderr, "alloractl history: %s\n", err);
 		config_free(c);
 		return 1;
 	}
-	all = ledger_replay(l, &bad);
+	all = l != NULL ? ledger_replay(l, &bad, err, sizeof(err)) : json_object();	/* none yet */
 	ledger_close(l);
+	if (all == NULL) {
+		fprintf(stderr, "alloractl history: %s\n", err);
+		config_free(c);
+		return 1;
+	}
 	seen_times(c->state_dir, (uint32_t)topic, all);
 	/* The bars: the csv: file, or the trainer's cache. */
 	bpath = strncmp(t->data_source, "csv:", 4) == 0 ? xstrdup(t->data_source + 4) :

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sup.h"
+#include "safefs.h"
 #include "util.h"
 
 static int out_fd = -1, json_fd = -1, to_stderr;
@@ -51,17 +52,17 @@ mark(const char *event, enum log_level lvl)
 static int
 open_log(const char *path)
 {
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	return safe_open(path, O_WRONLY | O_CREAT | O_APPEND, 0640, NULL, NULL, 0);
 }
 
 int
 logfile_open(const char *state_dir, int foreground, char *err, size_t errlen)
 {
 	char *dir = xasprintf("%s/logs", state_dir);
+	int saved;
 
 	to_stderr = foreground;
-	if (mkdir_p(dir, 0750) == -1) {
-		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+	if (safe_dir(dir, 0750, err, errlen) != 0) {
 		free(dir);
 		return -1;
 	}
@@ -71,10 +72,14 @@ logfile_open(const char *state_dir, int foreground, char *err, size_t errlen)
 	json_path = xasprintf("%s/worker_continuous.log", dir);
 	free(dir);
 	out_fd = open_log(out_path);
+	saved = errno;
 	json_fd = open_log(json_path);
+	if (out_fd != -1)
+		saved = errno;
 	if (out_fd == -1 || json_fd == -1) {
 		snprintf(err, errlen, "%s: cannot open: %s", out_fd == -1 ? out_path : json_path,
-		    strerror(errno));
+		    saved == ELOOP ? "it is a symbolic link" : saved == EINVAL ?
+		    "not a regular file" : strerror(saved));
 		return -1;
 	}
 	return 0;

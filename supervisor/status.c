@@ -76,6 +76,7 @@ status_json(void)
 		json_object_set_new(x, "last_source", str_or_null(t->last_source));
 		json_object_set_new(x, "last_txhash", str_or_null(t->last_txhash));
 		json_object_set_new(x, "accepted", json_integer(t->accepted));
+		json_object_set_new(x, "ledger_bad_lines", json_integer(t->ledger_bad));
 		json_object_set_new(x, "missed", t->missed ? json_deep_copy(t->missed) :
 		    json_object());
 		json_object_set_new(x, "seconds_since_accepted", t->last_accepted_wall > 0 ?

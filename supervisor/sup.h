@@ -46,6 +46,7 @@ struct topic_rt {
 	char		*last_source;
 	char		*last_txhash;
 	long		 accepted;
+	long		 ledger_bad;	/* lines of the ledger replay that were not records */
 	json_t		*missed;	/* reason -> count */
 	double		 last_accepted_wall;	/* 0 = never */
 	char		*loss_used;	/* the trainer's last PREDICTION: loss method */
@@ -75,6 +76,7 @@ struct sup {
 	int		 ctl_fd;
 	char		*sock_path;
 	char		*pid_path;
+	int		 pid_fd;	/* the pid file, locked (flock) while we run; -1 */
 	struct event	*ctl_ev;
 	struct event	*hb_ev;
 	struct event	*stop_ev;
@@ -111,7 +113,7 @@ void	 control_close(void);
 int	 locks_take(struct config *, struct topic_rt *, size_t, char *err, size_t errlen);
 void	 locks_write_pid(struct topic_rt *, size_t);
 void	 locks_release(struct topic_rt *, size_t);
-int	 pidfile_check(const char *path, char *err, size_t errlen);
+int	 pidfile_lock(const char *path, char *err, size_t errlen);
 int	 pidfile_write(const char *path);
 
 /* logfile.c */

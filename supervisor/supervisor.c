@@ -253,9 +253,12 @@ supervisor_run(struct config *conf, int ready_fd)
 	log_init("supervisor", conf->debug);
 	if (logfile_open(conf->state_dir, conf->foreground ? 1 : ready_fd != -1 ? 2 : 0, err,
 	    sizeof(err)) == -1) {
+		char msg[1100];
+
 		fprintf(stderr, "allora-workerd: %s\n", err);
-		write_ready_fd("FAIL cannot open the log files\n");
-		return 1;
+		snprintf(msg, sizeof(msg), "FAIL cannot open the log files: %s\n", err);
+		write_ready_fd(msg);
+		return AW_EX_CONFIG;	/* the state directory is unusable: configuration-class */
 	}
 	log_set_sink(sup_log_sink, NULL);
 	if (sup->mnemonic_fd == -1)

@@ -16,6 +16,7 @@
 #include "preduser.h"
 #include "roles.h"
 #include "sup.h"
+#include "safefs.h"
 #include "util.h"
 
 static void
@@ -41,6 +42,38 @@ usage(FILE *fp)
 	    "3 topic already served by another daemon.\n");
 }
 
+/*
+ * Every directory the daemon and its children create or write in, checked before anything
+ * is written (safefs.h): 78 when one is not ours, writable by others, or a symbolic link.
+ */
+static int
+prepare_dirs(struct config *conf, char *err, size_t errlen)
+{
+	static const char *sub[] = { "logs", "ledger", "audit", "cache" };
+	char *d, msg[768];
+	size_t i;
+	int rc;
+
+	if ((rc = safe_dir(conf->state_dir, 0750, msg, sizeof(msg))) != 0) {
+		snprintf(err, errlen, "state_dir %s", msg);
+		return rc == SAFE_UNSAFE ? AW_EX_CONFIG : 1;
+	}
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		d = xasprintf("%s/%s", conf->state_dir, sub[i]);
+		rc = safe_dir(d, i == 2 ? 0700 : 0750, msg, sizeof(msg));
+		free(d);
+		if (rc != 0) {
+			snprintf(err, errlen, "state_dir: %s", msg);
+			return rc == SAFE_UNSAFE ? AW_EX_CONFIG : 1;
+		}
+	}
+	if ((rc = safe_dir(conf->run_dir, 0700, msg, sizeof(msg))) != 0) {
+		snprintf(err, errlen, "run_dir %s", msg);
+		return rc == SAFE_UNSAFE ? AW_EX_CONFIG : 1;
+	}
+	return 0;
+}
+
 /* Everything that can fail with a clear status before the daemon detaches. */
 static int
 prepare(struct config *conf, char *err, size_t errlen)
@@ -61,19 +94,14 @@ prepare(struct config *conf, char *err, size_t errlen)
 			return 1;
 		sup->role_exe[i] = xstrdup(path);
 	}
-	if (mkdir_p(conf->state_dir, 0750) == -1) {
-		snprintf(err, errlen, "state_dir %s: %s", conf->state_dir, strerror(errno));
-		return 1;
-	}
-	if (mkdir_p(conf->run_dir, 0700) == -1) {
-		snprintf(err, errlen, "run_dir %s: %s", conf->run_dir, strerror(errno));
-		return 1;
-	}
+	sup->pid_fd = -1;
+	if ((rc = prepare_dirs(conf, err, errlen)) != 0)
+		return rc;
 	if (pred_user_check(conf, err, errlen) == -1)
 		return 2;
 	sup->pid_path = xasprintf("%s/%s.pid", conf->run_dir, conf->instance);
 	sup->sock_path = xasprintf("%s/%s.sock", conf->run_dir, conf->instance);
-	if ((rc = pidfile_check(sup->pid_path, err, errlen)) != 0)
+	if ((rc = pidfile_lock(sup->pid_path, err, errlen)) != 0)
 		return rc;
 	sup->ntopics = conf->ntopics;
 	sup->topics = xcalloc(conf->ntopics, sizeof(*sup->topics));

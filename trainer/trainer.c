@@ -263,7 +263,16 @@ from_cache(const struct config *c, const struct config_topic *t, double now,
 	json_t *d;
 	json_error_t je;
 
-	d = json_load_file(path, 0, &je);
+	{
+		/* A cache file: never read through a symbolic link (safefs.h). */
+		size_t len;
+		char *text = read_file_nofollow(path, (size_t)1 << 20, &len);
+
+		d = text != NULL ? json_loadb(text, len, 0, &je) : NULL;
+		if (text == NULL)
+			snprintf(je.text, sizeof(je.text), "%s", strerror(errno));
+		free(text);
+	}
 	if (d == NULL) {
 		if (access(path, F_OK) == 0)
 			log_warnx("topic %u: discarding an unreadable prediction cache (%s)", t->id,

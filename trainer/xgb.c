@@ -260,7 +260,7 @@ xgb_load(const char *path, int ncol, char *err, size_t errlen)
 	struct xgb *m;
 	bst_ulong nf = 0;
 	size_t len;
-	char *buf = read_file(path, (size_t)256 << 20, &len);
+	char *buf = read_file_nofollow(path, (size_t)256 << 20, &len);	/* in the cache */
 
 	if (buf == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

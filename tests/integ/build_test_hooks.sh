@@ -5,7 +5,8 @@
 # ($PROD_BUILD_DIR: what `make`, `make install` and the package ship) ignore all three.
 source "$(dirname "$0")/lib.sh"
 P=${PROD_BUILD_DIR:?PROD_BUILD_DIR must be set (make check sets it)}
-HOOKS="AW_CHILD_WRAPPER AW_TEST_CRASH AW_TEST_CRASH_AFTER_SIGN"
+HOOKS="AW_CHILD_WRAPPER AW_TEST_CRASH AW_TEST_CRASH_AFTER_SIGN AW_TEST_CRASH_AFTER_LEDGER_SIGN
+	AW_TEST_CRASH_IN_GROUP_COMMIT AW_TEST_GROUP_COMMIT_GATHER_MS"
 progs() {
 	echo "$1/allora-workerd $1/alloractl $1/libexec/allora-workerd/allora-workerd-listener" \
 		"$1/libexec/allora-workerd/allora-workerd-trainer" \
