@@ -13,7 +13,9 @@ mkdir -p "$logdir"
 passed=0 failed=0
 failures=()
 
-run_one() {		# name, command...
+# run_one NAME COMMAND...: runs one test, its output in $logdir/NAME.log; writes
+# "ok nok seconds" to $logdir/NAME.result.
+run_one() {
 	local name=$1; shift
 	local log="$logdir/$name.log" start end rc ok nok
 	start=$(date +%s.%N)
@@ -35,14 +37,31 @@ run_one() {		# name, command...
 		nok=$((nok + 1))
 		echo "not ok - sanitizer report in $name" >>"$log"
 	fi
+	echo "$ok $nok $(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')" >"$logdir/$name.result"
+}
+
+# report NAME: adds a finished test's counts and prints its line.
+report() {
+	local name=$1 ok nok secs
+	read -r ok nok secs <"$logdir/$name.result"
 	passed=$((passed + ok))
 	failed=$((failed + nok))
-	printf '%-40s %3d passed %3d failed  %5.1fs\n' "$name" "$ok" "$nok" \
-		"$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')"
+	printf '%-40s %3d passed %3d failed  %5.1fs\n' "$name" "$ok" "$nok" "$secs"
 	if [ "$nok" -gt 0 ]; then
 		failures+=("$name")
-		grep -E '^(not ok|#)' "$log" | head -40 | sed 's/^/    /'
+		grep -E '^(not ok|#)' "$logdir/$name.log" | head -40 | sed 's/^/    /'
 	fi
+}
+
+# Integration scripts run TEST_JOBS at a time (default 3: they mostly wait on timers and
+# daemons; each has its own directory and port-0 servers); lines are printed in file order.
+TEST_JOBS=${TEST_JOBS:-3}
+pending=()
+flush_done() {		# prints the finished tests at the head of the queue, in order
+	while [ ${#pending[@]} -gt 0 ] && [ -f "$logdir/${pending[0]}.result" ]; do
+		report "${pending[0]}"
+		pending=("${pending[@]:1}")
+	done
 }
 
 if [ "$kind" = --unit ] || [ "$kind" = --all ]; then
@@ -54,7 +73,9 @@ if [ "$kind" = --unit ] || [ "$kind" = --all ]; then
 		if [ ! -x "$BUILD_DIR/tests/$n" ]; then
 			echo "not built: $n"; failed=$((failed + 1)); failures+=("$n"); continue
 		fi
+		rm -f "$logdir/$n.result"
 		run_one "$n" "$BUILD_DIR/tests/$n"
+		report "$n"
 	done
 fi
 if [ "$kind" = --integ ] || [ "$kind" = --all ]; then
@@ -68,8 +89,16 @@ if [ "$kind" = --integ ] || [ "$kind" = --all ]; then
 		n=$(basename "$t" .sh)
 		[ "$n" = lib ] && continue
 		echo "$n" | grep -qE -- "$filter" || continue
-		run_one "$n" timeout -k 5 300 bash "$t"
+		rm -f "$logdir/$n.result"
+		while [ "$(jobs -rp | wc -l)" -ge "$TEST_JOBS" ]; do
+			wait -n
+			flush_done
+		done
+		run_one "$n" timeout -k 5 300 bash "$t" &
+		pending+=("$n")
 	done
+	wait
+	flush_done
 fi
 if [ "$kind" = --deb ]; then
 	kind_of=deb
@@ -78,7 +107,9 @@ if [ "$kind" = --deb ]; then
 		[ -e "$t" ] || continue
 		n=deb_$(basename "$t" .sh)
 		echo "$n" | grep -qE -- "$filter" || continue
+		rm -f "$logdir/$n.result"
 		run_one "$n" timeout -k 5 600 bash "$t"
+		report "$n"
 	done
 fi
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $logdir)"
