@@ -31,8 +31,11 @@ n=$(drops)
 final=$(fds)
 diag "after $n drops: $final descriptors (after 10: $base, most seen: $max)"
 check "$DROPS drops happened ($n)" test "$n" -ge "$DROPS"
-check "the listener's descriptors stayed flat: $base -> $final (max $max), within 5" \
-	test "$final" -le $((base + 5)) -a "$max" -le $((base + 5))
+check "the listener's descriptors stayed flat: $base -> $final, within 5" \
+	test "$final" -le $((base + 5))
+# A sample taken during a reconnect also counts the connection and DNS sockets in flight
+# (a slow build, ASan, shows a few more); a leak grows with the drops, by one or two each.
+check "and never grew on the way: at most $max, within 10 of $base" test "$max" -le $((base + 10))
 check "the same listener throughout (pid $LP)" test "$(status_json "$D/w.conf" | json - '[c["pid"] for c in d["children"] if c["role"] == "listener"][0]')" = "$LP"
 check "stop" "$CTL" -c "$D/w.conf" stop
 finish
