@@ -15,29 +15,9 @@
 #include "t.h"
 
 #include "trainer/loss.h"
+#include "synth.h"
 
 #define NEAR(a, b, tol)	(fabs((a) - (b)) <= (tol) * fmax(1, fabs(b)))
-
-static uint64_t rng_s = 0x9e3779b97f4a7c15ULL;
-
-static double
-urand(void)
-{
-	rng_s ^= rng_s >> 12;
-	rng_s ^= rng_s << 25;
-	rng_s ^= rng_s >> 27;
-	return (double)((rng_s * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-static double
-nrand(void)
-{
-	double u = urand(), v = urand();
-
-	if (u < 1e-300)
-		u = 1e-300;
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 T_TEST(method_names)
 {
@@ -267,6 +247,7 @@ T_TEST(against_python_reference)
 int
 main(void)
 {
+	rng_s = 0x9e3779b97f4a7c15ULL;	/* this program's stream (synth.h) */
 	T_RUN(method_names);
 	T_RUN(czar_published);
 	T_RUN(czar_alpha0_closed_forms);
