@@ -49,8 +49,8 @@ confirm_init(struct event_base *base, struct rpc **rpcp, const char *emissions)
 static void
 send_status(struct ask *q, const char *state, const char *why)
 {
-	child_send(MSG_WINDOW_STATUS, q->topic, 0, json_pack("{s:i, s:I, s:s, s:s?}", "topic",
-	    (int)q->topic, "nonce", (json_int_t)q->nonce, "state", state, "why", why));
+	child_send(MSG_WINDOW_STATUS, q->topic, 0, json_pack("{s:I, s:I, s:s, s:s?}", "topic",
+	    (json_int_t)q->topic, "nonce", (json_int_t)q->nonce, "state", state, "why", why));
 }
 
 static void

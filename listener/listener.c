@@ -160,16 +160,16 @@ report(uint32_t topic, int64_t nonce, int64_t end, const char *source, double cl
 		L.nseen++;
 	L.reported++;
 	/* height and block_ms let the supervisor keep the prediction inside the window. */
-	fr = json_pack("{s:i, s:I, s:o, s:s, s:I, s:i, s:s}",
-	    "topic", (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
+	fr = json_pack("{s:I, s:I, s:o, s:s, s:I, s:i, s:s}",
+	    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ?
 	    json_integer(end) : json_null(), "source", source, "height",
 	    (json_int_t)L.ws_height, "block_ms", (int)L.block_ms, "confirm",
 	    strcmp(source, "ws") == 0 ? "pending" : "open");
 	/* The websocket is believed as far as the chain's query agrees (confirm.c). */
 	if (strcmp(source, "ws") == 0)
 		confirm_window(topic, nonce);
-	ev = json_pack("{s:i, s:I, s:o, s:s}", "topic",
-	    (int)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
+	ev = json_pack("{s:I, s:I, s:o, s:s}", "topic",
+	    (json_int_t)topic, "nonce", (json_int_t)nonce, "window_end", end > 0 ? json_integer(end) :
 	    json_null(), "source", source);
 	if (close_at > 0) {
 		/* wall-clock windows (issue 21): window_end is derived from the close time */
@@ -288,8 +288,8 @@ xcheck_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	    a->value)) != NULL) {
 		if ((!r->is_open || r->current_nonce_block_height != x->nonce) && warned != x->nonce) {
 			warned = x->nonce;
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:b, s:I}",
-			    "topic", (int)x->topic, "nonce", (json_int_t)x->nonce, "reason",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:b, s:I}",
+			    "topic", (json_int_t)x->topic, "nonce", (json_int_t)x->nonce, "reason",
 			    "window_status_disagrees", "status_open", r->is_open, "status_nonce",
 			    (json_int_t)r->current_nonce_block_height), "topic %u: GetTopicEpochs has "
 			    "window %lld open, the window status says %s %lld; following the epochs",

@@ -290,7 +290,7 @@ scores_gap(void)
 	size_t i;
 
 	for (i = 0; i < S.n; i++)
-		send_score(json_pack("{s:s, s:i, s:s}", "kind", "gap", "topic", (int)S.p[i].topic,
+		send_score(json_pack("{s:s, s:I, s:s}", "kind", "gap", "topic", (json_int_t)S.p[i].topic,
 		    "address", S.p[i].address));
 }
 

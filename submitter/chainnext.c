@@ -95,11 +95,11 @@ refuse_topic(const struct config_topic *t)
 	    "\"%s\" gives a single value; use an exec: or http(s) model that returns "
 	    "{\"labels\": {\"<label>\": \"<decimal>\", ...}}", t->id, t->model);
 
-	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s, s:s}", "topic", (int)t->id,
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:s, s:s, s:s}", "topic", (json_int_t)t->id,
 	    "reason", "arity", "arity", "multi", "model", t->model), "%s", e);
 	/* No work of its own: the supervisor stops the topic with this reason. */
-	child_send(MSG_SUBMITTED, t->id, 0, json_pack("{s:i, s:I, s:s, s:I, s:s, s:s, s:b}",
-	    "topic", (int)t->id, "nonce", (json_int_t)0, "outcome", "refused", "code",
+	child_send(MSG_SUBMITTED, t->id, 0, json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:b}",
+	    "topic", (json_int_t)t->id, "nonce", (json_int_t)0, "outcome", "refused", "code",
 	    (json_int_t)-1, "reason", "arity", "error", e, "stop_topic", 1));
 	free(e);
 }

@@ -217,8 +217,8 @@ job_finish(struct job *j, const char *outcome, long code, int64_t height, const 
 {
 	struct wallet *w = j->w;
 
-	child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s?, s:s, s:I, s:I, s:s?, "
-	    "s:s?, s:b, s:b, s:s}", "topic", (int)j->topic, "nonce", (json_int_t)j->nonce,
+	child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:I, s:I, s:s?, s:s, s:I, s:I, s:s?, "
+	    "s:s?, s:b, s:b, s:s}", "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce,
 	    "txhash", j->hash[0] ? j->hash : NULL, "outcome", outcome, "code", (json_int_t)code,
 	    "height", (json_int_t)height, "reason", reason, "error", error, "stop_topic",
 	    stop_topic, "stop_wallet", stop_wallet, "wallet", w->name));
@@ -629,8 +629,8 @@ wl_done(enum rpc_status st, const struct abci_result *a, const char *error, void
 	S.topic_wl[ti] = r->can_submit_worker_payload ? 1 : -1;
 	awq__can_submit_worker_payload_response__free_unpacked(r, NULL);
 	if (S.topic_wl[ti] == -1)
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
-		    (int)t->id, "reason", "not_whitelisted", "wallet", t->wallet), "wallet %s may "
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:s, s:s}", "topic",
+		    (json_int_t)t->id, "reason", "not_whitelisted", "wallet", t->wallet), "wallet %s may "
 		    "not submit to topic %u (CanSubmitWorkerPayload is false: not whitelisted; "
 		    "contact the topic creator)", t->wallet, t->id);
 }
@@ -916,8 +916,8 @@ sim_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 			return;
 		}
 		if (j->dry_sim) {
-			log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:I, s:s, s:I}", "topic",
-			    (int)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "code",
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:I, s:s, s:I}", "topic",
+			    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "code",
 			    (json_int_t)a->code), "dry run: topic %u nonce %lld value %s would fail: "
 			    "%s", j->topic, (long long)j->nonce, j->value, a->log);
 			job_finish(j, "missed", a->code, 0, "dry_run", a->log, 0, 0);
@@ -945,8 +945,8 @@ sim_done(enum rpc_status st, const struct abci_result *a, const char *error, voi
 	j->gas_cached = 0;
 	set_fee(j, gas);
 	if (j->dry_sim) {
-		log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:I, s:s, s:I, s:I}", "topic",
-		    (int)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "gas",
+		log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:I, s:s, s:I, s:I}", "topic",
+		    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "gas",
 		    (json_int_t)j->gas, "fee", (json_int_t)j->fee), "dry run: topic %u nonce %lld "
 		    "value %s simulated fine (gas %" PRIu64 ", fee %" PRIu64 " uallo); not "
 		    "broadcast", j->topic, (long long)j->nonce, j->value, j->gas, j->fee);
@@ -1038,11 +1038,11 @@ sign_and_record(struct job *j)
 	j->in_mempool = 0;
 	audit(j->w, j);
 	j->st = J_WAIT_ACK;
-	child_send(MSG_SIGNED, j->topic, 0, json_pack("{s:i, s:I, s:I, s:s, s:s, s:s}", "topic",
-	    (int)j->topic, "nonce", (json_int_t)j->nonce, "sequence", (json_int_t)j->seq,
+	child_send(MSG_SIGNED, j->topic, 0, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic",
+	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "sequence", (json_int_t)j->seq,
 	    "txhash", j->hash, "tx", j->b64, "wallet", j->w->name));
-	log_event(LOG_LVL_INFO, "submission", json_pack("{s:i, s:I, s:s, s:I, s:s, s:I}", "topic",
-	    (int)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "sequence",
+	log_event(LOG_LVL_INFO, "submission", json_pack("{s:I, s:I, s:s, s:I, s:s, s:I}", "topic",
+	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "sequence",
 	    (json_int_t)j->seq, "txhash", j->hash, "fee", (json_int_t)j->fee),
 	    "Submitting prediction %s for topic %u nonce %lld (sequence %" PRIu64 ", fee %" PRIu64
 	    " uallo, tx %s)", j->value, j->topic, (long long)j->nonce, j->seq, j->fee, j->hash);
@@ -1056,8 +1056,8 @@ static void	round_next(struct job *);
 static void
 warn_event(struct job *j, const char *reason, const char *fmt, const char *detail)
 {
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s, s:s?, s:s}",
-	    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "reason", reason, "txhash",
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s}",
+	    "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "reason", reason, "txhash",
 	    j->hash, "detail", detail, "wallet", j->w->name), fmt, j->topic,
 	    (long long)j->nonce, j->hash, detail ? detail : "");
 }
@@ -1089,8 +1089,8 @@ mark_in_mempool(struct job *j)
 {
 	if (!j->told_broadcast) {
 		j->told_broadcast = 1;
-		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s}", "topic",
-		    (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash, "outcome",
+		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:I, s:I, s:s, s:s}", "topic",
+		    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash, "outcome",
 		    "broadcast"));
 	}
 	j->in_mempool = 1;
@@ -1131,8 +1131,8 @@ tx_found(struct job *j, const char *hash, json_t *result)
 	snprintf(j->hash, sizeof(j->hash), "%s", hash);
 	release_wallet(j, 1);
 	if (code == 0) {
-		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:I}",
-		    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash,
+		child_send(MSG_SUBMITTED, j->topic, 0, json_pack("{s:I, s:I, s:s, s:s, s:I}",
+		    "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "txhash", j->hash,
 		    "outcome", "included", "height", (json_int_t)height));
 		job_finish(j, "accepted", 0, height, NULL, NULL, 0, 0);	/* frees j */
 		query_balance(w);
@@ -1145,8 +1145,8 @@ tx_found(struct job *j, const char *hash, json_t *result)
 	    j->attempts++ < MAX_ATTEMPTS) {
 		/* Included but out of gas: the sequence is spent, the window still open;
 		 * simulate again and send a new transaction with more gas (issue 20). */
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:I}",
-		    "topic", (int)j->topic, "nonce", (json_int_t)j->nonce, "reason",
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:I}",
+		    "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "reason",
 		    "out_of_gas", "gas", (json_int_t)j->gas), "topic %u nonce %lld: tx %s ran "
 		    "out of gas at delivery (gas %" PRIu64 "); simulating again", j->topic,
 		    (long long)j->nonce, j->hash, j->gas);
@@ -1490,8 +1490,8 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 	}
 	if (code == 32 || has(log, "account sequence mismatch")) {
 		n = match_num(log, "expected ([0-9]+)");
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:I}", "topic",
-		    (int)j->topic, "nonce", (json_int_t)j->nonce, "reason", "sequence_mismatch",
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:I}", "topic",
+		    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "reason", "sequence_mismatch",
 		    "expected", (json_int_t)n), "sequence mismatch for wallet %s (%s); resyncing "
 		    "to %lld and retrying at once", j->w->name, log ? log : "", n);
 		if (n >= 0)
@@ -1522,8 +1522,8 @@ broadcast_done(enum rpc_status st, json_t *result, const char *error, void *arg)
 			job_finish(j, "rejected", code, 0, "insufficient_fee", e, 0, 0);
 			return;
 		}
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:I}", "topic",
-		    (int)j->topic, "nonce", (json_int_t)j->nonce, "reason", "insufficient_fee",
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:I}", "topic",
+		    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "reason", "insufficient_fee",
 		    "required", (json_int_t)n), "insufficient fee for topic %u nonce %lld; "
 		    "retrying at %lld uallo", j->topic, (long long)j->nonce, n);
 		j->fee = (uint64_t)n;
@@ -1705,12 +1705,12 @@ on_submit(struct frame *f)
 		    "another wallet in the submitter's configuration" : "the submitter has not "
 		    "loaded that wallet (it loads its wallets when it starts)";
 
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic", (int)topic,
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:s, s:s}", "topic", (json_int_t)topic,
 		    "reason", "refused", "detail", why), "refusing to sign for topic %u with wallet "
 		    "%s: %s", topic, wname ? wname : "?", why);
 		/* Always an answer: the supervisor keeps the work and tells why at the close. */
-		child_send(MSG_SUBMITTED, topic, 0, json_pack("{s:i, s:I, s:s, s:s, s:s}",
-		    "topic", (int)topic, "nonce", (json_int_t)nonce, "outcome", "refused",
+		child_send(MSG_SUBMITTED, topic, 0, json_pack("{s:I, s:I, s:s, s:s, s:s}",
+		    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "outcome", "refused",
 		    "reason", "submitter_refused", "error", why));
 		return;
 	}
@@ -1768,8 +1768,8 @@ on_submit(struct frame *f)
 				if (json_is_string(h) && strlen(json_string_value(h)) == 64)
 					remember_hash(j, json_string_value(h));
 			remember_hash(j, j->hash);
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s, s:i}",
-			    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason", "resolve",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:i}",
+			    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", "resolve",
 			    "txhash", j->hash, "txhashes", j->nhashes), "topic %u nonce %lld was "
 			    "signed before a restart: resolving its %d transaction(s) by hash, never "
 			    "signing a different one unless it can no longer be included", topic,

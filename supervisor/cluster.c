@@ -591,8 +591,8 @@ fenced(struct fcall *f, json_t *reply, size_t leader_resp, const char *what)
 	snprintf(why, sizeof(why), "fencing transaction failed before %s: our lease does not "
 	    "hold the leader key of wallet %s (%s%s)", what, f->w->name,
 	    h ? "held by " : "nobody holds it", h ? h : "");
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s, s:s?}", "topic",
-	    (int)f->topic, "nonce", (json_int_t)f->nonce, "reason", "fenced", "wallet",
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:s?}", "topic",
+	    (json_int_t)f->topic, "nonce", (json_int_t)f->nonce, "reason", "fenced", "wallet",
 	    f->w->name, "leader", h), "topic %u nonce %lld: %s; signing nothing", f->topic,
 	    (long long)f->nonce, why);
 	if (f->w->leader)
@@ -696,8 +696,8 @@ fence_done(json_t *reply, const char *err, void *arg)
 		json_decref(rec);
 		return;
 	} else if (rec != NULL) {
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s}", "topic",
-		    (int)f->topic, "nonce", (json_int_t)f->nonce, "reason", "recorded",
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s}", "topic",
+		    (json_int_t)f->topic, "nonce", (json_int_t)f->nonce, "reason", "recorded",
 		    "txhash", rh), "topic %u nonce %lld: transaction %s is recorded in etcd for "
 		    "this nonce; not broadcasting %s but resolving that one", f->topic,
 		    (long long)f->nonce, rh, f->txhash);

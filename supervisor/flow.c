@@ -220,8 +220,8 @@ finish_missed(struct work *w, const char *reason, const char *detail)
 	record(w, "missed", json_pack("{s:s, s:s?}", "reason", reason, "detail", detail), 0);
 	if (t != NULL)
 		count_missed(t, reason);
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s?}", "topic",
-	    (int)w->topic, "nonce", (json_int_t)w->nonce, "reason", reason, "detail", detail),
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s?}", "topic",
+	    (json_int_t)w->topic, "nonce", (json_int_t)w->nonce, "reason", reason, "detail", detail),
 	    "Window missed (topic %u, nonce %lld): %s%s%s", w->topic, (long long)w->nonce,
 	    reason, detail ? ": " : "", detail ? detail : "");
 	work_free(w);
@@ -238,7 +238,7 @@ send_predict(struct work *w)
 	if (!child_up(ROLE_TRAINER) || flow_stopping)
 		return;
 	/* loss_method: the configuration's unless auto (then the chain's, when known). */
-	o = json_pack("{s:i, s:I, s:I, s:o, s:s?}", "topic", (int)w->topic, "nonce",
+	o = json_pack("{s:I, s:I, s:I, s:o, s:s?}", "topic", (json_int_t)w->topic, "nonce",
 	    (json_int_t)w->nonce, "deadline_ms", (json_int_t)(w->predict_deadline_ms -
 	    mono_ms() > 0 ? w->predict_deadline_ms - mono_ms() : ms),
 	    "window_end", w->window_end >= 0 ? json_integer(w->window_end) : json_null(),
@@ -270,7 +270,7 @@ send_submit(struct work *w)
 		}
 		return;
 	}
-	o = json_pack("{s:i, s:I, s:s, s:o, s:s}", "topic", (int)w->topic, "nonce",
+	o = json_pack("{s:I, s:I, s:s, s:o, s:s}", "topic", (json_int_t)w->topic, "nonce",
 	    (json_int_t)w->nonce, "value", w->value, "window_end",
 	    w->window_end >= 0 ? json_integer(w->window_end) : json_null(), "wallet", ct->wallet);
 	if (cluster_enabled() && cluster_take_fresh(ct->wallet))
@@ -314,11 +314,11 @@ use_fallback(struct work *w, const char *why)
 		finish_missed(w, "no_prediction", why);
 		return;
 	}
-	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)w->topic,
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s}", "topic", (json_int_t)w->topic,
 	    "nonce", (json_int_t)w->nonce, "reason", why),
 	    "Prediction function failed: %s (submitting the fallback %s)", why, ct->fallback);
-	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s, s:s, s:s}",
-	    "topic", (int)w->topic, "nonce", (json_int_t)w->nonce, "value", ct->fallback,
+	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}",
+	    "topic", (json_int_t)w->topic, "nonce", (json_int_t)w->nonce, "value", ct->fallback,
 	    "source", "fallback", "model", ct->model, "reason", why),
 	    "Prediction for topic %u nonce %lld: %s (fallback)", w->topic, (long long)w->nonce,
 	    ct->fallback);
@@ -371,8 +371,8 @@ on_window_status(struct frame *f)
 	metrics_count("allora_worker_windows_dropped_total", lab, 1);
 	record(w, "missed", json_pack("{s:s, s:s?}", "reason", "window_not_open", "detail", why),
 	    0);
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s?}", "topic",
-	    (int)topic, "nonce", (json_int_t)nonce, "reason", "window_not_open", "detail", why),
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s?}", "topic",
+	    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", "window_not_open", "detail", why),
 	    "the websocket announced a window (topic %u, nonce %lld) that the chain says is not "
 	    "open (%s); dropped, nothing signed", topic, (long long)nonce, why ? why : "?");
 	work_free(w);
@@ -452,7 +452,7 @@ on_window_open(struct frame *f)
 		/* A standby: keep the trainer warm, sign nothing, record nothing. */
 		if (child_up(ROLE_TRAINER) && !flow_stopping)
 			sup_send_child(child_by_role(ROLE_TRAINER), MSG_PREDICT, topic, 0,
-			    json_pack("{s:i, s:I, s:I, s:O?}", "topic", (int)topic, "nonce",
+			    json_pack("{s:I, s:I, s:I, s:O?}", "topic", (json_int_t)topic, "nonce",
 			    (json_int_t)nonce, "deadline_ms", (json_int_t)ct->predict_timeout_s *
 			    1000, "window_end", json_object_get(f->payload, "window_end")));
 		log_debug("window of topic %u nonce %lld: standing by for wallet %s", topic,
@@ -562,8 +562,8 @@ on_prediction(struct frame *f)
 		char *why = xasprintf("labelled values %s refused: %s", value, derr);
 
 		mcount("allora_worker_values_refused_total", topic, "reason", "invalid");
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic",
-		    (int)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s}", "topic",
+		    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
 		use_fallback(w, why);
 		free(why);
 		return;
@@ -578,8 +578,8 @@ on_prediction(struct frame *f)
 		    "max_abs_value %g", value, ct->max_abs_value);
 
 		mcount("allora_worker_values_refused_total", topic, "reason", kind);
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic",
-		    (int)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s}", "topic",
+		    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", why), "%s", why);
 		use_fallback(w, why);
 		free(why);
 		return;
@@ -592,8 +592,8 @@ on_prediction(struct frame *f)
 		if (rt != NULL && frame_str(f, "model_resolved") != NULL)
 			set_str(&rt->model_resolved, frame_str(f, "model_resolved"));
 	}
-	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:i, s:I, s:s, s:s?, s:s?, s:s?}",
-	    "topic", (int)topic, "nonce", (json_int_t)nonce, "value", value, "source", source,
+	log_event(LOG_LVL_INFO, "prediction", json_pack("{s:I, s:I, s:s, s:s?, s:s?, s:s?}",
+	    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "value", value, "source", source,
 	    "model", model, "reason", reason),
 	    "Prediction for topic %u nonce %lld: %s (%s)", topic, (long long)nonce, value,
 	    source ? source : "?");
@@ -654,8 +654,8 @@ signed_done(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash, co
 	if (!ok)
 		/* Not durable (ENOSPC, say): no broadcast for this nonce; the next window
 		 * tries again. */
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s, s:s}", "topic",
-		    (int)topic, "nonce", (json_int_t)nonce, "reason", "ledger_write_failed",
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s, s:s}", "topic",
+		    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", "ledger_write_failed",
 		    "error", ft_ledger(topic) ? ledger_error(ft_ledger(topic)) : "no ledger"),
 		    "topic %u nonce %lld: the signed record could not be made durable, not "
 		    "broadcasting it: %s", topic, (long long)nonce, ft_ledger(topic) ?
@@ -676,7 +676,7 @@ signed_done(uint32_t topic, int64_t nonce, uint32_t fseq, const char *txhash, co
 			set_str(&t->last_txhash, txhash);
 	}
 	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fseq,
-	    json_pack("{s:i, s:I, s:s, s:b, s:s?}", "topic", (int)topic, "nonce",
+	    json_pack("{s:I, s:I, s:s, s:b, s:s?}", "topic", (json_int_t)topic, "nonce",
 	    (json_int_t)nonce, "txhash", txhash, "ok", ok, "error",
 	    ok ? NULL : "ledger write failed"));
 }
@@ -808,7 +808,7 @@ fence_done(uint32_t topic, int64_t nonce, enum cluster_verdict v, json_t *rec,
 		signed_commit(w, fc->txhash, fc->tx, fc->seq, fc->fseq);
 	else {
 		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, fc->fseq,
-		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
+		    json_pack("{s:I, s:I, s:s, s:b, s:s}", "topic", (json_int_t)topic, "nonce",
 		    (json_int_t)nonce, "txhash", fc->txhash, "ok", 0, "error", why ? why :
 		    "fenced: not the leader"));
 		if (w != NULL) {
@@ -844,7 +844,7 @@ on_signed(struct frame *f)
 	if (w == NULL || ct == NULL) {
 		/* Not ours (any more): refuse so that it is never broadcast. */
 		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
-		    json_pack("{s:i, s:I, s:s, s:b, s:s}", "topic", (int)topic, "nonce",
+		    json_pack("{s:I, s:I, s:s, s:b, s:s}", "topic", (json_int_t)topic, "nonce",
 		    (json_int_t)nonce, "txhash", txhash, "ok", 0, "error", "no such work"));
 		return;
 	}
@@ -912,8 +912,8 @@ on_submitted(struct frame *f)
 		char *why = xasprintf("the submitter refused it: %s", error ? error : "?");
 
 		if (w->wait_reason == NULL || strcmp(w->wait_reason, why) != 0)
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s, s:s}",
-			    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s}",
+			    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "reason",
 			    "submitter_refused", "detail", why), "topic %u nonce %lld: %s", topic,
 			    (long long)nonce, why);
 		free(w->wait_reason);
@@ -949,8 +949,8 @@ on_submitted(struct frame *f)
 		    "already submitted"), 0);
 		t->accepted++;
 		t->last_accepted_wall = wall_s();
-		log_event(LOG_LVL_INFO, "success", json_pack("{s:i, s:I, s:s?, s:I, s:s?}",
-		    "topic", (int)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "height",
+		log_event(LOG_LVL_INFO, "success", json_pack("{s:I, s:I, s:s?, s:I, s:s?}",
+		    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "height",
 		    (json_int_t)height, "value", w->value),
 		    "Prediction submitted and accepted (topic %u, nonce %lld, value %s, tx %s%s)",
 		    topic, (long long)nonce, w->value ? w->value : "?", txhash ? txhash : "?",
@@ -962,16 +962,16 @@ on_submitted(struct frame *f)
 		record(w, "rejected", json_pack("{s:s?, s:I, s:s?, s:s?}", "txhash", txhash,
 		    "code", (json_int_t)code, "reason", reason, "error", error), 0);
 		count_missed(t, reason ? reason : "rejected");
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s?, s:I, s:s?, s:s?}",
-		    "topic", (int)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "code",
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s?, s:I, s:s?, s:s?}",
+		    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "txhash", txhash, "code",
 		    (json_int_t)code, "reason", reason, "error", error),
 		    "Submission rejected (topic %u, nonce %lld): %s", topic, (long long)nonce,
 		    error ? error : reason ? reason : "?");
 	} else if (strcmp(outcome, "missed") == 0) {
 		record(w, "missed", json_pack("{s:s?, s:s?}", "reason", reason, "error", error), 0);
 		count_missed(t, reason ? reason : "missed");
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:I, s:s?, s:s?}",
-		    "topic", (int)topic, "nonce", (json_int_t)nonce, "reason", reason, "error",
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s?, s:s?}",
+		    "topic", (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", reason, "error",
 		    error), "Window missed (topic %u, nonce %lld): %s", topic, (long long)nonce,
 		    error ? error : reason ? reason : "?");
 	} else {
@@ -1101,7 +1101,7 @@ competition_tick(void)
 		if (strcmp(want, "waiting") == 0 && now >= ft[i].next_wait_log) {
 			double h = (ct->competition_start - now) / 3600.0;
 
-			log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:f}", "topic", (int)t->id,
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:f}", "topic", (json_int_t)t->id,
 			    "hours", h), "Competition starts in %.1f hours (topic %u); the worker "
 			    "will start when the competition begins", h, t->id);
 			ft[i].next_wait_log = now + 3600;
@@ -1109,10 +1109,10 @@ competition_tick(void)
 		if (strcmp(t->state, want) == 0)
 			continue;
 		if (strcmp(want, "serving") == 0)
-			log_event(LOG_LVL_INFO, "info", json_pack("{s:i}", "topic", (int)t->id),
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:I}", "topic", (json_int_t)t->id),
 			    "Competition is active (topic %u)", t->id);
 		else if (strcmp(want, "stopped") == 0) {
-			log_event(LOG_LVL_INFO, "info", json_pack("{s:i}", "topic", (int)t->id),
+			log_event(LOG_LVL_INFO, "info", json_pack("{s:I}", "topic", (json_int_t)t->id),
 			    "Competition ended for topic %u", t->id);
 			set_str(&t->reason, "competition ended");
 		}
@@ -1251,8 +1251,8 @@ ledger_failed(size_t i, const char *err)
 	set_str(&sup->topics[i].state, "failed");
 	set_str(&sup->topics[i].reason, err);
 	ft[i].chain_stopped = 1;
-	log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:s, s:s}", "topic",
-	    (int)sup->topics[i].id, "reason", "ledger_unreadable", "error", err),
+	log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:s, s:s}", "topic",
+	    (json_int_t)sup->topics[i].id, "reason", "ledger_unreadable", "error", err),
 	    "topic %u stopped: its ledger cannot be used: %s", sup->topics[i].id, err);
 }
 
@@ -1283,8 +1283,8 @@ flow_init(void)
 		}
 		sup->topics[i].ledger_bad = bad;
 		if (bad > 0)
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:i}",
-			    "topic", (int)sup->topics[i].id, "file",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:s, s:i}",
+			    "topic", (json_int_t)sup->topics[i].id, "file",
 			    ledger_path(ft[i].ledger), "bad_lines", (int)bad),
 			    "ledger %s: %ld line(s) that are not records skipped",
 			    ledger_path(ft[i].ledger), bad);
@@ -1317,8 +1317,8 @@ flow_init(void)
 				/* A dry run sends nothing, ever: it says what it would do. */
 				snprintf(key, sizeof(key), "%lld", (long long)nonce);
 				json_object_set_new(ft[i].known, key, json_string(st));
-				log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:I, s:s, s:O}",
-				    "topic", (int)t->id, "nonce", (json_int_t)nonce, "reason",
+				log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:I, s:s, s:O}",
+				    "topic", (json_int_t)t->id, "nonce", (json_int_t)nonce, "reason",
 				    "dry_run", "txhashes", json_object_get(rec, "txhashes")),
 				    "dry run: topic %u nonce %lld was signed before (tx %s, %zu "
 				    "signature(s)); a real run would resolve it by hash and re-send "

@@ -171,8 +171,8 @@ recover(struct ledger *l, char *err, size_t errlen)
 	l->cut_bytes = (long long)(st.st_size - l->end);
 	l->cut_offset = (long long)l->end;
 	l->synced_end = l->end;
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:I, s:I, s:s}", "topic",
-	    (int)l->topic, "file", l->path, "cut_bytes", (json_int_t)l->cut_bytes,
+	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:s, s:I, s:I, s:s}", "topic",
+	    (json_int_t)l->topic, "file", l->path, "cut_bytes", (json_int_t)l->cut_bytes,
 	    "cut_offset", (json_int_t)l->cut_offset, "cut_start", shown),
 	    "ledger %s: cut a torn last line of %lld byte(s) at offset %lld, starting \"%s%s\"",
 	    l->path, l->cut_bytes, l->cut_offset, shown, (size_t)n == sizeof(head) - 1 ?

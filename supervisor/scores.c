@@ -138,13 +138,13 @@ on_active(struct sc *s, int active, const char *why)
 
 	s->active = active;
 	if (active && s->known_active != 1)
-		log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:s, s:b}", "topic",
-		    (int)s->topic, "reason", "active_set_entered", "active", 1),
+		log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:s, s:b}", "topic",
+		    (json_int_t)s->topic, "reason", "active_set_entered", "active", 1),
 		    "Topic %u: the worker is in the active set (%s)", s->topic, why);
 	else if (!active && s->known_active == 1) {
 		gap = scoreq_sub(s->ema, s->lowest);
-		log_event(LOG_LVL_INFO, "info", json_pack("{s:i, s:s, s:b, s:s?}", "topic",
-		    (int)s->topic, "reason", "active_set_left", "active", 0, "gap", gap),
+		log_event(LOG_LVL_INFO, "info", json_pack("{s:I, s:s, s:b, s:s?}", "topic",
+		    (json_int_t)s->topic, "reason", "active_set_left", "active", 0, "gap", gap),
 		    "Topic %u: the worker left the active set (%s; gap to the lowest active "
 		    "score %s)", s->topic, why, gap ? gap : "unknown");
 		free(gap);
@@ -177,8 +177,8 @@ on_ema(struct sc *s, struct frame *f)
 	if (json_is_false(act)) {
 		if (++s->outside % OUTSIDE_WARN == 0) {
 			gap = scoreq_sub(s->ema, s->lowest);
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:i, s:s?, s:s?,"
-			    " s:s?}", "topic", (int)s->topic, "reason", "outside_active_set",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:s, s:i, s:s?, s:s?,"
+			    " s:s?}", "topic", (json_int_t)s->topic, "reason", "outside_active_set",
 			    "epochs", (int)s->outside, "score_ema", s->ema, "lowest_active_ema",
 			    s->lowest, "gap", gap), "Topic %u: %ld scored epochs outside the "
 			    "active set (score %s, lowest active %s, gap %s): the worker earns "
@@ -215,8 +215,8 @@ on_reward(struct sc *s, struct frame *f)
 		return;
 	if ((u = scoreq_floor_uallo(reward)) == NULL) {
 		if (!s->warned_reward++)
-			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:i, s:s, s:s, s:I}",
-			    "topic", (int)s->topic, "reason", "score_data", "reward", reward, "nonce",
+			log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:s, s:s, s:I}",
+			    "topic", (json_int_t)s->topic, "reason", "score_data", "reward", reward, "nonce",
 			    (json_int_t)nonce), "topic %u: reward \"%.40s\" of nonce %lld is not a "
 			    "non-negative amount; ignored (logged once)", s->topic, reward,
 			    (long long)nonce);
@@ -316,8 +316,8 @@ scores_send_watch(void)
 		const char *a = address_of(sup->topics[i].id);
 
 		if (a != NULL)
-			json_array_append_new(w, json_pack("{s:i, s:s}", "topic",
-			    (int)sup->topics[i].id, "address", a));
+			json_array_append_new(w, json_pack("{s:I, s:s}", "topic",
+			    (json_int_t)sup->topics[i].id, "address", a));
 	}
 	o = json_pack("{s:o}", "watch", w);
 	txt = json_dumps(o, JSON_COMPACT);

@@ -106,8 +106,8 @@ prediction_json(uint32_t topic, const struct prediction *p)
 	char a[40], b[40], c[40];
 	json_t *j, *v;
 
-	j = json_pack("{s:i, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o}", "topic",
-	    (int)topic, "value", p->have_value ? json_string(p->value) : json_null(), "source",
+	j = json_pack("{s:I, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o}", "topic",
+	    (json_int_t)topic, "value", p->have_value ? json_string(p->value) : json_null(), "source",
 	    p->source, "reason", p->reason[0] ? json_string(p->reason) : json_null(), "model",
 	    p->model, "trained_at", p->trained_at > 0 ? json_string(iso8601(p->trained_at, a,
 	    sizeof(a))) : json_null(), "data_from", p->data_from > 0 ? json_string(iso8601(
@@ -791,7 +791,7 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 	json_t *o;
 
 	if (strcmp(p->source, "fallback") == 0)
-		log_event(LOG_LVL_ERROR, "error", json_pack("{s:i, s:I, s:s}", "topic", (int)topic,
+		log_event(LOG_LVL_ERROR, "error", json_pack("{s:I, s:I, s:s}", "topic", (json_int_t)topic,
 		    "nonce", (json_int_t)nonce, "reason", p->reason), "Prediction function failed: "
 		    "%s", p->reason);
 	else if (strcmp(p->source, "fresh") == 0 && pkind(config_topic(TR.conf, topic)) ==
@@ -806,8 +806,8 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 
 		if (strcmp(l->resolved, p->model_resolved) != 0) {
 			snprintf(l->resolved, sizeof(l->resolved), "%s", p->model_resolved);
-			log_event(LOG_LVL_INFO, "model_resolved", json_pack("{s:i, s:s, s:s, s:s}",
-			    "topic", (int)topic, "loss_method", p->loss_method ? p->loss_method :
+			log_event(LOG_LVL_INFO, "model_resolved", json_pack("{s:I, s:s, s:s, s:s}",
+			    "topic", (json_int_t)topic, "loss_method", p->loss_method ? p->loss_method :
 			    "mse", "model_resolved", p->model_resolved, "why", p->resolved_why),
 			    "topic %u: model = default is %s under %s: %s%s%s", topic,
 			    p->model_resolved, p->loss_method ? p->loss_method : "mse",

@@ -949,8 +949,8 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			json_object_set_new(e, "type", json_sprintf(
 			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
 			json_array_append_new(events, e);
-			e = json_pack("{s:s, s:i, s:I, s:I, s:I}", "kind", "window", "topic",
-			    (int)D.topics[i], "nonce", (json_int_t)D.height, "end",
+			e = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind", "window", "topic",
+			    (json_int_t)D.topics[i], "nonce", (json_int_t)D.height, "end",
 			    (json_int_t)atoll(es), "height", (json_int_t)D.height);
 			if (devnext_wallclock() > 0)
 				json_object_set_new(e, "close_at", json_real(devnext_close_at(D.height)));

@@ -218,8 +218,8 @@ faults_fake_windows(int64_t height, int64_t start_height, long epoch, long windo
 			ft[n] = F.fakes[i].topic;
 			fn[n] = height;
 			fe[n] = height + window;
-			F.record(json_pack("{s:s, s:i, s:I, s:I, s:I}", "kind", "fake_window",
-			    "topic", (int)ft[n], "nonce", (json_int_t)height, "end",
+			F.record(json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind", "fake_window",
+			    "topic", (json_int_t)ft[n], "nonce", (json_int_t)height, "end",
 			    (json_int_t)(height + window), "height", (json_int_t)height));
 			n++;
 		}

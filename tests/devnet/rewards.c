@@ -394,8 +394,8 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 		dectext(in->ema, txt, sizeof(txt));
 		json_array_append_new(addrs, json_string(in->addr));
 		/* --record: {"kind": "score", "topic", "nonce", "address", "ema", "active"} */
-		R.record(json_pack("{s:s, s:i, s:I, s:s, s:s, s:b}", "kind", "score", "topic",
-		    (int)t->id, "nonce", (json_int_t)nonce, "address", in->addr, "ema", txt,
+		R.record(json_pack("{s:s, s:I, s:I, s:s, s:s, s:b}", "kind", "score", "topic",
+		    (json_int_t)t->id, "nonce", (json_int_t)nonce, "address", in->addr, "ema", txt,
 		    "active", in->active));
 		json_array_append_new(scores, json_string(txt));
 		json_array_append_new(act, json_boolean(in->active));

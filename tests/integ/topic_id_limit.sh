@@ -31,4 +31,34 @@ out=$("$CTL" tx build --mnemonic-file "$T/key" --chain-id c --account-number 1 -
 	--topic 4294967295 --nonce 10 --value 1 --json 2>&1)
 if echo "$out" | grep -q '4294967295'; then ok "tx build --topic 4294967295 is accepted"
 else not_ok "tx build --topic 4294967295: $out"; fi
+# Above 2147483647 the id is still printed as itself (event log, ledger, status, devnet record),
+# never as a negative int (json_pack's "i" takes an int: the events said topic -1).
+D=$T/a
+mkdir -p "$D"
+MAXT=4294967295
+if start_devnet "$D" --chain-id devnet-1 --block-ms 200 --topics $MAXT --epoch 6 --window 4 \
+	--account "$TEST_ADDRESS_1:100000000000"; then
+	e2e_conf "$D" "$DEVNET_PORT" $MAXT
+	check "start with [topic $MAXT]" "$CTL" -c "$D/w.conf" start
+	one() { [ "$(status_json "$D/w.conf" | json - 'd["topics"][0]["accepted"]')" -ge 1 ]; }
+	check "a window of topic $MAXT accepted" wait_for 60 one
+	check "status says topic $MAXT" test "$(status_json "$D/w.conf" | json - 'd["topics"][0]["id"]')" = $MAXT
+	"$CTL" -c "$D/w.conf" stop >/dev/null 2>&1
+	check "every topic in the event log, the ledger and the devnet record is $MAXT" python3 - \
+		"$D/state/logs/worker_continuous.log" "$D/state/ledger/topic-$MAXT.jsonl" "$D/record.jsonl" <<'PY'
+import json, sys
+seen = {}
+for f in sys.argv[1:]:
+    for l in open(f):
+        o = json.loads(l)
+        d = o.get("data", o) if f.endswith(".log") else o
+        if isinstance(d, dict) and d.get("topic") is not None:
+            seen.setdefault(f, set()).add(d["topic"])
+assert len(seen) == 3, seen
+for f, ts in seen.items():
+    assert ts == {4294967295}, (f, ts)
+PY
+else
+	not_ok "devnet with --topics $MAXT"
+fi
 finish
