@@ -112,6 +112,7 @@ static const struct kdef keys[] = {
 	{ S_TOPIC, "loss_method", K_STR, T(loss_method), "auto", 0, 0, "auto|mse|zptae|czar" },
 	{ S_TOPIC, "objective", K_STR, T(objective), "mse", 0, 0, "mse|czar" },
 	{ S_TOPIC, "czar_alpha", K_DBL, T(czar_alpha), "-1", -1, 1, NULL },
+	{ S_TOPIC, "forecast", K_STR, T(forecast), "off", 0, 0, NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -888,6 +889,14 @@ finish(struct parse *p, const struct config_overrides *ov)
 			perr(p, t->line, "[topic %u] model \"%s\" is not one of default, reference, "
 			    "ridge, xgboost, momentum, exec:/path/to/program, http(s)://URL", t->id,
 			    m);
+			return;
+		}
+		if (!(strcmp(t->forecast, "off") == 0 || strcmp(t->forecast, "builtin") == 0 ||
+		    (strncmp(t->forecast, "exec:", 5) == 0 && t->forecast[5] == '/') ||
+		    strncmp(t->forecast, "http://", 7) == 0 ||
+		    strncmp(t->forecast, "https://", 8) == 0)) {
+			perr(p, t->line, "[topic %u] forecast \"%s\" is not one of off, builtin, "
+			    "exec:/path/to/program, http(s)://URL", t->id, t->forecast);
 			return;
 		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||

@@ -55,6 +55,7 @@ struct config_topic {
 	long	 seed;			/* 42 */
 	/* the network's loss (trainer/loss.h) */
 	char	*loss_method;		/* auto | mse | zptae | czar (auto: the chain's) */
+	char	*forecast;		/* off | builtin | exec:/path args | http(s)://URL (issue 22) */
 	char	*objective;		/* mse | czar: what xgboost minimises */
 	double	 czar_alpha;		/* CZAR's α for scoring; < 0 = 0 (CZAR_ALPHA_EVAL) */
 	int	 line;			/* where the section starts */

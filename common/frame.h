@@ -49,11 +49,16 @@ enum msg_type {
 	/* trainer: 300.. */
 	MSG_PREDICT = 300,	/* sup -> trainer: topic, nonce, deadline_ms */
 	MSG_PREDICTION = 301,	/* trainer -> sup: topic, nonce, value|null, source, model,
-				 * trained_at, reason, ... */
+				 * trained_at, reason, ...; [forecast: [{inferer, value}]]
+				 * when the topic's forecaster was ready, else
+				 * [forecast_reason] (issue 22) */
 
 	/* submitter: 400.. */
-	MSG_SUBMIT = 400,	/* sup -> submitter: topic, nonce, value, window_end, [resolve] */
-	MSG_SIGNED = 401,	/* submitter -> sup: topic, nonce, sequence, txhash, tx (base64) */
+	MSG_SUBMIT = 400,	/* sup -> submitter: topic, nonce, value, window_end, [resolve],
+				 * [forecast: [{inferer, value}]] (as the trainer sent it) */
+	MSG_SIGNED = 401,	/* submitter -> sup: topic, nonce, sequence, txhash, tx (base64),
+				 * forecast_elements (signed; 0 = none), [forecast_dropped:
+				 * the rule that refused it] */
 	MSG_SIGNED_ACK = 402,	/* sup -> submitter: topic, nonce, txhash (ledger fsync'd) */
 	MSG_SUBMITTED = 403,	/* submitter -> sup: topic, nonce, txhash, code, height,
 				 * outcome, error */
