@@ -23,6 +23,7 @@
 #include "cluster.h"
 #include "dec.h"
 #include "flow.h"
+#include "forecast.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "proc.h"
@@ -281,6 +282,7 @@ send_submit(struct work *w)
 		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I, s:O}", "txhash",
 		    w->txhash, "tx", w->tx, "sequence", (json_int_t)w->sequence, "txhashes",
 		    w->txhashes != NULL ? w->txhashes : json_pack("[s]", w->txhash)));
+	forecast_fill_submit(w->topic, w->nonce, o);
 	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SUBMIT, w->topic, 0, o);
 	w->submit_sent = 1;
 }
@@ -605,6 +607,7 @@ on_prediction(struct frame *f)
 		metrics_gauge("allora_worker_training_duration_seconds", lab,
 		    json_number_value(json_object_get(f->payload, "train_ms")) / 1000.0);
 	}
+	forecast_prediction(topic, nonce, f->payload);
 	have_value(w, value, source ? source : "fresh", model, reason);
 }
 
@@ -616,9 +619,11 @@ signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
 	uint32_t topic = w->topic;
 	int64_t nonce = w->nonce;
 	int rc;
+	json_t *fields = json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
+	    "txhash", txhash, "tx", tx, "value", w->value);
 
-	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
-	    "txhash", txhash, "tx", tx, "value", w->value), 0);
+	forecast_fill_signed(topic, nonce, fields);
+	rc = record(w, "signed", fields, 0);
 	if (rc != 0) {
 		signed_done(topic, nonce, fseq, txhash, tx, seq, 0);
 		return;
@@ -841,6 +846,7 @@ on_signed(struct frame *f)
 		    (long long)nonce);
 		return;
 	}
+	forecast_signed(f);
 	if (w == NULL || ct == NULL) {
 		/* Not ours (any more): refuse so that it is never broadcast. */
 		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,
@@ -1048,6 +1054,10 @@ flow_dispatch(struct child *c, struct frame *f)
 		if (c->role == ROLE_LISTENER)
 			scores_dispatch(f);
 		return;
+	case MSG_FORECAST_DATA:		/* issue 22 (supervisor/forecast.c) */
+		if (c->role == ROLE_LISTENER)
+			forecast_data(f);
+		return;
 	default:
 		log_warnx("%s sent %s, which it may not; ignored", child_role_name(c->role),
 		    msg_type_name(f->type));
@@ -1062,6 +1072,8 @@ flow_child_ready(struct child *c)
 
 	if (c->role == ROLE_LISTENER)
 		scores_send_watch();
+	if (c->role == ROLE_TRAINER)
+		forecast_trainer_ready();
 	TAILQ_FOREACH(w, &works, entry) {
 		if (c->role == ROLE_LISTENER && w->confirm == 0) {
 			/* A new listener: the question about this window went with the old one. */
