@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrshape.h"
 #include "dec.h"
 #include "forecast.pb-c.h"
 #include "score.pb-c.h"
@@ -48,23 +49,6 @@ forecastq_request(enum forecastq q, uint32_t topic, int64_t height, const char *
 	}
 }
 
-int
-forecastq_address_shape(const char *a)
-{
-	static const char cs[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-	size_t i, n;
-
-	if (a == NULL || strncmp(a, "allo1", 5) != 0)
-		return 0;
-	n = strlen(a);
-	if (n < 39 || n > 90)
-		return 0;
-	for (i = 5; i < n; i++)
-		if (strchr(cs, a[i]) == NULL || a[i] == '\0')
-			return 0;
-	return 1;
-}
-
 static void
 set_int(json_t *into, const char *key, int64_t v)
 {
@@ -103,7 +87,7 @@ decode_losses(uint32_t topic, int64_t height, const uint8_t *v, size_t n, json_t
 	for (i = 0; i < b->n_inferer_values; i++) {
 		const char *w = b->inferer_values[i]->worker, *l = b->inferer_values[i]->value;
 
-		if (!forecastq_address_shape(w)) {
+		if (!allo_address_shape(w)) {
 			snprintf(err, errlen, "%s at %lld: inferer %.64s is not an allo address",
 			    methods[FQ_LOSSES], (long long)height, w != NULL ? w : "");
 			goto out;

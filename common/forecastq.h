@@ -42,8 +42,4 @@ size_t	 forecastq_request(enum forecastq, uint32_t topic, int64_t height, const 
 int	 forecastq_decode(enum forecastq, uint32_t topic, int64_t height, const char *addr,
 	    const uint8_t *v, size_t n, json_t *into, char *err, size_t errlen);
 
-/* The shape of an allo address (the bech32 charset after "allo1", 39 to 90 characters);
- * the checksum is the submitter's to check. */
-int	 forecastq_address_shape(const char *);
-
 #endif
