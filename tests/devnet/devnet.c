@@ -34,6 +34,7 @@
 #include "devnext.h"
 #include "query.pb-c.h"
 #include "rewards.h"
+#include "devlosses.h"
 #include "submitter/keys.h"
 #include "submitter/tx.h"
 #include "util.h"
@@ -368,6 +369,10 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			t.output_arity = devnext_arity(id);
+			/* issue 22: the last window's nonce, where loss bundles are counted from */
+			if (D.height >= D.start_height && D.epoch > 0)
+				t.epoch_last_ended = D.start_height + (D.height - D.start_height) /
+				    D.epoch * D.epoch;
 			r.topic = &t;
 			PACK(get_topic_response, r);
 		} else if (strcmp(m, "GetUnfulfilledWorkerNonces") == 0) {
@@ -442,6 +447,8 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			PACK(is_worker_nonce_unfulfilled_response, r);
 		} else if (rewards_query(m, data, dlen, &buf, &len)) {
 			/* the reward loop's queries (rewards.c) */
+		} else if (devlosses_query(m, data, dlen, &buf, &len)) {
+			/* issue 22: loss history, forecaster score (devlosses.c) */
 		} else
 			return abci_answer(6, "unknown query path", NULL, 0);
 	} else
