@@ -31,6 +31,7 @@
 
 #include "faults.h"
 #include "devfees.h"
+#include "devforecast.h"
 #include "devnext.h"
 #include "query.pb-c.h"
 #include "rewards.h"
@@ -212,7 +213,7 @@ record_tx(const char *stage, json_t *dec, const char *hash, long code, const cha
 	json_t *b = json_object_get(m, "worker_data_bundle");
 	json_t *inf = json_object_get(b, "inference");
 
-	record(json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:s}", "kind", "tx",
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:s}", "kind", "tx",
 	    "stage", stage, "height", strcmp(stage, "deliver") == 0 ? json_integer(D.height) :
 	    json_null(), "topic", b ? json_incref(json_object_get(b, "topic_id")) :
 	    json_object_get(m, "topic_id") ? json_incref(json_object_get(m, "topic_id")) :
@@ -220,7 +221,11 @@ record_tx(const char *stage, json_t *dec, const char *hash, long code, const cha
 	    "worker", b ? json_incref(json_object_get(b, "worker")) : json_null(), "value",
 	    inf ? json_incref(json_object_get(inf, "value")) : json_null(), "sequence",
 	    dec ? json_incref(json_object_get(json_object_get(dec, "auth_info"), "sequence")) :
-	    json_null(), "txhash", hash, "code", (int)code, "log", log ? log : ""));
+	    json_null(), "txhash", hash, "code", (int)code, "log", log ? log : "");
+
+	json_object_set_new(o, "forecast_elements", devforecast_elements(m) < 0 ? json_null() :
+	    json_integer(devforecast_elements(m)));
+	record(o);
 }
 
 /* ---- protobuf answers ---- */
@@ -350,6 +355,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			p.data_sending_fee = f1;
 			p.registration_fee = f2;
 			p.max_serialized_msg_length = 1 << 20;
+			p.max_elements_per_forecast = devforecast_max_elements();
 			r.params = &p;
 			PACK(get_params_response, r);
 		} else if (strcmp(m, "GetTopic") == 0) {
@@ -522,6 +528,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*codespace = "emissions";
 	} else if (devnext_deliver(m, code, log, codespace)) {
 		/* the label rules (devnext.c) */
+	} else if (devforecast_check(m, signer, code, log, codespace)) {
+		/* the forecast's rules (devforecast.c) */
 	} else if (!simulate && !devnext_no_bundle_signature() &&
 	    !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
 		/* WorkerDataBundle.Validate: errors.Wrap(sdkerrors.ErrUnauthorized, ...). */
@@ -569,6 +577,7 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 			a->balance -= D.data_sending_fee;
 			rewards_inference(topic, nonce, worker,
 			    json_string_value(json_object_get(inf, "value")));
+			devforecast_accept(m, D.height);
 		}
 	}
 	return NULL;
@@ -1359,6 +1368,7 @@ main(int argc, char **argv)
 		{ "arity", required_argument, NULL, DEVNEXT_OPT_ARITY },
 		{ "topic-arity", required_argument, NULL, DEVNEXT_OPT_TOPIC_ARITY },
 		{ "no-bundle-signature", no_argument, NULL, DEVNEXT_OPT_NO_SIG },
+		{ "max-elements-per-forecast", required_argument, NULL, DEVFORECAST_OPT_MAX },
 		{ "peers", required_argument, NULL, 0x180 },
 		{ "truth", required_argument, NULL, 0x181 },
 		{ "truth-lag", required_argument, NULL, 0x182 },
@@ -1503,6 +1513,10 @@ main(int argc, char **argv)
 			if (devfees_option(ch, optarg) == -1)
 				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
 				    optarg);
+			break;
+		case DEVFORECAST_OPT_MAX:
+			if (devforecast_option(ch, optarg) == -1)
+				return bad_arg("--max-elements-per-forecast", optarg);
 			break;
 		case DEVNEXT_OPT_WALLCLOCK: case DEVNEXT_OPT_ARITY: case DEVNEXT_OPT_TOPIC_ARITY:
 		case DEVNEXT_OPT_NO_SIG:
