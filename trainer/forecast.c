@@ -14,7 +14,7 @@
 #include "util.h"
 
 json_t *
-forecast_builtin(const json_t *data, char *reason, size_t rlen, char *detail, size_t dlen)
+fcast_builtin(const json_t *data, char *reason, size_t rlen, char *detail, size_t dlen)
 {
 	json_t *inferers = json_object_get(data, "inferers");
 	json_t *losses = json_object_get(data, "losses"), *out, *inf, *b, *x;
@@ -89,7 +89,7 @@ in_set(const json_t *set, const char *a)
 }
 
 json_t *
-forecast_check(const char *text, size_t len, const json_t *data, char *reason, size_t rlen,
+fcast_check(const char *text, size_t len, const json_t *data, char *reason, size_t rlen,
     char *detail, size_t dlen)
 {
 	json_t *a, *out = NULL, *seen = NULL, *x, *set = json_object_get(data, "inferers");
@@ -163,7 +163,7 @@ fail:
 }
 
 json_t *
-forecast_input(const json_t *data, uint32_t topic, int64_t nonce)
+fcast_input(const json_t *data, uint32_t topic, int64_t nonce)
 {
 	json_t *o = json_pack("{s:I, s:I}", "topic", (json_int_t)topic, "nonce", (json_int_t)nonce);
 	static const char *const keys[] = { "epoch_length", "allow_negative", "inferers",

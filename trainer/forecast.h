@@ -8,8 +8,8 @@
  * active set less us), "losses": [{"nonce", "values": [{"inferer", "loss"}]}, …] newest
  * first}.
  */
-#ifndef AW_FORECAST_H
-#define AW_FORECAST_H
+#ifndef AW_TRAINER_FORECAST_H
+#define AW_TRAINER_FORECAST_H
 
 #include <stddef.h>
 #include <jansson.h>
@@ -30,7 +30,7 @@
  * array [{"inferer", "value"}] (canonical text), or NULL with the reason ("no_data") in
  * reason.
  */
-json_t	*forecast_builtin(const json_t *data, char *reason, size_t rlen, char *detail,
+json_t	*fcast_builtin(const json_t *data, char *reason, size_t rlen, char *detail,
 	    size_t dlen);
 
 /*
@@ -41,10 +41,10 @@ json_t	*forecast_builtin(const json_t *data, char *reason, size_t rlen, char *de
  * active set has inferers), invalid_address, duplicate, unknown_inferer (not in the active
  * set: our own address among them); detail says which element.
  */
-json_t	*forecast_check(const char *text, size_t len, const json_t *data, char *reason,
+json_t	*fcast_check(const char *text, size_t len, const json_t *data, char *reason,
 	    size_t rlen, char *detail, size_t dlen);
 
 /* The document an external forecaster is given: the data with the window's nonce. */
-json_t	*forecast_input(const json_t *data, uint32_t topic, int64_t nonce);
+json_t	*fcast_input(const json_t *data, uint32_t topic, int64_t nonce);
 
 #endif

@@ -3,7 +3,7 @@
  * how an external forecaster is run (the predictors' contract: a clean environment, no
  * shell, its own process group, predictor_user, a deadline, a size limit, stderr into the
  * log) and what it is given: FORECAST_INPUT=/dev/fd/3 (a sealed memfd with
- * forecast_input()'s document) for exec:, the same document as a POST body for http(s)://.
+ * fcast_input()'s document) for exec:, the same document as a POST body for http(s)://.
  */
 #include <sys/mman.h>
 
@@ -157,7 +157,7 @@ static void
 on_answer(struct fc *c, const char *text, size_t len)
 {
 	char reason[32], detail[256];
-	json_t *e = forecast_check(text, len, c->data, reason, sizeof(reason), detail,
+	json_t *e = fcast_check(text, len, c->data, reason, sizeof(reason), detail,
 	    sizeof(detail));
 
 	finish(c, e, reason, detail);
@@ -381,7 +381,7 @@ forecaster_start(const struct config *conf, const struct config_topic *t, int64_
 		tmo = 100;
 	c->hold_until = mono_ms() + tmo;
 	if (strcmp(t->forecast, "builtin") == 0) {
-		json_t *e = c->data != NULL ? forecast_builtin(c->data, reason, sizeof(reason),
+		json_t *e = c->data != NULL ? fcast_builtin(c->data, reason, sizeof(reason),
 		    detail, sizeof(detail)) : NULL;
 
 		if (c->data == NULL) {
@@ -400,7 +400,7 @@ forecaster_start(const struct config *conf, const struct config_topic *t, int64_
 	tv.tv_sec = tmo / 1000;
 	tv.tv_usec = (tmo % 1000) * 1000;
 	evtimer_add(c->timer, &tv);
-	in = forecast_input(c->data, t->id, nonce);
+	in = fcast_input(c->data, t->id, nonce);
 	input = json_dumps(in, JSON_COMPACT);
 	json_decref(in);
 	if (strncmp(t->forecast, "exec:", 5) == 0)

@@ -3,8 +3,8 @@
  * allora-devnet(1)).  Owns: the network loss bundle of every scored window (each inferer's
  * ZPTAE loss from the reward loop, rewards.c; kept for the last LOSS_KEEP windows of a
  * topic), the answers of GetNetworkLossBundleAtBlock and GetForecasterScoreEma, and the
- * forecasters' scores: when a window is scored, each accepted forecast of it loses
- * mean |value - log10(loss)| over its elements whose inferer has a loss (the devnet's
+ * forecasters' scores: when a window is scored, each forecast devforecast.c accepted for it
+ * loses mean |value - log10(loss)| over its elements whose inferer has a loss (the devnet's
  * topics do not allow negative losses), score = -loss, EMA with FORECAST_ALPHA (first
  * score: the score itself).
  */
@@ -20,13 +20,13 @@
 #include "score.pb-c.h"
 #include "submitter/keys.h"
 #include "util.h"
+#include "devforecast.h"
 #include "devlosses.h"
 
 #define LOSS_KEEP	32
 #define FORECAST_ALPHA	0.3
 
 static json_t *losses;		/* "topic:nonce" -> {addr: loss (real)} */
-static json_t *forecasts;	/* "topic:nonce" -> {forecaster: elements} */
 static json_t *emas;		/* "topic:forecaster" -> {"ema": real, "nonce": int} */
 
 void
@@ -92,17 +92,68 @@ forget_old(uint32_t topic, int64_t nonce)
 	}
 }
 
+struct sctx {
+	uint32_t	 topic;
+	int64_t		 nonce;
+	json_t		*l;
+	void		(*record)(json_t *);
+};
+
+/* One accepted forecast of a scored window (devforecast.c keeps them). */
+static void
+score_one(const struct devforecast *f, void *arg)
+{
+	struct sctx *c = arg;
+	char ek[200], txt[64], err[64];
+	double sum = 0, v, score;
+	long n = 0;
+	size_t i;
+	json_t *e;
+
+	for (i = 0; i < f->nel; i++) {
+		json_t *lv = json_object_get(c->l, f->el[i].inferer);
+
+		if (!json_is_real(lv) || !(json_real_value(lv) > 0) ||
+		    parse_double(f->el[i].value, &v) == -1)
+			continue;
+		sum += fabs(v - log10(json_real_value(lv)));
+		n++;
+	}
+	if (n == 0)
+		return;
+	score = -sum / (double)n;
+	if (emas == NULL)
+		emas = json_object();
+	snprintf(ek, sizeof(ek), "%u:%s", c->topic, f->forecaster);
+	if ((e = json_object_get(emas, ek)) == NULL) {
+		e = json_pack("{s:f, s:I}", "ema", score, "nonce", (json_int_t)c->nonce);
+		json_object_set_new(emas, ek, e);
+	} else {
+		json_object_set_new(e, "ema", json_real(FORECAST_ALPHA * score +
+		    (1 - FORECAST_ALPHA) * json_real_value(json_object_get(e, "ema"))));
+		json_object_set_new(e, "nonce", json_integer(c->nonce));
+	}
+	if (dec_from_double(json_real_value(json_object_get(e, "ema")), txt, sizeof(txt), err,
+	    sizeof(err)) == -1)
+		snprintf(txt, sizeof(txt), "0");
+	/* --record: {"kind": "forecast_score", "topic", "nonce", "forecaster", "loss",
+	 * "elements_scored", "ema"} */
+	if (c->record != NULL)
+		c->record(json_pack("{s:s, s:I, s:I, s:s, s:f, s:i, s:s}", "kind",
+		    "forecast_score", "topic", (json_int_t)c->topic, "nonce", (json_int_t)c->nonce,
+		    "forecaster", f->forecaster, "loss", sum / (double)n, "elements_scored", (int)n,
+		    "ema", txt));
+}
+
 void
 devlosses_scored(uint32_t topic, int64_t nonce, void (*record)(json_t *))
 {
-	char k[48], ek[200], txt[64], err[64];
-	json_t *l, *fs, *els, *x, *e;
-	const char *fc;
-	size_t i;
+	struct sctx ctx;
+	char k[48], txt[64], err[64];
+	json_t *l, *x;
 
 	key(k, sizeof(k), topic, nonce);
 	l = json_object_get(losses, k);
-	fs = json_object_get(forecasts, k);
 	if (l != NULL && record != NULL) {
 		/* --record: {"kind": "losses", "topic", "nonce", "values": {addr: loss text}}:
 		 * the bundle GetNetworkLossBundleAtBlock answers for that nonce */
@@ -120,67 +171,13 @@ devlosses_scored(uint32_t topic, int64_t nonce, void (*record)(json_t *))
 	}
 	if (l != NULL)
 		forget_old(topic, nonce);
-	if (fs == NULL)
+	if (l == NULL)
 		return;
-	if (emas == NULL)
-		emas = json_object();
-	json_object_foreach(fs, fc, els) {
-		double sum = 0, v, score;
-		long n = 0;
-
-		json_array_foreach(els, i, x) {
-			json_t *lv = json_object_get(l, json_string_value(json_object_get(x,
-			    "inferer")));
-
-			if (!json_is_real(lv) || !(json_real_value(lv) > 0) ||
-			    parse_double(json_string_value(json_object_get(x, "value")), &v) == -1)
-				continue;
-			sum += fabs(v - log10(json_real_value(lv)));
-			n++;
-		}
-		if (n == 0)
-			continue;
-		score = -sum / (double)n;
-		snprintf(ek, sizeof(ek), "%u:%s", topic, fc);
-		if ((e = json_object_get(emas, ek)) == NULL) {
-			e = json_pack("{s:f, s:I}", "ema", score, "nonce", (json_int_t)nonce);
-			json_object_set_new(emas, ek, e);
-		} else {
-			json_object_set_new(e, "ema", json_real(FORECAST_ALPHA * score +
-			    (1 - FORECAST_ALPHA) * json_real_value(json_object_get(e, "ema"))));
-			json_object_set_new(e, "nonce", json_integer(nonce));
-		}
-		if (dec_from_double(json_real_value(json_object_get(e, "ema")), txt, sizeof(txt),
-		    err, sizeof(err)) == -1)
-			snprintf(txt, sizeof(txt), "0");
-		/* --record: {"kind": "forecast_score", "topic", "nonce", "forecaster", "loss",
-		 * "elements_scored", "ema"} */
-		if (record != NULL)
-			record(json_pack("{s:s, s:I, s:I, s:s, s:f, s:i, s:s}", "kind",
-			    "forecast_score", "topic", (json_int_t)topic, "nonce", (json_int_t)nonce,
-			    "forecaster", fc, "loss", sum / (double)n, "elements_scored", (int)n,
-			    "ema", txt));
-	}
-	json_object_del(forecasts, k);
-}
-
-void
-devlosses_forecast(uint32_t topic, int64_t nonce, const char *forecaster,
-    const json_t *elements)
-{
-	char k[48];
-	json_t *o;
-
-	if (forecaster == NULL || !json_is_array(elements))
-		return;
-	if (forecasts == NULL)
-		forecasts = json_object();
-	key(k, sizeof(k), topic, nonce);
-	if ((o = json_object_get(forecasts, k)) == NULL) {
-		o = json_object();
-		json_object_set_new(forecasts, k, o);
-	}
-	json_object_set_new(o, forecaster, json_deep_copy(elements));
+	ctx.topic = topic;
+	ctx.nonce = nonce;
+	ctx.l = l;
+	ctx.record = record;
+	devforecast_each(topic, nonce, score_one, &ctx);
 }
 
 static int

@@ -1,7 +1,7 @@
 /*
  * The devnet's loss history and forecast scoring (issue 22; tests/devnet/devlosses.c):
- * hooks called by rewards.c (losses of a scored window, the peers' addresses), by the
- * delivery of a bundle with a forecast, and by devnet.c (the queries).
+ * hooks called by rewards.c (losses of a scored window, the peers' addresses) and by
+ * devnet.c (the queries); the accepted forecasts come from devforecast.c.
  */
 #ifndef AW_DEVNET_DEVLOSSES_H
 #define AW_DEVNET_DEVLOSSES_H
@@ -16,9 +16,6 @@ void	 devlosses_peer_address(long p, char *out, size_t len);
 void	 devlosses_loss(uint32_t topic, int64_t nonce, const char *addr, double loss);
 /* Every loss of (topic, nonce) is in: the forecasts of that nonce are scored (record). */
 void	 devlosses_scored(uint32_t topic, int64_t nonce, void (*record)(json_t *));
-/* A forecast the chain accepted with a bundle: elements [{"inferer", "value"}]. */
-void	 devlosses_forecast(uint32_t topic, int64_t nonce, const char *forecaster,
-	    const json_t *elements);
 /* GetNetworkLossBundleAtBlock, GetForecasterScoreEma: 1 and the packed answer. */
 int	 devlosses_query(const char *method, const uint8_t *data, size_t len, uint8_t **out,
 	    size_t *outlen);
