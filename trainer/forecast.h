@@ -12,6 +12,7 @@
 #define AW_TRAINER_FORECAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /*
