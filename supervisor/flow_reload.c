@@ -34,7 +34,7 @@ flow_reload(void)
 /*
  * Reload (SIGHUP or alloractl): the new configuration must parse; settings reach the
  * children in a new CONFIG frame.  Adding or removing topics needs their locks and
- * ledgers: see reload.c.
+ * ledgers: reload_topics() below.
  */
 int
 flow_reload_config(char *err, size_t errlen)
