@@ -210,3 +210,14 @@ forecast_for_submit(json_t *forecast, const char *policy, const char *self, size
 		    "forecast is off in the configuration: not signed");
 	return forecast_from_json(forecast, self, limit, out, n, rule, err, errlen);
 }
+
+json_t *
+forecast_signed(json_t *o, size_t n, const char *dropped)
+{
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "forecast_elements", json_integer((json_int_t)n));
+	if (dropped != NULL)
+		json_object_set_new(o, "forecast_dropped", json_string(dropped));
+	return o;
+}

@@ -59,4 +59,8 @@ void	 forecast_free(struct tx_forecast_elem *, size_t n);
 int	 forecast_for_submit(json_t *forecast, const char *policy, const char *self, size_t limit,
 	    struct tx_forecast_elem **out, size_t *n, const char **rule, char *err, size_t errlen);
 
+/* Adds "forecast_elements" (n, 0 = none signed) and, when dropped is not NULL,
+ * "forecast_dropped" (the rule) to o, a MSG_SIGNED payload or a submission event; returns o. */
+json_t	*forecast_signed(json_t *o, size_t n, const char *dropped);
+
 #endif

@@ -71,6 +71,9 @@ struct job {
 	char		*value;
 	struct tx_label	*labels;	/* labelled values (chainnext.h), NULL = one value */
 	size_t		 nlabels;
+	struct tx_forecast_elem *fc;	/* the forecast signed with it (forecast.h), issue 22 */
+	size_t		 nfc;
+	const char	*fc_dropped;	/* the rule that dropped the SUBMIT's forecast, or NULL */
 	int64_t		 window_end;	/* -1 unknown */
 	enum jstate	 st;
 	int		 attempts;
@@ -139,6 +142,7 @@ static struct {
 	char			 emissions[8];	/* "" until known */
 	int			 detecting;
 	uint64_t		 data_sending_fee;
+	uint64_t		 max_elements_per_forecast;	/* GetParams; 0 = unknown */
 	uint64_t		*topic_gas;	/* per configured topic: last simulated gas, 0 = none */
 	int			*topic_wl;	/* per configured topic: CanSubmitWorkerPayload at
 						   start, 0 unknown, 1 yes, -1 no */
@@ -232,6 +236,7 @@ job_finish(struct job *j, const char *outcome, long code, int64_t height, const 
 		w->active = NULL;
 	free(j->value);
 	labels_free(j->labels, j->nlabels);
+	forecast_free(j->fc, j->nfc);
 	free(j->raw);
 	free(j->b64);
 	free(j);
@@ -609,6 +614,8 @@ params_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	    (r = awq__get_params_response__unpack(NULL, a->value_len, a->value)) != NULL) {
 		if (r->params != NULL && r->params->data_sending_fee != NULL)
 			S.data_sending_fee = strtoull(r->params->data_sending_fee, NULL, 10);
+		if (r->params != NULL)
+			S.max_elements_per_forecast = r->params->max_elements_per_forecast;
 		awq__get_params_response__free_unpacked(r, NULL);
 	}
 }
@@ -809,6 +816,9 @@ build(struct job *j, int for_simulation, struct tx_out *out, char *err, size_t e
 	p.value = j->labels != NULL ? NULL : j->value;
 	p.labels = j->labels;
 	p.nlabels = j->nlabels;
+	p.forecast = j->fc;
+	p.nforecast = j->nfc;
+	p.forecast_limit = (size_t)S.max_elements_per_forecast;
 	p.arity = chainnext_arity(j->topic);
 	p.no_bundle_signature = chainnext_no_bundle_signature();
 	p.gas_limit = j->gas;
@@ -1038,12 +1048,14 @@ sign_and_record(struct job *j)
 	j->in_mempool = 0;
 	audit(j->w, j);
 	j->st = J_WAIT_ACK;
-	child_send(MSG_SIGNED, j->topic, 0, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic",
-	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "sequence", (json_int_t)j->seq,
-	    "txhash", j->hash, "tx", j->b64, "wallet", j->w->name));
-	log_event(LOG_LVL_INFO, "submission", json_pack("{s:I, s:I, s:s, s:I, s:s, s:I}", "topic",
-	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "sequence",
-	    (json_int_t)j->seq, "txhash", j->hash, "fee", (json_int_t)j->fee),
+	child_send(MSG_SIGNED, j->topic, 0, forecast_signed(json_pack("{s:I, s:I, s:I, s:s, s:s, "
+	    "s:s}", "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "sequence",
+	    (json_int_t)j->seq, "txhash", j->hash, "tx", j->b64, "wallet", j->w->name), j->nfc,
+	    j->fc_dropped));
+	log_event(LOG_LVL_INFO, "submission", forecast_signed(json_pack("{s:I, s:I, s:s, s:I, s:s, "
+	    "s:I}", "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value,
+	    "sequence", (json_int_t)j->seq, "txhash", j->hash, "fee", (json_int_t)j->fee), j->nfc,
+	    j->fc_dropped),
 	    "Submitting prediction %s for topic %u nonce %lld (sequence %" PRIu64 ", fee %" PRIu64
 	    " uallo, tx %s)", j->value, j->topic, (long long)j->nonce, j->seq, j->fee, j->hash);
 }
@@ -1746,6 +1758,13 @@ on_submit(struct frame *f)
 		return;
 	}
 	j->value = xstrdup(j->labels != NULL ? value : canon);
+	if (forecast_for_submit(json_object_get(f->payload, "forecast"), ct->forecast, w->address,
+	    (size_t)S.max_elements_per_forecast, &j->fc, &j->nfc, &j->fc_dropped, lerr,
+	    sizeof(lerr)) == -1)
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:s}", "topic",
+		    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", "forecast_dropped",
+		    "rule", j->fc_dropped, "detail", lerr), "topic %u nonce %lld: the forecast is "
+		    "dropped, the inference goes alone: %s", topic, (long long)nonce, lerr);
 	if (json_is_object(res) && json_is_string(json_object_get(res, "tx")) &&
 	    json_is_string(json_object_get(res, "txhash"))) {
 		unsigned char *raw;

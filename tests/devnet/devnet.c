@@ -1314,6 +1314,7 @@ usage(FILE *fp)
 	    "                     [--ws-one-block]\n"
 	    "                     [--wallclock-windows SECONDS] [--arity single|multi]\n"
 	    "                     [--topic-arity TOPIC:single|multi]... [--no-bundle-signature]\n"
+	    "                     [--max-elements-per-forecast N]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
