@@ -47,7 +47,7 @@ signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
 	json_t *fields = json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
 	    "txhash", txhash, "tx", tx, "value", w->value);
 
-	forecast_fill_signed(topic, nonce, fields);	/* issue 22 */
+	supfc_fill_signed(topic, nonce, fields);	/* issue 22 */
 	rc = record(w, "signed", fields, 0);
 	if (rc != 0) {
 		signed_done(topic, nonce, fseq, txhash, tx, seq, 0);

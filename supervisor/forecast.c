@@ -133,7 +133,7 @@ send_data(struct ftopic_fc *t)
 }
 
 void
-forecast_data(struct frame *f)
+supfc_data(struct frame *f)
 {
 	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
 	struct ftopic_fc *t;
@@ -160,7 +160,7 @@ forecast_data(struct frame *f)
 }
 
 void
-forecast_trainer_ready(void)
+supfc_trainer_ready(void)
 {
 	size_t i;
 
@@ -169,7 +169,7 @@ forecast_trainer_ready(void)
 }
 
 void
-forecast_prediction(uint32_t topic, int64_t nonce, const json_t *payload)
+supfc_prediction(uint32_t topic, int64_t nonce, const json_t *payload)
 {
 	json_t *fc = json_object_get(payload, "forecast");
 	const char *reason = json_string_value(json_object_get(payload, "forecast_reason"));
@@ -199,7 +199,7 @@ forecast_prediction(uint32_t topic, int64_t nonce, const json_t *payload)
 }
 
 void
-forecast_fill_submit(uint32_t topic, int64_t nonce, json_t *submit)
+supfc_fill_submit(uint32_t topic, int64_t nonce, json_t *submit)
 {
 	struct fpend *p;
 
@@ -210,7 +210,7 @@ forecast_fill_submit(uint32_t topic, int64_t nonce, json_t *submit)
 }
 
 void
-forecast_signed(const struct frame *f)
+supfc_signed(const struct frame *f)
 {
 	uint32_t topic = (uint32_t)frame_int(f, "topic", f->topic);
 	int64_t nonce = frame_int(f, "nonce", -1);
@@ -226,7 +226,7 @@ forecast_signed(const struct frame *f)
 }
 
 void
-forecast_fill_signed(uint32_t topic, int64_t nonce, json_t *fields)
+supfc_fill_signed(uint32_t topic, int64_t nonce, json_t *fields)
 {
 	struct ftopic_fc *t;
 	struct fpend *p;
@@ -271,7 +271,7 @@ forecast_fill_signed(uint32_t topic, int64_t nonce, json_t *fields)
 }
 
 void
-forecast_fill_scored(uint32_t topic, json_t *fields)
+supfc_fill_scored(uint32_t topic, json_t *fields)
 {
 	struct ftopic_fc *t;
 
@@ -281,7 +281,7 @@ forecast_fill_scored(uint32_t topic, json_t *fields)
 }
 
 void
-forecast_status(uint32_t topic, json_t *x)
+supfc_status(uint32_t topic, json_t *x)
 {
 	const struct config_topic *ct = config_topic(sup->conf, topic);
 	struct ftopic_fc *t = ft_of(topic);

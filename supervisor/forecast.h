@@ -14,21 +14,21 @@
 struct frame;
 
 /* MSG_FORECAST_DATA from the listener. */
-void	 forecast_data(struct frame *);
+void	 supfc_data(struct frame *);
 /* A trainer (re)started: it gets the data it has not seen. */
-void	 forecast_trainer_ready(void);
+void	 supfc_trainer_ready(void);
 /* MSG_PREDICTION of (topic, nonce), accepted: its forecast or forecast_reason. */
-void	 forecast_prediction(uint32_t topic, int64_t nonce, const json_t *payload);
+void	 supfc_prediction(uint32_t topic, int64_t nonce, const json_t *payload);
 /* MSG_SUBMIT being sent: "forecast" added when the trainer gave one. */
-void	 forecast_fill_submit(uint32_t topic, int64_t nonce, json_t *submit);
+void	 supfc_fill_submit(uint32_t topic, int64_t nonce, json_t *submit);
 /* MSG_SIGNED: forecast_elements / forecast_dropped kept for the signed record. */
-void	 forecast_signed(const struct frame *);
+void	 supfc_signed(const struct frame *);
 /* The signed record's fields: forecast (included|dropped|none), forecast_elements,
  * forecast_reason (when dropped); counted in the metrics once per nonce. */
-void	 forecast_fill_signed(uint32_t topic, int64_t nonce, json_t *fields);
+void	 supfc_fill_signed(uint32_t topic, int64_t nonce, json_t *fields);
 /* A scored record: the forecaster score the chain reported last (forecaster_score_ema). */
-void	 forecast_fill_scored(uint32_t topic, json_t *fields);
+void	 supfc_fill_scored(uint32_t topic, json_t *fields);
 /* The topic's "forecast" object in status. */
-void	 forecast_status(uint32_t topic, json_t *topic_obj);
+void	 supfc_status(uint32_t topic, json_t *topic_obj);
 
 #endif

@@ -203,7 +203,7 @@ on_ema(struct sc *s, struct frame *f)
 		    rank > 0 ? json_integer(rank) : json_null(), "loss_method", s->loss_method,
 		    "network_value", net);
 
-		forecast_fill_scored(s->topic, fields);	/* issue 22 */
+		supfc_fill_scored(s->topic, fields);	/* issue 22 */
 		flow_record(s->topic, nonce, "scored", fields);
 	}
 }
