@@ -6,14 +6,36 @@
 # forecaster score reaches status.  Topics 68..73 have external forecasters that fail each
 # way (garbage, duplicates, invalid address, unknown inferer, too many, late): each time the
 # forecast is dropped for the nonce with that reason and the inference is accepted alone;
-# topic 74's external forecaster is valid and included.
+# topic 74's external forecaster (etc/examples/forecaster.py) and topic 75's server are valid
+# and included.
 source "$(dirname "$0")/lib.sh"
 D=$T/a
 mkdir -p "$D"
-start_devnet "$D" --chain-id devnet-1 --block-ms 200 --topics 67,68,69,70,71,72,73,74 \
+start_devnet "$D" --chain-id devnet-1 --block-ms 200 --topics 67,68,69,70,71,72,73,74,75 \
 	--epoch 20 --window 15 --peers 4 --truth-lag 1 --active 3 \
 	--account "$TEST_ADDRESS_1:100000000000" || { not_ok "devnet"; finish; }
-e2e_conf "$D" "$DEVNET_PORT" 67 68 69 70 71 72 73 74
+e2e_conf "$D" "$DEVNET_PORT" 67 68 69 70 71 72 73 74 75
+# Topic 75's forecaster is a server: it answers the POSTed input document's inferers.
+cat >"$D/fcserver.py" <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        d = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        ok = self.headers["Content-Type"] == "application/json" and d["topic"] == 75
+        body = json.dumps([{"inferer": a, "value": "0.5"} for a in d["inferers"]] if ok else "no")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body.encode())
+    def log_message(self, *a):
+        pass
+s = HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+start_bg "$D/fcserver.log" python3 "$D/fcserver.py" "$D/fcport"
+wait_for 10 test -s "$D/fcport" || not_ok "the forecast server did not start"
 sed -i 's/^metrics_listen = .*/metrics_listen = 127.0.0.1:0/' "$D/w.conf"
 printf '#!/bin/sh\necho 0.001\n' >"$D/model.sh"
 chmod 755 "$D/model.sh"
@@ -39,17 +61,19 @@ elif mode == "too_many":
 elif mode == "late":
     time.sleep(8)
     print(json.dumps([el(a) for a in inf]))
-else:
-    print(json.dumps([el(a, "-1.75E-1") for a in inf]))
 PY
-python3 - "$D/w.conf" "$D/model.sh" "$D/fc.py" <<'PY'
+python3 - "$D/w.conf" "$D/model.sh" "$D/fc.py" "$REPO" "$D/fcport" <<'PY'
 import sys
-conf, model, fc = sys.argv[1:]
+conf, model, fc, repo, fcport = sys.argv[1:]
 t = open(conf).read()
 modes = {67: None, 68: "garbage", 69: "duplicate", 70: "invalid", 71: "unknown",
-         72: "too_many", 73: "late", 74: "valid"}
+         72: "too_many", 73: "late", 74: "valid", 75: "http"}
 for topic, mode in modes.items():
     f = "builtin" if mode is None else "exec:/usr/bin/python3 %s %s" % (fc, mode)
+    if mode == "valid":     # the README's example forecaster
+        f = "exec:/usr/bin/python3 %s/etc/examples/forecaster.py" % repo
+    if mode == "http":
+        f = "http://127.0.0.1:%s/forecast" % open(fcport).read()
     extra = "cache_ttl = 0\nmodel = exec:%s\nforecast = %s\n" % (model, f)
     if mode == "late":
         extra += "predict_timeout_s = 2\n"
@@ -162,12 +186,13 @@ check "an unknown inferer: dropped (unknown_inferer), the inference accepted" \
 check "too many elements: dropped (too_many), the inference accepted" wait_for 30 dropped too_many 72
 check "late: dropped (late), the inference accepted in its window" wait_for 30 dropped late 73
 ext_ok() {
-	python3 - "$D/state/ledger/topic-74.jsonl" <<'PY'
+	python3 - "$D/state/ledger/topic-$1.jsonl" <<'PY'
 import json, sys
 sys.exit(0 if any(json.loads(l).get("forecast") == "included" for l in open(sys.argv[1])) else 1)
 PY
 }
-check "a valid external forecaster: included" wait_for 30 ext_ok
+check "a valid external forecaster (etc/examples/forecaster.py): included" wait_for 30 ext_ok 74
+check "an http forecaster (POST of the input document): included" wait_for 30 ext_ok 75
 check "the event log: a warning names each nonce's dropped forecast and its reason" \
 	python3 - "$D/state/logs/worker_continuous.log" <<'PY'
 import json, sys
