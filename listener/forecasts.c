@@ -282,6 +282,12 @@ apply_watch(void)
 }
 
 void
+forecasts_reload(void)
+{
+	apply_watch();
+}
+
+void
 forecasts_poll(int64_t height)
 {
 	size_t i;

@@ -19,6 +19,8 @@ void	 forecasts_init(struct event_base *, struct rpc **, const char *em,
 	    const struct config **);
 /* The score watch changed (MSG_SCORE_WATCH): the same pairs, those with forecast on. */
 void	 forecasts_watch(const struct frame *);
+/* The configuration was reloaded: the watch again, under the topics' new forecast keys. */
+void	 forecasts_reload(void);
 /* From the poll: a round per pair once an epoch. */
 void	 forecasts_poll(int64_t height);
 

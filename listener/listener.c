@@ -666,6 +666,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	}
 	/* Reload: new topics, endpoints and interval take effect now. */
 	L.conf = c;
+	forecasts_reload();	/* issue 22: forecast turned on or off */
 	rpc_free(L.rpc);
 	L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
 	{
