@@ -222,6 +222,8 @@ assert set(f) == keys, set(f) ^ keys
 assert f["mode"] == "builtin" and f["inferers"] >= 3, f
 assert d["topics"][5]["forecast"]["last_outcome"] in ("dropped", "included"), d["topics"][5]
 PY
+check "status table: the forecaster line" sh -c "'$CTL' -c '$D/w.conf' status |
+	grep -Eq 'forecaster builtin: [1-9][0-9]* elements submitted, last included'"
 M=$(json "$T/s.json" 'd["metrics"]')
 check "metrics: forecasts counted by outcome and reason" sh -c "curl -s http://$M/metrics >'$T/m.txt' &&
 	grep -q 'allora_worker_forecasts_total{topic=\"67\",outcome=\"included\"}' '$T/m.txt' &&
