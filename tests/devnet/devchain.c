@@ -178,10 +178,8 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		*code = 1;
 		*log = xstrdup("Worker is not permitted to submit payload");
 		*codespace = "emissions";
-	} else if (devnext_deliver(m, code, log, codespace)) {
-		/* the label rules (devnext.c) */
 	} else if (devnet_deliver_run(DEVNET_VALIDATE, dec, m, simulate, code, log, codespace)) {
-		/* another file's rules (DEVNET_DELIVER, devnet_int.h) */
+		/* DEVNET_DELIVER files' rules: devnext.c's labels, ... (devhooks.h) */
 	} else if (!simulate && !devnext_no_bundle_signature() &&
 	    !json_is_true(json_object_get(dec, "bundle_signature_ok"))) {
 		/* WorkerDataBundle.Validate: errors.Wrap(sdkerrors.ErrUnauthorized, ...). */
@@ -227,8 +225,7 @@ deliver_checks(json_t *dec, int simulate, long *code, char **log, const char **c
 		} else if (!simulate) {
 			json_object_set_new(D.fulfilled, key, json_true());
 			a->balance -= D.data_sending_fee;
-			rewards_inference(topic, nonce, worker,
-			    json_string_value(json_object_get(inf, "value")));
+			/* DEVNET_DELIVER files: rewards.c's loop, ... (devhooks.h) */
 			devnet_deliver_run(DEVNET_ACCEPTED, dec, m, 0, code, log, codespace);
 		}
 	}
@@ -507,7 +504,7 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 	json_decref(events);
 }
 
-/* ---- delivery hooks (devnet_int.h) ---- */
+/* ---- delivery hooks (devhooks.h) ---- */
 
 static devnet_deliver_fn	*deliver_hooks[16];
 static size_t			 ndeliver_hooks;
@@ -516,7 +513,7 @@ void
 devnet_deliver_hook(devnet_deliver_fn *fn)
 {
 	if (ndeliver_hooks == sizeof(deliver_hooks) / sizeof(deliver_hooks[0]))
-		abort();	/* a build-time table: raise the bound */
+		abort();	/* a build-time table: raise its bound */
 	deliver_hooks[ndeliver_hooks++] = fn;
 }
 

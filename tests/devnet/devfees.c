@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "devfees.h"
-#include "devnet_int.h"
+#include "devhooks.h"
 #include "fees.pb-c.h"
 #include "submitter/fees.h"
 #include "util.h"

@@ -2,7 +2,7 @@
  * The devnet's abci_query paths: accounts, balances, Simulate, the emissions module's
  * parameters, topics, windows and nonces as the chain answers them, and the paths of
  * devfees.c, devnext.c and rewards.c; another file adds its own with DEVNET_QUERY
- * (devnet_int.h).  The state they read is devchain.c's.
+ * (devhooks.h).  The state they read is devchain.c's.
  */
 #include <inttypes.h>
 #include <stdio.h>
