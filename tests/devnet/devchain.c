@@ -414,6 +414,22 @@ attr(const char *k, const char *v, int quoted)
 	return a;
 }
 
+/* The EventWorkerSubmissionWindowOpened of a window (topic, nonce, end as text). */
+static json_t *
+window_opened(const char *hs, const char *ns, const char *es)
+{
+	json_t *e, *attrs = json_array();
+
+	json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
+	json_array_append_new(attrs, attr("topic_id", hs, 1));
+	json_array_append_new(attrs, attr("window_end_block", es, 1));
+	json_array_append_new(attrs, attr("mode", "EndBlock", 0));
+	e = json_pack("{s:s, s:o}", "type", "", "attributes", attrs);
+	json_object_set_new(e, "type", json_sprintf(
+	    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
+	return e;
+}
+
 void
 make_block(evutil_socket_t fd, short ev, void *arg)
 {
@@ -455,15 +471,7 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			snprintf(ns, sizeof(ns), "%" PRId64, D.height);
 			snprintf(es, sizeof(es), "%" PRId64, devnext_wallclock() > 0 ? D.height +
 			    (int64_t)(devnext_wallclock() * 1000 / D.block_ms) : D.height + D.window);
-			attrs = json_array();
-			json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
-			json_array_append_new(attrs, attr("topic_id", hs, 1));
-			json_array_append_new(attrs, attr("window_end_block", es, 1));
-			json_array_append_new(attrs, attr("mode", "EndBlock", 0));
-			e = json_pack("{s:s, s:o}", "type", "", "attributes", attrs);
-			json_object_set_new(e, "type", json_sprintf(
-			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
-			json_array_append_new(events, e);
+			json_array_append_new(events, window_opened(hs, ns, es));
 			e = json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind", "window", "topic",
 			    (json_int_t)D.topics[i], "nonce", (json_int_t)D.height, "end",
 			    (json_int_t)atoll(es), "height", (json_int_t)D.height);
@@ -482,15 +490,7 @@ make_block(evutil_socket_t fd, short ev, void *arg)
 			snprintf(hs, sizeof(hs), "%u", ft[i]);
 			snprintf(ns, sizeof(ns), "%" PRId64, fn[i]);
 			snprintf(es, sizeof(es), "%" PRId64, fe[i]);
-			attrs = json_array();
-			json_array_append_new(attrs, attr("nonce_block_height", ns, 1));
-			json_array_append_new(attrs, attr("topic_id", hs, 1));
-			json_array_append_new(attrs, attr("window_end_block", es, 1));
-			json_array_append_new(attrs, attr("mode", "EndBlock", 0));
-			e = json_pack("{s:s, s:o}", "type", "", "attributes", attrs);
-			json_object_set_new(e, "type", json_sprintf(
-			    "emissions.%s.EventWorkerSubmissionWindowOpened", D.em));
-			json_array_append_new(events, e);
+			json_array_append_new(events, window_opened(hs, ns, es));
 		}
 		uint32_t act[MAXT];
 		size_t na = 0;
