@@ -11,7 +11,8 @@
 #include <jansson.h>
 
 /*
- * Extending the devnet from another file, with no edit of these: at file scope,
+ * Extending the devnet from another file, with no edit of devquery.c or devchain.c: at
+ * file scope,
  *	DEVNET_QUERY(fn)	an abci_query path:
  *	    int fn(const char *path, const uint8_t *data, size_t len, long *code, char **log,
  *		uint8_t **val, size_t *vlen);
@@ -21,10 +22,13 @@
  *	DEVNET_DELIVER(fn)	a rule for a payload message (InsertWorkerPayload):
  *	    int fn(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
  *		const char **codespace);
- *	    dec is tx_decode's JSON, msg its message.  DEVNET_VALIDATE: asked after the label
- *	    rules, before the bundle signature (the bundle's Validate); 1 with code, log (caller
- *	    frees) and codespace refuses the message.  DEVNET_ACCEPTED: the message was
- *	    accepted at delivery (never when simulate); the return value is ignored.
+ *	    dec is tx_decode's JSON, msg its message.  DEVNET_VALIDATE (delivery and Simulate):
+ *	    asked after the whitelist, before the bundle signature and the inference's checks
+ *	    (the bundle's Validate), in the order the files are linked (devnext.c's label rules
+ *	    are one); the first hook to return 1, with code, log (caller frees) and codespace,
+ *	    refuses the message.  DEVNET_ACCEPTED: the message was accepted at delivery (never
+ *	    in Simulate; rewards.c's loop is one); what it returns or sets is ignored.
+ * Rules of different files should refuse disjoint things: their order is the link order.
  */
 enum { DEVNET_VALIDATE, DEVNET_ACCEPTED };
 typedef int	devnet_query_fn(const char *, const uint8_t *, size_t, long *, char **,
