@@ -29,6 +29,7 @@
 struct audit_file;
 struct http_client;
 struct rpc;
+
 #define DEFAULT_GAS		300000
 #define CONFIRM_MS		400
 #define RETRY_MS		500
