@@ -6,8 +6,6 @@
 
 #include "dec.h"
 #include "devforecast.h"
-#include "devhooks.h"
-#include "devnet_int.h"
 #include "submitter/keys.h"
 #include "util.h"
 
@@ -260,17 +258,3 @@ devforecast_each(uint32_t topic, int64_t nonce, void (*cb)(const struct devforec
 		}
 	return k;
 }
-
-/* The rules and the keeping as a delivery rule of devchain.c (DEVNET_DELIVER, devhooks.h). */
-static int
-devforecast_rule(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
-    const char **codespace)
-{
-	if (stage == DEVNET_VALIDATE)
-		return devforecast_check(msg, json_string_value(json_object_get(dec,
-		    "signer_address")), code, log, codespace);
-	if (stage == DEVNET_ACCEPTED)
-		devforecast_accept(msg, D.height);
-	return 0;
-}
-DEVNET_DELIVER(devforecast_rule)
