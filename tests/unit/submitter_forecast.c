@@ -186,6 +186,48 @@ T_TEST(signed_inside_the_bundle)
 	key_clear(priv, sizeof(priv));
 }
 
+/* tests/vectors/forecast-tx.json (checked against cosmjs by tx_forecast_cosmjs.sh). */
+T_TEST(vector)
+{
+	json_error_t je;
+	json_t *root = json_load_file("tests/vectors/forecast-tx.json", 0, &je), *v, *x;
+	struct tx_forecast_elem *el;
+	const char *rule, *k;
+	uint8_t priv[32], pub[33];
+	struct tx_params p;
+	struct tx_out out;
+	char err[512];
+	size_t n;
+
+	T_ASSERT(root != NULL);
+	v = json_object_get(root, "tx_v10_forecast");
+	T_ASSERT(json_object_size(v) >= 20);
+	/* The elements as given to tx build: made canonical by the rules. */
+	T_ASSERT(rules("[{\"inferer\": \"" A2 "\", \"value\": \"-1.75E-1\"}, {\"inferer\": \"" A3
+	    "\", \"value\": \"0.0000001\"}]", 0, &rule, err, sizeof(err), &el, &n) == 0);
+	T_ASSERT(key_from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, priv, pub, err, sizeof(err)) == 0);
+	memset(&p, 0, sizeof(p));
+	p.chain_id = "allora-testnet-1";
+	p.account_number = 1234;
+	p.sequence = 7;
+	p.topic = 67;
+	p.nonce = 6626395;
+	p.value = "0.5";
+	p.gas_limit = 300000;
+	p.fee_uallo = 3000000;
+	p.emissions = "v10";
+	p.forecast = el;
+	p.nforecast = n;
+	T_ASSERT(tx_build_payload(priv, &p, 0, &out, err, sizeof(err)) == 0);
+	json_object_foreach(v, k, x)
+		if (!json_equal(x, json_object_get(out.detail, k)))
+			T_FAIL("%s differs from the vector", k);
+	tx_out_free(&out);
+	forecast_free(el, n);
+	key_clear(priv, sizeof(priv));
+	json_decref(root);
+}
+
 /* ---- the process ---- */
 
 static char top[] = "/tmp/submitter_forecast_XXXXXX";
@@ -439,6 +481,7 @@ main(void)
 	}
 	T_RUN(element_rules);
 	T_RUN(signed_inside_the_bundle);
+	T_RUN(vector);
 	T_RUN(process_drops_bad_forecasts_and_signs_good_ones);
 	rc = t_done();
 	cmd = xasprintf("rm -rf '%s'", top);
