@@ -30,22 +30,22 @@ forecastq_request(enum forecastq q, uint32_t topic, int64_t height, const char *
     uint8_t *buf, size_t cap)
 {
 	if (q == FQ_SCORE) {
-		Awf__ForecasterRequest r = AWF__FORECASTER_REQUEST__INIT;
+		Awfc__ForecasterRequest r = AWFC__FORECASTER_REQUEST__INIT;
 
 		r.topic_id = topic;
 		r.forecaster = (char *)(addr != NULL ? addr : "");
-		if (awf__forecaster_request__get_packed_size(&r) > cap)
+		if (awfc__forecaster_request__get_packed_size(&r) > cap)
 			return 0;
-		return awf__forecaster_request__pack(&r, buf);
+		return awfc__forecaster_request__pack(&r, buf);
 	} else {
 		/* GetTopic's request is {topic_id = 1}: the same bytes with height 0. */
-		Awf__LossBundleRequest r = AWF__LOSS_BUNDLE_REQUEST__INIT;
+		Awfc__LossBundleRequest r = AWFC__LOSS_BUNDLE_REQUEST__INIT;
 
 		r.topic_id = topic;
 		r.block_height = q == FQ_LOSSES ? height : 0;
-		if (awf__loss_bundle_request__get_packed_size(&r) > cap)
+		if (awfc__loss_bundle_request__get_packed_size(&r) > cap)
 			return 0;
-		return awf__loss_bundle_request__pack(&r, buf);
+		return awfc__loss_bundle_request__pack(&r, buf);
 	}
 }
 
@@ -59,9 +59,9 @@ static int
 decode_losses(uint32_t topic, int64_t height, const uint8_t *v, size_t n, json_t *into,
     char *err, size_t errlen)
 {
-	Awf__GetNetworkLossBundleAtBlockResponse *r =
-	    awf__get_network_loss_bundle_at_block_response__unpack(NULL, n, v);
-	Awf__LossBundleMsg *b = r != NULL ? r->loss_bundle : NULL;
+	Awfc__GetNetworkLossBundleAtBlockResponse *r =
+	    awfc__get_network_loss_bundle_at_block_response__unpack(NULL, n, v);
+	Awfc__LossBundleMsg *b = r != NULL ? r->loss_bundle : NULL;
 	json_t *vals, *seen;
 	char canon[DEC_MAX_TEXT + 1], derr[128];
 	size_t i;
@@ -73,13 +73,13 @@ decode_losses(uint32_t topic, int64_t height, const uint8_t *v, size_t n, json_t
 	}
 	if (b == NULL || b->n_inferer_values == 0) {
 		/* No bundle at that height (the chain's zero value). */
-		awf__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
+		awfc__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
 		return 0;
 	}
 	if (b->topic_id != topic) {
 		snprintf(err, errlen, "%s: a bundle of topic %llu at %lld", methods[FQ_LOSSES],
 		    (unsigned long long)b->topic_id, (long long)height);
-		awf__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
+		awfc__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
 		return -1;
 	}
 	vals = json_array();
@@ -111,7 +111,7 @@ decode_losses(uint32_t topic, int64_t height, const uint8_t *v, size_t n, json_t
 out:
 	json_decref(vals);
 	json_decref(seen);
-	awf__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
+	awfc__get_network_loss_bundle_at_block_response__free_unpacked(r, NULL);
 	return rc;
 }
 
@@ -122,7 +122,7 @@ forecastq_decode(enum forecastq q, uint32_t topic, int64_t height, const char *a
 	err[0] = '\0';
 	switch (q) {
 	case FQ_TOPIC: {
-		Awf__GetTopicForecastResponse *r = awf__get_topic_forecast_response__unpack(NULL, n,
+		Awfc__GetTopicForecastResponse *r = awfc__get_topic_forecast_response__unpack(NULL, n,
 		    v);
 
 		json_object_set_new(into, "epoch_last_ended", json_null());
@@ -132,14 +132,14 @@ forecastq_decode(enum forecastq q, uint32_t topic, int64_t height, const char *a
 		if (r == NULL || r->topic == NULL || r->topic->id != topic) {
 			snprintf(err, errlen, "%s: not a topic %u", methods[q], topic);
 			if (r != NULL)
-				awf__get_topic_forecast_response__free_unpacked(r, NULL);
+				awfc__get_topic_forecast_response__free_unpacked(r, NULL);
 			return -1;
 		}
 		set_int(into, "epoch_last_ended", r->topic->epoch_last_ended);
 		set_int(into, "epoch_length", r->topic->epoch_length);
 		set_int(into, "ground_truth_lag", r->topic->ground_truth_lag);
 		json_object_set_new(into, "allow_negative", json_boolean(r->topic->allow_negative));
-		awf__get_topic_forecast_response__free_unpacked(r, NULL);
+		awfc__get_topic_forecast_response__free_unpacked(r, NULL);
 		return 0;
 	}
 	case FQ_LOSSES:

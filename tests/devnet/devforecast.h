@@ -3,7 +3,8 @@
  * worker payload (allora-chain x/emissions/types/validations.go and
  * keeper/msgserver/msg_server_worker_payload.go, PROTOCOL-NOTES.md "Issue 22: forecasts"),
  * the accepted forecasts kept per (topic, nonce, forecaster) for the scoring, and
- * Params.max_elements_per_forecast (--max-elements-per-forecast N, default 12).
+ * Params.max_elements_per_forecast (--max-elements-per-forecast N, default 12).  Hooked into
+ * delivery by devforecast_hook.c.
  */
 #ifndef AW_DEVFORECAST_H
 #define AW_DEVFORECAST_H

@@ -21,6 +21,7 @@
 #include "submitter/keys.h"
 #include "util.h"
 #include "devforecast.h"
+#include "devhooks.h"
 #include "devlosses.h"
 
 #define LOSS_KEEP	32
@@ -190,13 +191,13 @@ int
 devlosses_query(const char *m, const uint8_t *data, size_t dlen, uint8_t **out, size_t *len)
 {
 	if (strcmp(m, "GetNetworkLossBundleAtBlock") == 0) {
-		Awf__LossBundleRequest *q = awf__loss_bundle_request__unpack(NULL, dlen, data);
-		Awf__GetNetworkLossBundleAtBlockResponse r =
-		    AWF__GET_NETWORK_LOSS_BUNDLE_AT_BLOCK_RESPONSE__INIT;
-		Awf__LossBundleMsg b = AWF__LOSS_BUNDLE_MSG__INIT;
-		Awf__ReputerRequestNonceMsg rn = AWF__REPUTER_REQUEST_NONCE_MSG__INIT;
-		Awf__NonceMsg nm = AWF__NONCE_MSG__INIT;
-		Awf__WorkerValueMsg *vs = NULL, **vp = NULL;
+		Awfc__LossBundleRequest *q = awfc__loss_bundle_request__unpack(NULL, dlen, data);
+		Awfc__GetNetworkLossBundleAtBlockResponse r =
+		    AWFC__GET_NETWORK_LOSS_BUNDLE_AT_BLOCK_RESPONSE__INIT;
+		Awfc__LossBundleMsg b = AWFC__LOSS_BUNDLE_MSG__INIT;
+		Awfc__ReputerRequestNonceMsg rn = AWFC__REPUTER_REQUEST_NONCE_MSG__INIT;
+		Awfc__NonceMsg nm = AWFC__NONCE_MSG__INIT;
+		Awfc__WorkerValueMsg *vs = NULL, **vp = NULL;
 		const char **addrs = NULL, *a;
 		char k[48], (*txt)[64] = NULL, err[64];
 		json_t *l = NULL, *v;
@@ -217,7 +218,7 @@ devlosses_query(const char *m, const uint8_t *data, size_t dlen, uint8_t **out, 
 				addrs[i++] = a;
 			qsort(addrs, n, sizeof(*addrs), cmp_addr);
 			for (i = 0; i < n; i++) {
-				awf__worker_value_msg__init(&vs[i]);
+				awfc__worker_value_msg__init(&vs[i]);
 				vs[i].worker = (char *)addrs[i];
 				if (dec_from_double(json_real_value(json_object_get(l, addrs[i])),
 				    txt[i], sizeof(txt[i]), err, sizeof(err)) == -1)
@@ -233,18 +234,18 @@ devlosses_query(const char *m, const uint8_t *data, size_t dlen, uint8_t **out, 
 			b.n_inferer_values = n;
 			r.loss_bundle = &b;
 		}
-		*len = awf__get_network_loss_bundle_at_block_response__get_packed_size(&r);
+		*len = awfc__get_network_loss_bundle_at_block_response__get_packed_size(&r);
 		*out = xmalloc(*len + 1);
-		awf__get_network_loss_bundle_at_block_response__pack(&r, *out);
+		awfc__get_network_loss_bundle_at_block_response__pack(&r, *out);
 		free(addrs);
 		free(vs);
 		free(vp);
 		free(txt);
-		awf__loss_bundle_request__free_unpacked(q, NULL);
+		awfc__loss_bundle_request__free_unpacked(q, NULL);
 		return 1;
 	}
 	if (strcmp(m, "GetForecasterScoreEma") == 0) {
-		Awf__ForecasterRequest *q = awf__forecaster_request__unpack(NULL, dlen, data);
+		Awfc__ForecasterRequest *q = awfc__forecaster_request__unpack(NULL, dlen, data);
 		Awq__GetScoreResponse r = AWQ__GET_SCORE_RESPONSE__INIT;
 		Awq__ScoreMsg s = AWQ__SCORE_MSG__INIT;
 		char ek[200], txt[64], err[64];
@@ -267,8 +268,24 @@ devlosses_query(const char *m, const uint8_t *data, size_t dlen, uint8_t **out, 
 		*len = awq__get_score_response__get_packed_size(&r);
 		*out = xmalloc(*len + 1);
 		awq__get_score_response__pack(&r, *out);
-		awf__forecaster_request__free_unpacked(q, NULL);
+		awfc__forecaster_request__free_unpacked(q, NULL);
 		return 1;
 	}
 	return 0;
 }
+
+/* The two paths under /emissions.<v>.QueryService/ (devhooks.h). */
+static int
+devlosses_abci(const char *path, const uint8_t *data, size_t len, long *code, char **log,
+    uint8_t **val, size_t *vlen)
+{
+	const char *m = strrchr(path, '/');
+
+	if (strncmp(path, "/emissions.", 11) != 0 || m == NULL ||
+	    !devlosses_query(m + 1, data, len, val, vlen))
+		return -1;
+	*code = 0;
+	*log = NULL;
+	return 0;
+}
+DEVNET_QUERY(devlosses_abci)	/* asked by abci_query (devquery.c) */

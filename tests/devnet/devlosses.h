@@ -1,7 +1,8 @@
 /*
  * The devnet's loss history and forecast scoring (issue 22; tests/devnet/devlosses.c):
  * hooks called by rewards.c (losses of a scored window, the peers' addresses) and by
- * devnet.c (the queries); the accepted forecasts come from devforecast.c.
+ * devquery.c (the queries, through DEVNET_QUERY); the accepted forecasts come from
+ * devforecast.c.
  */
 #ifndef AW_DEVNET_DEVLOSSES_H
 #define AW_DEVNET_DEVLOSSES_H
@@ -16,7 +17,8 @@ void	 devlosses_peer_address(long p, char *out, size_t len);
 void	 devlosses_loss(uint32_t topic, int64_t nonce, const char *addr, double loss);
 /* Every loss of (topic, nonce) is in: the forecasts of that nonce are scored (record). */
 void	 devlosses_scored(uint32_t topic, int64_t nonce, void (*record)(json_t *));
-/* GetNetworkLossBundleAtBlock, GetForecasterScoreEma: 1 and the packed answer. */
+/* GetNetworkLossBundleAtBlock, GetForecasterScoreEma: 1 and the packed answer (also
+ * registered as a DEVNET_QUERY, devhooks.h). */
 int	 devlosses_query(const char *method, const uint8_t *data, size_t len, uint8_t **out,
 	    size_t *outlen);
 

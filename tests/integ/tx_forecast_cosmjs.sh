@@ -31,6 +31,13 @@ assert f == {"topic_id": 67, "block_height": 6626395, "forecaster": "allo19rl4cm
 assert d["payload"]["forecast"] == f
 PY
 build plain --value 0.5
+check "tx build --forecast gives the bytes of tests/vectors/forecast-tx.json (the vector the cosmjs check below verifies)" python3 - "$T/fc.json" "$REPO/tests/vectors/forecast-tx.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = json.load(open(sys.argv[2]))["tx_v10_forecast"]
+for k in v:
+    assert d[k] == v[k], (k, d[k], v[k])
+PY
 check "tx build --json without --forecast: forecast null" python3 -c "import json; assert json.load(open('$T/plain.json'))['forecast'] is None"
 check "tx decode shows the forecast exactly as INTERFACES.md says, the bundle signature verifies" python3 - "$T/fc.json" <<'PY'
 import json, subprocess, sys, os

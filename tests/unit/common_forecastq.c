@@ -13,11 +13,11 @@ static size_t
 pack_bundle(uint8_t *buf, uint64_t topic, const char *w1, const char *l1, const char *w2,
     const char *l2)
 {
-	Awf__GetNetworkLossBundleAtBlockResponse r =
-	    AWF__GET_NETWORK_LOSS_BUNDLE_AT_BLOCK_RESPONSE__INIT;
-	Awf__LossBundleMsg b = AWF__LOSS_BUNDLE_MSG__INIT;
-	Awf__WorkerValueMsg v[2] = { AWF__WORKER_VALUE_MSG__INIT, AWF__WORKER_VALUE_MSG__INIT };
-	Awf__WorkerValueMsg *vp[2] = { &v[0], &v[1] };
+	Awfc__GetNetworkLossBundleAtBlockResponse r =
+	    AWFC__GET_NETWORK_LOSS_BUNDLE_AT_BLOCK_RESPONSE__INIT;
+	Awfc__LossBundleMsg b = AWFC__LOSS_BUNDLE_MSG__INIT;
+	Awfc__WorkerValueMsg v[2] = { AWFC__WORKER_VALUE_MSG__INIT, AWFC__WORKER_VALUE_MSG__INIT };
+	Awfc__WorkerValueMsg *vp[2] = { &v[0], &v[1] };
 
 	v[0].worker = (char *)w1;
 	v[0].value = (char *)l1;
@@ -27,7 +27,7 @@ pack_bundle(uint8_t *buf, uint64_t topic, const char *w1, const char *l1, const 
 	b.inferer_values = vp;
 	b.n_inferer_values = 2;
 	r.loss_bundle = &b;
-	return awf__get_network_loss_bundle_at_block_response__pack(&r, buf);
+	return awfc__get_network_loss_bundle_at_block_response__pack(&r, buf);
 }
 
 static int
@@ -43,7 +43,7 @@ T_TEST(paths_and_requests)
 {
 	char p[128];
 	uint8_t b[64];
-	Awf__LossBundleRequest *r;
+	Awfc__LossBundleRequest *r;
 	size_t n;
 
 	forecastq_path(FQ_LOSSES, "v10", p, sizeof(p));
@@ -56,10 +56,10 @@ T_TEST(paths_and_requests)
 	T_EQ_INT(b[0], 0x08);
 	T_EQ_INT(b[1], 67);
 	T_EQ_INT(b[2], 0x10);
-	r = awf__loss_bundle_request__unpack(NULL, n, b);
+	r = awfc__loss_bundle_request__unpack(NULL, n, b);
 	T_ASSERT(r != NULL);
 	T_EQ_INT(r->block_height, 1200);
-	awf__loss_bundle_request__free_unpacked(r, NULL);
+	awfc__loss_bundle_request__free_unpacked(r, NULL);
 }
 
 T_TEST(loss_bundle_decoded)

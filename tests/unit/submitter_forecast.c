@@ -186,12 +186,54 @@ T_TEST(signed_inside_the_bundle)
 	key_clear(priv, sizeof(priv));
 }
 
+/* tests/vectors/forecast-tx.json (checked against cosmjs by tx_forecast_cosmjs.sh). */
+T_TEST(vector)
+{
+	json_error_t je;
+	json_t *root = json_load_file("tests/vectors/forecast-tx.json", 0, &je), *v, *x;
+	struct tx_forecast_elem *el;
+	const char *rule, *k;
+	uint8_t priv[32], pub[33];
+	struct tx_params p;
+	struct tx_out out;
+	char err[512];
+	size_t n;
+
+	T_ASSERT(root != NULL);
+	v = json_object_get(root, "tx_v10_forecast");
+	T_ASSERT(json_object_size(v) >= 20);
+	/* The elements as given to tx build: made canonical by the rules. */
+	T_ASSERT(rules("[{\"inferer\": \"" A2 "\", \"value\": \"-1.75E-1\"}, {\"inferer\": \"" A3
+	    "\", \"value\": \"0.0000001\"}]", 0, &rule, err, sizeof(err), &el, &n) == 0);
+	T_ASSERT(key_from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, priv, pub, err, sizeof(err)) == 0);
+	memset(&p, 0, sizeof(p));
+	p.chain_id = "allora-testnet-1";
+	p.account_number = 1234;
+	p.sequence = 7;
+	p.topic = 67;
+	p.nonce = 6626395;
+	p.value = "0.5";
+	p.gas_limit = 300000;
+	p.fee_uallo = 3000000;
+	p.emissions = "v10";
+	p.forecast = el;
+	p.nforecast = n;
+	T_ASSERT(tx_build_payload(priv, &p, 0, &out, err, sizeof(err)) == 0);
+	json_object_foreach(v, k, x)
+		if (!json_equal(x, json_object_get(out.detail, k)))
+			T_FAIL("%s differs from the vector", k);
+	tx_out_free(&out);
+	forecast_free(el, n);
+	key_clear(priv, sizeof(priv));
+	json_decref(root);
+}
+
 /* ---- the process ---- */
 
 static char top[] = "/tmp/submitter_forecast_XXXXXX";
 static struct event_base *base;
 static struct config *conf;
-static json_t *signed_[4], *submitted[4];
+static json_t *signed_[5], *submitted[5];
 static int nsigned, nsubmitted, ready;
 
 static void
@@ -221,7 +263,7 @@ on_msg(struct peer *p, struct frame *f, void *arg)
 		submit(p, 69, "[{\"inferer\": \"" A2 "\", \"value\": \"1\"}]");
 		break;
 	case MSG_SIGNED:
-		if (nsigned < 4)
+		if (nsigned < 5)
 			signed_[nsigned++] = json_incref(f->payload);
 		peer_send(p, MSG_SIGNED_ACK, f->topic, f->seq, json_pack("{s:O, s:O, s:O, s:b}",
 		    "topic", json_object_get(f->payload, "topic"), "nonce", json_object_get(f->payload,
@@ -232,9 +274,15 @@ on_msg(struct peer *p, struct frame *f, void *arg)
 
 		if (o != NULL && (strcmp(o, "broadcast") == 0 || strcmp(o, "included") == 0))
 			break;
-		if (nsubmitted < 4)
+		if (nsubmitted < 5)
 			submitted[nsubmitted++] = json_incref(f->payload);
+		/* By now GetParams has answered: the chain's max_elements_per_forecast (2)
+		 * bounds a forecast, not the default 12. */
 		if (nsubmitted == 3)
+			submit(p, 70, "[{\"inferer\": \"" A2 "\", \"value\": \"1\"}, {\"inferer\": \""
+			    A3 "\", \"value\": \"2\"}, {\"inferer\": "
+			    "\"allo1qypqxpqpqgpsgqgzqvzqzqsrqsqsyqcy2e5gza\", \"value\": \"3\"}]");
+		if (nsubmitted == 4)
 			event_base_loopexit(base, NULL);
 		break;
 	}
@@ -279,7 +327,8 @@ start_devnet(const char *dir, int *port)
 		dup2(fd, 1);
 		execl(devnet, devnet, "--port", "0", "--port-file", portf, "--record", rec,
 		    "--chain-id", "devnet-1", "--start-height", "1000", "--epoch", "1000",
-		    "--window", "600", "--block-ms", "200", "--topics", "67,68,69", "--account",
+		    "--window", "600", "--block-ms", "200", "--topics", "67,68,69,70",
+		    "--max-elements-per-forecast", "2", "--account",
 		    ME ":100000000000:1:0", (char *)NULL);
 		_exit(127);
 	}
@@ -350,7 +399,7 @@ T_TEST(process_drops_bad_forecasts_and_signs_good_ones)
 	    "[chain]\nchain_id = devnet-1\nrpc = http://127.0.0.1:%d\nrequest_timeout_ms = 2000\n"
 	    "[wallet main]\nmnemonic_file = %s/key\n"
 	    "[topic 67]\nforecast = builtin\n[topic 68]\nforecast = builtin\n"
-	    "[topic 69]\nforecast = off\n", dir, dir, port, dir);
+	    "[topic 69]\nforecast = off\n[topic 70]\nforecast = builtin\n", dir, dir, port, dir);
 	fclose(fp);
 	conf = config_load(path, NULL, err, sizeof(err));
 	if (conf == NULL)
@@ -381,8 +430,8 @@ T_TEST(process_drops_bad_forecasts_and_signs_good_ones)
 	kill(dpid, SIGTERM);
 	waitpid(dpid, &st, 0);
 	T_ASSERT(ready);
-	T_EQ_INT(nsigned, 3);
-	T_EQ_INT(nsubmitted, 3);
+	T_EQ_INT(nsigned, 4);
+	T_EQ_INT(nsubmitted, 4);
 	s67 = by_topic(signed_, nsigned, 67);
 	s68 = by_topic(signed_, nsigned, 68);
 	s69 = by_topic(signed_, nsigned, 69);
@@ -409,6 +458,14 @@ T_TEST(process_drops_bad_forecasts_and_signs_good_ones)
 	u = by_topic(submitted, nsubmitted, 69);
 	T_ASSERT(u != NULL);
 	T_EQ_STR(json_string_value(json_object_get(u, "outcome")), "accepted");
+	/* 70: three elements, the chain allows two: dropped, the inference goes. */
+	u = by_topic(signed_, nsigned, 70);
+	T_ASSERT(u != NULL);
+	T_EQ_INT(json_integer_value(json_object_get(u, "forecast_elements")), 0);
+	T_EQ_STR(json_string_value(json_object_get(u, "forecast_dropped")), "too_many");
+	u = by_topic(submitted, nsubmitted, 70);
+	T_ASSERT(u != NULL);
+	T_EQ_STR(json_string_value(json_object_get(u, "outcome")), "accepted");
 	config_free(conf);
 }
 
@@ -424,6 +481,7 @@ main(void)
 	}
 	T_RUN(element_rules);
 	T_RUN(signed_inside_the_bundle);
+	T_RUN(vector);
 	T_RUN(process_drops_bad_forecasts_and_signs_good_ones);
 	rc = t_done();
 	cmd = xasprintf("rm -rf '%s'", top);
