@@ -19,7 +19,13 @@
 #include "util.h"
 
 #define FPAIRS_MAX	64
-#define LAG_EPOCHS_MAX	16
+/*
+ * The heights a round asks for: the epochs from one before the ground-truth lag (the newest
+ * that may have been scored) to FORECASTQ_EPOCHS + 1 past it (room for an epoch whose
+ * reputers were late), FORECAST_HEIGHTS in all; the newest FORECASTQ_EPOCHS found are kept.
+ */
+#define FORECAST_HEIGHTS	(FORECASTQ_EPOCHS + 3)
+#define LAG_EPOCHS_MAX		100000	/* a ground-truth lag past this is not believed */
 
 struct fpair {
 	uint32_t	 topic;
@@ -79,7 +85,7 @@ static void
 round_done(struct fpair *p)
 {
 	json_t *o = json_object(), *losses = json_array(), *inferers = json_array(), *b, *x;
-	json_t *arr[LAG_EPOCHS_MAX + FORECASTQ_EPOCHS];
+	json_t *arr[FORECAST_HEIGHTS];
 	const char *k;
 	size_t i, n = 0;
 
@@ -165,13 +171,14 @@ answer(enum rpc_status st, const struct abci_result *a, const char *error, void 
 		if (l > 0)
 			p->epoch_length = l;
 		if (e > 0 && l > 0) {
-			/* Heights that may hold a bundle: past the lag, FORECASTQ_EPOCHS of them. */
+			/* Heights that may hold a bundle (FORECAST_HEIGHTS above). */
 			lag = g > 0 ? (long)((g + l - 1) / l) : 0;
 			if (lag > LAG_EPOCHS_MAX)
 				lag = LAG_EPOCHS_MAX;
-			for (k = 0; k < lag + FORECASTQ_EPOCHS && e - k * l > 0; k++) {
+			for (k = lag > 0 ? lag - 1 : 0; k < (lag > 0 ? lag - 1 : 0) +
+			    FORECAST_HEIGHTS && e - (int64_t)k * l > 0; k++) {
 				p->in_round++;
-				fquery(p, FQ_LOSSES, e - k * l);
+				fquery(p, FQ_LOSSES, e - (int64_t)k * l);
 			}
 		}
 		p->in_round++;
