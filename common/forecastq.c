@@ -26,6 +26,23 @@ forecastq_path(enum forecastq q, const char *em, char *buf, size_t len)
 }
 
 size_t
+forecastq_heights(int64_t e, int64_t l, int64_t g, int64_t *out)
+{
+	int64_t lag, k, k0;
+	size_t n = 0;
+
+	if (e <= 0 || l <= 0)
+		return 0;
+	lag = g > 0 ? (g + l - 1) / l : 0;
+	k0 = lag > 0 ? lag - 1 : 0;
+	if (k0 > e / l)
+		return 0;	/* the chain is younger than the lag: nothing scored yet */
+	for (k = k0; k < k0 + FORECASTQ_HEIGHTS && e - k * l > 0; k++)
+		out[n++] = e - k * l;
+	return n;
+}
+
+size_t
 forecastq_request(enum forecastq q, uint32_t topic, int64_t height, const char *addr,
     uint8_t *buf, size_t cap)
 {

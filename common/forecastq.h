@@ -24,6 +24,15 @@ enum forecastq {
 };
 
 const char *forecastq_method(enum forecastq);
+/*
+ * The heights a round reads loss bundles at (newest first, into out, at most FORECASTQ_HEIGHTS):
+ * with lag = ceil(ground_truth_lag / epoch_length), epoch_last_ended - k·epoch_length for k =
+ * lag - 1 .. lag + FORECASTQ_EPOCHS + 1 (a bundle exists once the ground truth is in and the
+ * reputers reported), positive heights only.  Returns how many.
+ */
+#define FORECASTQ_HEIGHTS	(FORECASTQ_EPOCHS + 3)
+size_t	 forecastq_heights(int64_t epoch_last_ended, int64_t epoch_length,
+	    int64_t ground_truth_lag, int64_t *out);
 /* "/emissions.<em>.QueryService/<method>" into buf. */
 void	 forecastq_path(enum forecastq, const char *em, char *buf, size_t len);
 /* Packs the request (height for FQ_LOSSES, addr for FQ_SCORE); returns its length, 0 when

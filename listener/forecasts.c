@@ -19,13 +19,6 @@
 #include "util.h"
 
 #define FPAIRS_MAX	64
-/*
- * The heights a round asks for: the epochs from one before the ground-truth lag (the newest
- * that may have been scored) to FORECASTQ_EPOCHS + 1 past it (room for an epoch whose
- * reputers were late), FORECAST_HEIGHTS in all; the newest FORECASTQ_EPOCHS found are kept.
- */
-#define FORECAST_HEIGHTS	(FORECASTQ_EPOCHS + 3)
-#define LAG_EPOCHS_MAX		100000	/* a ground-truth lag past this is not believed */
 
 struct fpair {
 	uint32_t	 topic;
@@ -85,7 +78,7 @@ static void
 round_done(struct fpair *p)
 {
 	json_t *o = json_object(), *losses = json_array(), *inferers = json_array(), *b, *x;
-	json_t *arr[FORECAST_HEIGHTS];
+	json_t *arr[FORECASTQ_HEIGHTS];
 	const char *k;
 	size_t i, n = 0;
 
@@ -163,7 +156,6 @@ answer(enum rpc_status st, const struct abci_result *a, const char *error, void 
 		json_int_t e = json_integer_value(json_object_get(into, "epoch_last_ended"));
 		json_int_t l = json_integer_value(json_object_get(into, "epoch_length"));
 		json_int_t g = json_integer_value(json_object_get(into, "ground_truth_lag"));
-		long lag, k;
 
 		json_object_update(p->acc, into);
 		json_decref(into);
@@ -171,14 +163,13 @@ answer(enum rpc_status st, const struct abci_result *a, const char *error, void 
 		if (l > 0)
 			p->epoch_length = l;
 		if (e > 0 && l > 0) {
-			/* Heights that may hold a bundle (FORECAST_HEIGHTS above). */
-			lag = g > 0 ? (long)((g + l - 1) / l) : 0;
-			if (lag > LAG_EPOCHS_MAX)
-				lag = LAG_EPOCHS_MAX;
-			for (k = lag > 0 ? lag - 1 : 0; k < (lag > 0 ? lag - 1 : 0) +
-			    FORECAST_HEIGHTS && e - (int64_t)k * l > 0; k++) {
+			/* Heights that may hold a bundle (forecastq_heights). */
+			int64_t hs[FORECASTQ_HEIGHTS];
+			size_t nh = forecastq_heights(e, l, g, hs), k;
+
+			for (k = 0; k < nh; k++) {
 				p->in_round++;
-				fquery(p, FQ_LOSSES, e - (int64_t)k * l);
+				fquery(p, FQ_LOSSES, hs[k]);
 			}
 		}
 		p->in_round++;

@@ -126,6 +126,29 @@ T_TEST(forecaster_score)
 	json_decref(o);
 }
 
+T_TEST(heights_past_the_ground_truth_lag)
+{
+	int64_t h[FORECASTQ_HEIGHTS];
+	size_t n;
+
+	/* Topic 67: hourly epochs of 720 blocks, a 7-day lag (168 epochs): the bundles that can
+	 * exist are 167 epochs back and older. */
+	n = forecastq_heights(6626395, 720, 168 * 720, h);
+	T_EQ_INT(n, FORECASTQ_HEIGHTS);
+	T_EQ_INT(h[0], 6626395 - 167 * 720);
+	T_EQ_INT(h[n - 1], 6626395 - (167 + FORECASTQ_HEIGHTS - 1) * 720);
+	/* No lag: from the last epoch on. */
+	n = forecastq_heights(1000, 10, 0, h);
+	T_EQ_INT(h[0], 1000);
+	T_EQ_INT(h[1], 990);
+	/* Young chain: positive heights only; a lag past the chain's age: none. */
+	T_EQ_INT(forecastq_heights(25, 10, 10, h), 3);
+	T_EQ_INT(h[0], 25);
+	T_EQ_INT(h[2], 5);
+	T_EQ_INT(forecastq_heights(25, 10, 1000, h), 0);
+	T_EQ_INT(forecastq_heights(0, 10, 0, h), 0);
+}
+
 T_TEST(address_shape)
 {
 	T_CHECK(allo_address_shape(A));
@@ -143,6 +166,7 @@ main(void)
 	T_RUN(empty_answer_is_no_bundle);
 	T_RUN(wrong_bundles_refused);
 	T_RUN(forecaster_score);
+	T_RUN(heights_past_the_ground_truth_lag);
 	T_RUN(address_shape);
 	return t_done();
 }
