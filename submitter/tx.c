@@ -16,22 +16,6 @@
 
 #define PUBKEY_URL	"/cosmos.crypto.secp256k1.PubKey"
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 void
 tx_hash_hex(const uint8_t *raw, size_t len, char out[65])
 {
@@ -154,7 +138,7 @@ finish_tx(const uint8_t priv[32], const uint8_t pub[33], const char *type_url,
 			free(pkanyb);
 			free(aib);
 			free(sdb);
-			return fail(err, errlen, "signing the transaction failed");
+			return errorf(err, errlen, "signing the transaction failed");
 		}
 		sigs[0].data = sig;
 		sigs[0].len = 64;
@@ -222,35 +206,35 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 
 	memset(out, 0, sizeof(*out));
 	if (!valid_emissions(p->emissions))
-		return fail(err, errlen, "emissions version must be v9 or v10");
+		return errorf(err, errlen, "emissions version must be v9 or v10");
 	if (p->chain_id == NULL || *p->chain_id == '\0')
-		return fail(err, errlen, "chain id is empty");
+		return errorf(err, errlen, "chain id is empty");
 	if (p->nonce <= 0)
-		return fail(err, errlen, "nonce must be a positive block height");
+		return errorf(err, errlen, "nonce must be a positive block height");
 	if (p->topic == 0)
-		return fail(err, errlen, "topic must be positive");
+		return errorf(err, errlen, "topic must be positive");
 	if ((p->value == NULL) == (p->nlabels == 0))
-		return fail(err, errlen, "either a value or labelled values, not %s",
+		return errorf(err, errlen, "either a value or labelled values, not %s",
 		    p->value == NULL ? "neither" : "both");
 	if (p->nlabels > 0) {
 		if (strcmp(p->emissions, "v10") != 0)
-			return fail(err, errlen, "labelled values need emissions v10");
+			return errorf(err, errlen, "labelled values need emissions v10");
 		if (labels_check(p->labels, p->nlabels, p->arity, p->topic, why,
 		    sizeof(why)) == -1)
-			return fail(err, errlen, "%s", why);
+			return errorf(err, errlen, "%s", why);
 		canon[0] = '\0';
 	} else {
 		if (dec_value(p->value, canon, sizeof(canon), why, sizeof(why)) == -1)
-			return fail(err, errlen, "value \"%s\": %s", p->value, why);
+			return errorf(err, errlen, "value \"%s\": %s", p->value, why);
 		if (strcmp(canon, p->value) != 0)
-			return fail(err, errlen, "value \"%s\" is not in the chain's canonical form "
+			return errorf(err, errlen, "value \"%s\" is not in the chain's canonical form "
 			    "(\"%s\")", p->value, canon);
 	}
 	if (key_pubkey(priv, pub) == -1 || key_address(pub, addr, sizeof(addr)) == -1)
-		return fail(err, errlen, "invalid private key");
+		return errorf(err, errlen, "invalid private key");
 	if (p->nforecast > 0 && forecast_check(p->forecast, p->nforecast, addr,
 	    p->forecast_limit, &frule, why, sizeof(why)) == -1)
-		return fail(err, errlen, "%s", why);
+		return errorf(err, errlen, "%s", why);
 	inf.topic_id = p->topic;
 	inf.block_height = p->nonce;
 	inf.inferer = addr;
@@ -302,7 +286,7 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 		free(lvp);
 		free(fe);
 		free(fep);
-		return fail(err, errlen, "signing the bundle failed");
+		return errorf(err, errlen, "signing the bundle failed");
 	}
 	pubhex = hex_encode(pub, 33);
 	nonce.block_height = p->nonce;
@@ -394,9 +378,9 @@ tx_build_register(const uint8_t priv[32], const struct tx_params *p, int for_sim
 
 	memset(out, 0, sizeof(*out));
 	if (!valid_emissions(p->emissions))
-		return fail(err, errlen, "emissions version must be v9 or v10");
+		return errorf(err, errlen, "emissions version must be v9 or v10");
 	if (key_pubkey(priv, pub) == -1 || key_address(pub, addr, sizeof(addr)) == -1)
-		return fail(err, errlen, "invalid private key");
+		return errorf(err, errlen, "invalid private key");
 	req.sender = addr;
 	req.topic_id = p->topic;
 	req.owner = addr;
@@ -469,7 +453,7 @@ decode_payload_msg(const ProtobufCBinaryData *v, char *err, size_t errlen)
 
 	r = awem__insert_worker_payload_request__unpack(NULL, v->len, v->data);
 	if (r == NULL) {
-		fail(err, errlen, "InsertWorkerPayloadRequest does not decode");
+		errorf(err, errlen, "InsertWorkerPayloadRequest does not decode");
 		return NULL;
 	}
 	b = r->worker_data_bundle;
@@ -570,13 +554,13 @@ tx_decode(const uint8_t *raw, size_t len, const char *chain_id, int64_t account_
 
 	tr = awtx__tx_raw__unpack(NULL, len, raw);
 	if (tr == NULL) {
-		fail(err, errlen, "not a transaction (TxRaw does not decode)");
+		errorf(err, errlen, "not a transaction (TxRaw does not decode)");
 		return NULL;
 	}
 	body = awtx__tx_body__unpack(NULL, tr->body_bytes.len, tr->body_bytes.data);
 	ai = awtx__auth_info__unpack(NULL, tr->auth_info_bytes.len, tr->auth_info_bytes.data);
 	if (body == NULL || ai == NULL) {
-		fail(err, errlen, "not a transaction (%s does not decode)",
+		errorf(err, errlen, "not a transaction (%s does not decode)",
 		    body == NULL ? "TxBody" : "AuthInfo");
 		goto out;
 	}
