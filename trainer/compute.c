@@ -288,18 +288,9 @@ static char **
 predictor_env(const struct compute *k, const struct config_topic *t)
 {
 	char **env = xcalloc(9, sizeof(*env)), *bars = bars_file(k->conf, t, k->csv);
-	const char *v;
-	size_t n = 0;
+	size_t n;
 
-	v = getenv("PATH");
-	env[n++] = xasprintf("PATH=%s", v != NULL && *v != '\0' ? v :
-	    "/usr/local/bin:/usr/bin:/bin");
-	v = getenv("HOME");
-	env[n++] = xasprintf("HOME=%s", v != NULL && *v != '\0' ? v : "/");
-	v = getenv("LANG");
-	env[n++] = xasprintf("LANG=%s", v != NULL && *v != '\0' ? v : "C.UTF-8");
-	env[n++] = xasprintf("TOPIC_ID=%u", t->id);
-	env[n++] = xasprintf("NONCE=%lld", (long long)k->nonce);
+	n = extpred_env_common(env, t, k->nonce);
 	env[n++] = xasprintf("TICKER=%s", t->ticker);
 	env[n++] = xasprintf("TARGET_HOURS=%ld", t->target_hours);
 	env[n++] = xasprintf("BARS_CSV=%s", access(bars, R_OK) == 0 ? bars : "");

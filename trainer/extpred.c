@@ -303,3 +303,21 @@ extpred_stderr_report(struct extpred_stderr *e, char *buf, size_t buflen)
 	    "" : "s", e->dropped_bytes, EXTPRED_STDERR_LINES, EXTPRED_STDERR_BYTES);
 	return 1;
 }
+
+size_t
+extpred_env_common(char **env, const struct config_topic *t, int64_t nonce)
+{
+	const char *v;
+	size_t n = 0;
+
+	v = getenv("PATH");
+	env[n++] = xasprintf("PATH=%s", v != NULL && *v != '\0' ? v :
+	    "/usr/local/bin:/usr/bin:/bin");
+	v = getenv("HOME");
+	env[n++] = xasprintf("HOME=%s", v != NULL && *v != '\0' ? v : "/");
+	v = getenv("LANG");
+	env[n++] = xasprintf("LANG=%s", v != NULL && *v != '\0' ? v : "C.UTF-8");
+	env[n++] = xasprintf("TOPIC_ID=%u", t->id);
+	env[n++] = xasprintf("NONCE=%lld", (long long)nonce);
+	return n;
+}

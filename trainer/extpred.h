@@ -64,4 +64,11 @@ int	 extpred_stderr_take(struct extpred_stderr *, size_t len);
 /* Once, when lines were dropped: 1 with what to log in buf; else 0. */
 int	 extpred_stderr_report(struct extpred_stderr *, char *buf, size_t buflen);
 
+/*
+ * The first five variables of an external program's environment (predictors and
+ * forecasters alike): PATH, HOME and LANG (ours, or a safe default), TOPIC_ID and NONCE,
+ * written into env[0..4] (malloc'd).  Returns 5.
+ */
+size_t	 extpred_env_common(char **env, const struct config_topic *t, int64_t nonce);
+
 #endif

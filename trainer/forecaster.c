@@ -268,18 +268,9 @@ static char **
 fc_env(const struct config_topic *t, int64_t nonce)
 {
 	char **env = xcalloc(7, sizeof(*env));
-	const char *v;
-	size_t n = 0;
+	size_t n;
 
-	v = getenv("PATH");
-	env[n++] = xasprintf("PATH=%s", v != NULL && *v != '\0' ? v :
-	    "/usr/local/bin:/usr/bin:/bin");
-	v = getenv("HOME");
-	env[n++] = xasprintf("HOME=%s", v != NULL && *v != '\0' ? v : "/");
-	v = getenv("LANG");
-	env[n++] = xasprintf("LANG=%s", v != NULL && *v != '\0' ? v : "C.UTF-8");
-	env[n++] = xasprintf("TOPIC_ID=%u", t->id);
-	env[n++] = xasprintf("NONCE=%lld", (long long)nonce);
+	n = extpred_env_common(env, t, nonce);
 	env[n++] = xstrdup("FORECAST_INPUT=/dev/fd/3");
 	return env;
 }

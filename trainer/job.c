@@ -22,13 +22,6 @@
 #include "job.h"
 #include "util.h"
 
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)				\
-	for ((var) = TAILQ_FIRST(head);						\
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);		\
-	    (var) = (tvar))
-#endif
-
 #define JOB_LINE_MAX	2048	/* longer stderr lines are cut into pieces */
 #define JOB_GRACE_MS	1000	/* after the exit, for descendants holding the pipes */
 
