@@ -1,8 +1,10 @@
 /*
- * Asynchronous HTTP (common/http.h): libcurl's multi interface driven by libevent through
- * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION.  libcurl is loaded at the first
- * request (common/dynlib.h): a process that makes none (the supervisor without [cluster],
- * a trainer on csv: data and built-in models) never maps it nor its dependencies.
+ * Asynchronous HTTP (common/http.h).  Plain http:// goes to libevent's client
+ * (common/http_plain.c); https:// to libcurl's multi interface driven by libevent through
+ * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION, for its certificate and host name
+ * checks.  libcurl is loaded at the first https:// request (common/dynlib.h): a process
+ * that makes none (the daemon against a plain-HTTP node, the supervisor without an https
+ * [cluster], a trainer on csv: data) never maps it nor its dependencies.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include "dynlib.h"
 #include "http.h"
+#include "http_plain.h"
 #include "log.h"
 #include "util.h"
 
@@ -58,6 +61,7 @@ struct http_client {
 	CURLM			*multi;
 	struct event		*timer;
 	struct http_req		*reqs;
+	struct http_plain	*plain;
 	long			 next_id;
 	size_t			 pending;
 };
@@ -254,6 +258,7 @@ http_client_new(struct event_base *base)
 
 	cl = xcalloc(1, sizeof(*cl));
 	cl->base = base;
+	cl->plain = hp_new(base);
 	return cl;
 }
 
@@ -297,6 +302,7 @@ http_client_free(struct http_client *cl)
 		unlink_req(cl, r);
 		free_req(r);
 	}
+	hp_free(cl->plain);
 	if (cl->multi != NULL) {
 		dl_curl_multi_cleanup(cl->multi);
 		event_free(cl->timer);
@@ -313,6 +319,11 @@ http_request(struct http_client *cl, const struct http_request_opts *o, http_cb 
 	if (o->url == NULL || (strncmp(o->url, "http://", 7) != 0 &&
 	    strncmp(o->url, "https://", 8) != 0))
 		return -1;
+	if (strncmp(o->url, "http://", 7) == 0) {
+		if (hp_request(cl->plain, cl->next_id + 1, o, cb, arg) == -1)
+			return -1;
+		return ++cl->next_id;
+	}
 	if (client_start(cl) == -1)
 		return -1;
 	r = xcalloc(1, sizeof(*r));
@@ -376,6 +387,8 @@ http_cancel(struct http_client *cl, long id)
 {
 	struct http_req *r;
 
+	if (hp_cancel(cl->plain, id))
+		return;
 	for (r = cl->reqs; r != NULL; r = r->next)
 		if (r->id == id) {
 			unlink_req(cl, r);
@@ -387,5 +400,5 @@ http_cancel(struct http_client *cl, long id)
 size_t
 http_pending(struct http_client *cl)
 {
-	return cl->pending;
+	return cl->pending + hp_pending(cl->plain);
 }
