@@ -16,7 +16,11 @@
 #include <time.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -26,13 +30,19 @@
 #include "util.h"
 
 #define IDLE_MAX	8	/* idle connections kept per client */
+/*
+ * An idle connection is reused for this long only: a server closes idle ones after its own
+ * timeout (CometBFT's: 10 s and more), and a request sent as it does would fail.
+ */
+#define IDLE_REUSE_S	4.0
 
 struct hp_conn {
 	struct hp_conn		*next;
 	struct evhttp_connection *evcon;
 	char			*host;		/* as connected: no brackets */
 	int			 port;
-	int			 busy;
+	int			 busy;		/* 0 idle, 1 in use, 2 to close (sweep_cb) */
+	double			 idle_since;	/* mono_s() */
 };
 
 struct hp_req {
@@ -48,6 +58,8 @@ struct hp_req {
 	size_t			 got;
 	int			 err;		/* enum evhttp_request_error + 1, 0 = none */
 	int			 aborted;
+	int			 starting;	/* inside evhttp_make_request() */
+	int			 early;		/* libevent ended it there */
 	double			 start;
 	http_cb			 cb;
 	void			*arg;
@@ -119,6 +131,7 @@ conn_release(struct http_plain *hp, struct hp_conn *c)
 	int idle = 0;
 
 	c->busy = 0;
+	c->idle_since = mono_s();
 	for (o = hp->conns; o != NULL; o = o->next)
 		idle += o->busy == 0;
 	if (idle > IDLE_MAX)
@@ -239,6 +252,10 @@ done_cb(struct evhttp_request *req, void *arg)
 {
 	struct hp_req *r = arg;
 
+	if (r->starting) {	/* failed inside evhttp_make_request(): hp_request says so */
+		r->early = 1;
+		return;
+	}
 	finish(r, req);
 }
 
@@ -338,6 +355,9 @@ conn_get(struct http_plain *hp, const char *host, int port, long timeout_ms, siz
 	int numeric = inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
 
 	for (c = hp->conns; c != NULL; c = c->next)
+		if (c->busy == 0 && mono_s() - c->idle_since > IDLE_REUSE_S)
+			conn_drop(hp, c);
+	for (c = hp->conns; c != NULL; c = c->next)
 		if (c->busy == 0 && c->port == port && strcmp(c->host, host) == 0)
 			break;
 	if (c == NULL) {
@@ -366,6 +386,23 @@ conn_get(struct http_plain *hp, const char *host, int port, long timeout_ms, siz
 	return c;
 }
 
+/*
+ * TCP_NODELAY, which libcurl sets by default: a request or its answer is never held back
+ * by Nagle's algorithm waiting for the peer's delayed ACK.  The socket exists once
+ * evhttp_make_request() connected (for an address at once; for a host name after the
+ * lookup, so from the connection's next request on).
+ */
+static void
+nodelay(struct hp_conn *c)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+	int one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int
 hp_request(struct http_plain *hp, long id, const struct http_request_opts *o, http_cb cb,
     void *arg)
@@ -378,7 +415,7 @@ hp_request(struct http_plain *hp, long id, const struct http_request_opts *o, ht
 	const char *host, *path, *query, *ui;
 	const char *const *hd;
 	char *target, *hosthdr, *bare;
-	int port, post = o->method != NULL && strcmp(o->method, "POST") == 0;
+	int port, rc, post = o->method != NULL && strcmp(o->method, "POST") == 0;
 
 	if ((u = evhttp_uri_parse_with_flags(o->url, 0)) == NULL)
 		return -1;
@@ -479,9 +516,17 @@ hp_request(struct http_plain *hp, long id, const struct http_request_opts *o, ht
 	r->next = hp->reqs;
 	hp->reqs = r;
 	hp->pending++;
-	if (evhttp_make_request(r->conn->evcon, req, post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
-	    target) != 0) {
-		/* libevent freed req */
+	r->starting = 1;
+	rc = evhttp_make_request(r->conn->evcon, req, post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
+	    target);
+	r->starting = 0;
+	if (rc == 0 && !r->early)
+		nodelay(r->conn);
+	if (rc != 0 || r->early) {
+		/* Could not start (no socket).  libevent frees req when it called done_cb,
+		 * else it is ours. */
+		if (!r->early)
+			evhttp_request_free(req);
 		r->req = NULL;
 		unlink_req(hp, r);
 		conn_drop(hp, r->conn);
