@@ -4,6 +4,7 @@
 
 #include "cluster.h"
 #include "metrics.h"
+#include "forecast.h"
 #include "scores.h"
 #include "sup.h"
 #include "util.h"
@@ -86,6 +87,7 @@ status_json(void)
 		json_object_set_new(x, "model_resolved", str_or_null(t->model_resolved));
 		/* The score from the chain (and the chain's loss method once it said it). */
 		scores_status(t->id, x);
+		supfc_status(t->id, x);	/* issue 22 */
 		json_array_append_new(topics, x);
 	}
 	for (i = 0; i < sup->nwallets; i++) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devhooks.h"
 #include "devnext.h"
 #include "emissions.pb-c.h"
 #include "query.pb-c.h"
@@ -292,6 +293,17 @@ payload_unknown(const ProtobufCBinaryData *v, const char *em)
 	for (i = 0; inf != NULL && i < inf->n_values; i++)
 		if ((e = first_unknown(&inf->values[i]->base, em, "InputLabeledValue")) != NULL)
 			goto out;
+	if (b != NULL && b->inference_forecasts_bundle != NULL &&
+	    b->inference_forecasts_bundle->forecast != NULL) {
+		Awem__InputForecast *fc = b->inference_forecasts_bundle->forecast;
+
+		if ((e = first_unknown(&fc->base, em, "InputForecast")) != NULL)
+			goto out;
+		for (i = 0; i < fc->n_forecast_elements; i++)
+			if ((e = first_unknown(&fc->forecast_elements[i]->base, em,
+			    "InputForecastElement")) != NULL)
+				goto out;
+	}
 	if (b != NULL && X.no_sig && b->inferences_forecasts_bundle_signature.len > 0)
 		e = unknown(em, "InputWorkerDataBundle", 5, "bytes");
 	else if (b != NULL && X.no_sig && b->pubkey != NULL && b->pubkey[0] != '\0')
@@ -372,3 +384,12 @@ devnext_deliver(json_t *msg, long *code, char **log, const char **codespace)
 	*codespace = "sdk";
 	return 1;
 }
+
+/* The label rules as a delivery rule of devchain.c (DEVNET_DELIVER, devhooks.h). */
+static int
+devnext_deliver_rule(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
+    const char **codespace)
+{
+	return stage == DEVNET_VALIDATE && devnext_deliver(msg, code, log, codespace);
+}
+DEVNET_DELIVER(devnext_deliver_rule)

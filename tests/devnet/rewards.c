@@ -20,6 +20,8 @@
 #include "trainer/loss.h"
 #include "util.h"
 #include "rewards.h"
+#include "devhooks.h"
+#include "devlosses.h"
 
 #define INF_MAX		64
 #define REWARD_PER_WINDOW	1000000.0	/* uallo shared by a window's active inferers */
@@ -264,6 +266,22 @@ rewards_inference(uint32_t topic, int64_t nonce, const char *worker, const char 
 	add_sub(topic, nonce, worker, v);
 }
 
+/* An inference the chain accepted at delivery (DEVNET_ACCEPTED, devhooks.h). */
+static int
+rewards_accepted(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
+    const char **codespace)
+{
+	json_t *b = json_object_get(msg, "worker_data_bundle");
+
+	if (stage == DEVNET_ACCEPTED)
+		rewards_inference((uint32_t)json_integer_value(json_object_get(b, "topic_id")),
+		    json_integer_value(json_object_get(b, "nonce")),
+		    json_string_value(json_object_get(b, "worker")),
+		    json_string_value(json_object_get(json_object_get(b, "inference"), "value")));
+	return 0;
+}
+DEVNET_DELIVER(rewards_accepted)
+
 /* A typed event attribute: the field's JSON as text. */
 static void
 tattr(json_t *attrs, const char *k, json_t *v)
@@ -359,6 +377,7 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 		in = inferer(t, json_string_value(json_array_get(x, 0)), 0);
 		if (in == NULL || !isfinite(loss))
 			continue;
+		devlosses_loss(t->id, nonce, in->addr, loss);	/* issue 22: the loss history */
 		if (!in->has_ema) {
 			/* A newcomer starts at the best active score (or its own first one). */
 			in->ema = have_active ? best : score;
@@ -431,6 +450,7 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 	tattr(x, "rewards", rw);
 	tattr(x, "block_height_tx", jnum(height));
 	json_array_append_new(events, event("EventRewardsSettled", x));
+	devlosses_scored(t->id, nonce, R.record);	/* issue 22: forecasts of the window */
 	json_object_del(R.subs, key);
 }
 
@@ -459,7 +479,7 @@ rewards_block(int64_t height, const uint32_t *topics, size_t ntopics, json_t *ev
 				struct inferer *in;
 				double v = y + gauss() * 0.5 * (double)p * R.sd;
 
-				snprintf(addr, sizeof(addr), "allo1devnetpeer%02ld", p);
+				devlosses_peer_address(p, addr, sizeof(addr));	/* issue 22 */
 				if ((in = inferer(t, addr, 1)) == NULL)
 					continue;
 				in->inf_nonce = height;
