@@ -12,15 +12,18 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 # What each program may link (HACKING.md, "What each program links"; tests/integ/build_ldd.sh
 # checks the result).  --as-needed drops a listed library that the program does not use.
+# libcurl (common/http.c), libxgboost (trainer/xgb.c), cairo and fontconfig
+# (trainer/report.c) are loaded at run time, when needed (common/dynlib.h): no program
+# links them; their headers come from PKGS.
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
-LIBS_supervisor	:= $(call pkg_libs,libevent libcurl jansson openssl inih) -lm
-LIBS_listener	:= $(call pkg_libs,libevent libevent_openssl libcurl jansson openssl libprotobuf-c inih) -lwslay -lm
-LIBS_trainer	:= $(call pkg_libs,libevent libcurl jansson openssl inih xgboost cairo fontconfig) -lm
-LIBS_submitter	:= $(call pkg_libs,libevent libcurl jansson libsecp256k1 openssl libprotobuf-c inih) -lm
+LIBS_supervisor	:= $(call pkg_libs,libevent jansson inih) -lm
+LIBS_listener	:= $(call pkg_libs,libevent libevent_openssl jansson openssl libprotobuf-c inih) -lwslay -lm
+LIBS_trainer	:= $(call pkg_libs,libevent jansson inih) -lm
+LIBS_submitter	:= $(call pkg_libs,libevent jansson libsecp256k1 openssl libprotobuf-c inih) -lm
 # alloractl: its own commands, the submitter's (keys, tx, register), and `check`, which
 # composes the roles' preflights (listener: websocket; trainer: market data, never a model:
 # predict and backtest run the trainer's program, supervisor/ctl_trainer.c).
-LIBS_alloractl	:= $(call pkg_libs,libevent libevent_openssl libcurl jansson libsecp256k1 openssl libprotobuf-c inih) -lwslay -lm
+LIBS_alloractl	:= $(call pkg_libs,libevent libevent_openssl jansson libsecp256k1 openssl libprotobuf-c inih) -lwslay -lm
 AS_NEEDED	:= -Wl,--as-needed
 
 WERROR	?= -Werror

@@ -1,6 +1,10 @@
 /*
- * Asynchronous HTTP (common/http.h): libcurl's multi interface driven by libevent through
- * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION.
+ * Asynchronous HTTP (common/http.h).  Plain http:// goes to libevent's client
+ * (common/http_plain.c); https:// to libcurl's multi interface driven by libevent through
+ * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION, for its certificate and host name
+ * checks.  libcurl is loaded at the first https:// request (common/dynlib.h): a process
+ * that makes none (the daemon against a plain-HTTP node, the supervisor without an https
+ * [cluster], a trainer on csv: data) never maps it nor its dependencies.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -8,12 +12,25 @@
 #include <string.h>
 #include <time.h>
 
+/* The type-checking macros of curl.h would hide the pointers below. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "dynlib.h"
 #include "http.h"
+#include "http_plain.h"
 #include "log.h"
 #include "util.h"
+
+#define CURL_SYMS(X)							\
+	X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup)		\
+	X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_strerror)	\
+	X(curl_getdate) X(curl_slist_append) X(curl_slist_free_all)		\
+	X(curl_multi_init) X(curl_multi_cleanup) X(curl_multi_setopt)	\
+	X(curl_multi_add_handle) X(curl_multi_remove_handle)		\
+	X(curl_multi_socket_action) X(curl_multi_assign) X(curl_multi_info_read)
+DYNLIB_TABLE(curl, CURL_SYMS)
 
 struct http_req {
 	struct http_client	*cl;
@@ -44,6 +61,7 @@ struct http_client {
 	CURLM			*multi;
 	struct event		*timer;
 	struct http_req		*reqs;
+	struct http_plain	*plain;
 	long			 next_id;
 	size_t			 pending;
 };
@@ -66,9 +84,9 @@ unlink_req(struct http_client *cl, struct http_req *r)
 static void
 free_req(struct http_req *r)
 {
-	curl_multi_remove_handle(r->cl->multi, r->easy);
-	curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->hdrs);
+	dl_curl_multi_remove_handle(r->cl->multi, r->easy);
+	dl_curl_easy_cleanup(r->easy);
+	dl_curl_slist_free_all(r->hdrs);
 	free(r->body);
 	free(r);
 }
@@ -83,7 +101,7 @@ event_cb(evutil_socket_t fd, short what, void *arg)
 		flags |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(cl->multi, fd, flags, &running);
+	dl_curl_multi_socket_action(cl->multi, fd, flags, &running);
 	check_done(cl);
 }
 
@@ -93,7 +111,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct http_client *cl = arg;
 	int running;
 
-	curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	dl_curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(cl);
 }
 
@@ -108,7 +126,7 @@ socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 		if (se != NULL) {
 			event_free(se->ev);
 			free(se);
-			curl_multi_assign(cl->multi, s, NULL);
+			dl_curl_multi_assign(cl->multi, s, NULL);
 		}
 		return 0;
 	}
@@ -117,7 +135,7 @@ socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 	if (se == NULL) {
 		se = xcalloc(1, sizeof(*se));
 		se->fd = s;
-		curl_multi_assign(cl->multi, s, se);
+		dl_curl_multi_assign(cl->multi, s, se);
 	} else
 		event_free(se->ev);
 	se->ev = event_new(cl->base, s, kind, event_cb, cl);
@@ -188,7 +206,7 @@ header_cb(char *buf, size_t size, size_t n, void *userdata)
 			r->retry_after = v;
 		else {
 			/* An HTTP date. */
-			time_t t = curl_getdate(p, NULL);
+			time_t t = dl_curl_getdate(p, NULL);
 
 			if (t > 0)
 				r->retry_after = t > time(NULL) ? (long)(t - time(NULL)) : 0;
@@ -203,13 +221,13 @@ check_done(struct http_client *cl)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(cl->multi, &left)) != NULL) {
+	while ((m = dl_curl_multi_info_read(cl->multi, &left)) != NULL) {
 		struct http_req *r = NULL;
 		struct http_response resp;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		dl_curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		if (r == NULL)
 			continue;
 		memset(&resp, 0, sizeof(resp));
@@ -220,9 +238,9 @@ check_done(struct http_client *cl)
 			    r->max);
 		}
 		resp.error = resp.curl_code == 0 ? "" : (r->errbuf[0] ? r->errbuf :
-		    curl_easy_strerror((CURLcode)resp.curl_code));
+		    dl_curl_easy_strerror((CURLcode)resp.curl_code));
 		if (resp.curl_code == 0)
-			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+			dl_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		resp.body = r->body ? r->body : "";
 		resp.body_len = r->len;
 		resp.retry_after_s = r->retry_after;
@@ -236,22 +254,41 @@ check_done(struct http_client *cl)
 struct http_client *
 http_client_new(struct event_base *base)
 {
-	static int inited;
 	struct http_client *cl;
 
-	if (!inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		inited = 1;
-	}
 	cl = xcalloc(1, sizeof(*cl));
 	cl->base = base;
-	cl->multi = curl_multi_init();
-	cl->timer = evtimer_new(base, timer_cb, cl);
-	curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
-	curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, timerfunc_cb);
-	curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
+	cl->plain = hp_new(base);
 	return cl;
+}
+
+/* libcurl and the multi handle, at the first request; 0 or -1 (said once). */
+static int
+client_start(struct http_client *cl)
+{
+	static int inited, said;
+	char err[320];
+
+	if (cl->multi != NULL)
+		return 0;
+	if (dynlib_load("libcurl.so.4", curl_dynsyms, curl_ndynsyms, err, sizeof(err)) == -1) {
+		if (!said++)
+			log_warnx("HTTP: %s", err);
+		return -1;
+	}
+	if (!inited) {
+		dl_curl_global_init(CURL_GLOBAL_DEFAULT);
+		inited = 1;
+	}
+	cl->multi = dl_curl_multi_init();
+	if (cl->multi == NULL)
+		return -1;
+	cl->timer = evtimer_new(cl->base, timer_cb, cl);
+	dl_curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	dl_curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
+	dl_curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, timerfunc_cb);
+	dl_curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
+	return 0;
 }
 
 void
@@ -265,8 +302,11 @@ http_client_free(struct http_client *cl)
 		unlink_req(cl, r);
 		free_req(r);
 	}
-	curl_multi_cleanup(cl->multi);
-	event_free(cl->timer);
+	hp_free(cl->plain);
+	if (cl->multi != NULL) {
+		dl_curl_multi_cleanup(cl->multi);
+		event_free(cl->timer);
+	}
 	free(cl);
 }
 
@@ -279,9 +319,16 @@ http_request(struct http_client *cl, const struct http_request_opts *o, http_cb 
 	if (o->url == NULL || (strncmp(o->url, "http://", 7) != 0 &&
 	    strncmp(o->url, "https://", 8) != 0))
 		return -1;
+	if (strncmp(o->url, "http://", 7) == 0) {
+		if (hp_request(cl->plain, cl->next_id + 1, o, cb, arg) == -1)
+			return -1;
+		return ++cl->next_id;
+	}
+	if (client_start(cl) == -1)
+		return -1;
 	r = xcalloc(1, sizeof(*r));
 	r->cl = cl;
-	r->easy = curl_easy_init();
+	r->easy = dl_curl_easy_init();
 	if (r->easy == NULL) {
 		free(r);
 		return -1;
@@ -293,41 +340,41 @@ http_request(struct http_client *cl, const struct http_request_opts *o, http_cb 
 	r->max = o->max_body ? o->max_body : 16u << 20;
 	r->retry_after = -1;
 	r->start = mono_s();
-	curl_easy_setopt(r->easy, CURLOPT_URL, o->url);
-	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 10000L);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms :
+	dl_curl_easy_setopt(r->easy, CURLOPT_URL, o->url);
+	dl_curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	dl_curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	dl_curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	dl_curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	dl_curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+	dl_curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	dl_curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	dl_curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 10000L);
+	dl_curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms :
 	    10000L);
-	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "allora-workerd/" AW_VERSION);
-	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
+	dl_curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	dl_curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "allora-workerd/" AW_VERSION);
+	dl_curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
 	if (o->ca_file != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_CAINFO, o->ca_file);
+		dl_curl_easy_setopt(r->easy, CURLOPT_CAINFO, o->ca_file);
 	if (o->cert_file != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_SSLCERT, o->cert_file);
+		dl_curl_easy_setopt(r->easy, CURLOPT_SSLCERT, o->cert_file);
 	if (o->key_file != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_SSLKEY, o->key_file);
+		dl_curl_easy_setopt(r->easy, CURLOPT_SSLKEY, o->key_file);
 	for (h = o->headers; h != NULL && *h != NULL; h++)
-		r->hdrs = curl_slist_append(r->hdrs, *h);
+		r->hdrs = dl_curl_slist_append(r->hdrs, *h);
 	if (o->method != NULL && strcmp(o->method, "POST") == 0) {
-		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)o->body_len);
-		curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, o->body ? o->body : "");
+		dl_curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
+		dl_curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)o->body_len);
+		dl_curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, o->body ? o->body : "");
 		if (o->body != NULL && o->body_len > 0 && o->body[0] == '{')
-			r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/json");
+			r->hdrs = dl_curl_slist_append(r->hdrs, "Content-Type: application/json");
 	}
 	if (r->hdrs != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+		dl_curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
 	r->next = cl->reqs;
 	cl->reqs = r;
 	cl->pending++;
-	if (curl_multi_add_handle(cl->multi, r->easy) != CURLM_OK) {
+	if (dl_curl_multi_add_handle(cl->multi, r->easy) != CURLM_OK) {
 		unlink_req(cl, r);
 		free_req(r);
 		return -1;
@@ -340,6 +387,8 @@ http_cancel(struct http_client *cl, long id)
 {
 	struct http_req *r;
 
+	if (hp_cancel(cl->plain, id))
+		return;
 	for (r = cl->reqs; r != NULL; r = r->next)
 		if (r->id == id) {
 			unlink_req(cl, r);
@@ -351,5 +400,5 @@ http_cancel(struct http_client *cl, long id)
 size_t
 http_pending(struct http_client *cl)
 {
-	return cl->pending;
+	return cl->pending + hp_pending(cl->plain);
 }

@@ -1,5 +1,6 @@
 /*
- * Asynchronous HTTP client: libcurl's multi interface driven by a libevent base.
+ * Asynchronous HTTP client on a libevent base: plain http:// on libevent (http_plain.c),
+ * https:// on libcurl (loaded when first needed).
  * No call blocks.  Used by the listener (JSON-RPC), the submitter (broadcast, queries) and
  * the trainer (market data).
  */
@@ -12,7 +13,7 @@ struct event_base;
 struct http_client;
 
 struct http_response {
-	int		 curl_code;	/* 0 = transport ok, else a CURLcode */
+	int		 curl_code;	/* 0 = transport ok, else non-zero (https: a CURLcode) */
 	const char	*error;		/* human text of a transport error, "" when none */
 	long		 status;	/* HTTP status, 0 when the transport failed */
 	const char	*body;		/* NUL-terminated; may contain NULs before body_len */

@@ -12,8 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "log.h"
 #include "safefs.h"
@@ -403,44 +401,90 @@ hex_decode(const char *s, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
+/*
+ * Base64 (RFC 4648, the standard alphabet, padded), here rather than OpenSSL's so that the
+ * processes that need no cryptography (the supervisor, the trainer) do not map libcrypto.
+ */
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 char *
 base64_encode(const void *data, size_t len)
 {
-	char *s = xmalloc(4 * ((len + 2) / 3) + 1);
+	const unsigned char *p = data;
+	char *s = xmalloc(4 * ((len + 2) / 3) + 1), *o = s;
+	size_t i;
 
-	EVP_EncodeBlock((unsigned char *)s, data, (int)len);
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = b64[p[i] >> 2];
+		*o++ = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		*o++ = b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		*o++ = b64[p[i + 2] & 63];
+	}
+	if (i < len) {
+		*o++ = b64[p[i] >> 2];
+		if (i + 1 < len) {
+			*o++ = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+			*o++ = b64[(p[i + 1] & 15) << 2];
+		} else {
+			*o++ = b64[(p[i] & 3) << 4];
+			*o++ = '=';
+		}
+		*o++ = '=';
+	}
+	*o = '\0';
 	return s;
+}
+
+static int
+b64_value(unsigned char c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(b64, c)) == NULL)
+		return -1;
+	return (int)(p - b64);
 }
 
 int
 base64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf;
-	size_t pad = 0, i;
-	int n;
+	size_t pad = 0, i, n = 0;
 
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
-	if (len % 4 != 0 || len > INT_MAX)
+	if (len % 4 != 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(isalnum(c) || c == '+' || c == '/' || (c == '=' && i >= len - 2)))
-			return -1;
-	}
 	if (len >= 1 && s[len - 1] == '=')
 		pad++;
-	if (len >= 2 && s[len - 2] == '=')
+	if (len >= 2 && s[len - 2] == '=') {
+		if (pad == 0)
+			return -1;	/* "x=" followed by a digit */
 		pad++;
+	}
+	for (i = 0; i < len - pad; i++)
+		if (b64_value((unsigned char)s[i]) < 0)
+			return -1;
 	buf = xmalloc(len / 4 * 3 + 1);
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
-	if (n < 0 || (size_t)n < pad) {
-		free(buf);
-		return -1;
+	for (i = 0; i < len; i += 4) {
+		int a = b64_value((unsigned char)s[i]), b = b64_value((unsigned char)s[i + 1]);
+		int c = s[i + 2] == '=' ? 0 : b64_value((unsigned char)s[i + 2]);
+		int d = s[i + 3] == '=' ? 0 : b64_value((unsigned char)s[i + 3]);
+		unsigned long v;
+
+		if (a < 0 || b < 0) {	/* '=' in the first two of a group */
+			free(buf);
+			return -1;
+		}
+		v = (unsigned long)a << 18 | (unsigned long)b << 12 | (unsigned long)c << 6 |
+		    (unsigned long)d;
+		buf[n++] = (unsigned char)(v >> 16);
+		buf[n++] = (unsigned char)(v >> 8);
+		buf[n++] = (unsigned char)v;
 	}
 	*out = buf;
-	*outlen = (size_t)n - pad;
+	*outlen = n - pad;
 	return 0;
 }
 
@@ -574,5 +618,5 @@ void
 secure_clear(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }

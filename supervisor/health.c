@@ -6,8 +6,12 @@
  *                failed (crash loop, exit status 78) or the daemon is shutting down.
  *  GET /readyz   200 when ready to submit: every child ready (running), the chain heard
  *                from within ws_silence_s (2 polling intervals while the listener's websocket
- *                is down), no topic failed; else 503.
- * Body of both: {"status": "ok"|"fail", "reasons": [str, ...]} (reasons empty when ok).
+ *                is down), no topic failed; else 503.  A standby host of a cluster (one
+ *                that leads none or only some of its wallets) is ready: 200, "ok", with
+ *                cluster_ready_reasons() (supervisor/cluster.c) naming the wallets it stands
+ *                by for.
+ * Body of both: {"status": "ok"|"fail", "reasons": [str, ...]} (reasons empty when ok and
+ * no wallet stands by).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "cluster.h"
 #include "health.h"
 #include "sup.h"
 #include "util.h"
@@ -88,7 +93,7 @@ health_live(int *ok)
 json_t *
 health_ready(int *ok)
 {
-	json_t *reasons = json_array();
+	json_t *reasons = json_array(), *standby, *o;
 	const struct config *conf = sup->conf;
 	long limit_s;
 	size_t i;
@@ -124,7 +129,11 @@ health_ready(int *ok)
 			add(reasons, "topic %u failed%s%s", t->id, t->reason != NULL ? ": " : "",
 			    t->reason != NULL ? t->reason : "");
 	}
-	return answer(reasons, ok);
+	/* Standing by is no failure: the reasons say so, the status stays what it was. */
+	o = answer(reasons, ok);
+	json_array_extend(reasons, standby = cluster_ready_reasons());
+	json_decref(standby);
+	return o;
 }
 
 static void

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/crypto.h>
 
 #include "cluster.h"
 #include "flow.h"
@@ -309,9 +308,9 @@ supervisor_run(struct config *conf, int ready_fd)
 		    "Starting Allora Worker %s (instance %s, pid %ld)", AW_VERSION,
 		    conf->instance, (long)getpid());
 	}
-	/* libcurl's version is logged by the children that use it. */
-	log_debug("libevent %s, %s, protocol %d", event_get_version(),
-	    OpenSSL_version(OPENSSL_VERSION), AW_PROTOCOL_VERSION);
+	/* libcurl's and OpenSSL's versions: the processes that use them (the supervisor
+	 * links neither; it loads libcurl for [cluster] only, common/http.c). */
+	log_debug("libevent %s, protocol %d", event_get_version(), AW_PROTOCOL_VERSION);
 	/* The child table first: flow_init may already shut down (every competition over). */
 	child_table_init();
 	flow_init();

@@ -260,9 +260,10 @@ predict_topic(const struct config *c, const struct config_topic *t, const char *
 	double t0 = mono_s();
 
 	memset(p, 0, sizeof(*p));
-	snprintf(p->model, sizeof(p->model), "%s", t->model);
 	if (use_cache && from_cache(c, t, wall_s(), p) == 0)
 		return;
+	/* After from_cache(), which clears p when it refuses a cache. */
+	snprintf(p->model, sizeof(p->model), "%s", t->model);
 	lm = trainer_topic_loss(t, p->loss_note, sizeof(p->loss_note));
 	p->loss_method = loss_method_name(lm);
 	/*

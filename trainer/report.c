@@ -1,7 +1,8 @@
 /*
  * Reports as pictures (see report.h): owns the drawing (cairo) and report.json.  The
  * backtest and the history hand it a series of decisions; it computes nothing but what
- * it draws (cumulative losses, deciles).
+ * it draws (cumulative losses, deciles).  cairo and fontconfig are loaded when a report
+ * is drawn (common/dynlib.h): the trainer serving windows never maps them.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,8 +15,22 @@
 #include <fontconfig/fontconfig.h>
 
 #include "backtest.h"
+#include "dynlib.h"
 #include "report.h"
 #include "util.h"
+
+#define CAIRO_SYMS(X)							\
+	X(cairo_arc) X(cairo_clip) X(cairo_create) X(cairo_debug_reset_static_data) \
+	X(cairo_destroy) X(cairo_fill) X(cairo_image_surface_create) X(cairo_line_to) \
+	X(cairo_move_to) X(cairo_paint) X(cairo_rectangle) X(cairo_restore)	\
+	X(cairo_rotate) X(cairo_save) X(cairo_select_font_face)		\
+	X(cairo_set_font_size) X(cairo_set_line_width) X(cairo_set_source_rgb)	\
+	X(cairo_set_source_rgba) X(cairo_show_text) X(cairo_status_to_string)	\
+	X(cairo_stroke) X(cairo_surface_destroy) X(cairo_surface_flush)	\
+	X(cairo_surface_write_to_png) X(cairo_text_extents) X(cairo_translate)
+#define FC_SYMS(X)	X(FcFini)
+DYNLIB_TABLE(cairo, CAIRO_SYMS)
+DYNLIB_TABLE(fc, FC_SYMS)
 
 /* Plot area inside the picture. */
 #define ML	110
@@ -52,7 +67,7 @@ py(const struct plot *p, double y)
 static void
 color(cairo_t *cr, size_t k)
 {
-	cairo_set_source_rgb(cr, palette[k % NPAL][0], palette[k % NPAL][1],
+	dl_cairo_set_source_rgb(cr, palette[k % NPAL][0], palette[k % NPAL][1],
 	    palette[k % NPAL][2]);
 }
 
@@ -91,25 +106,25 @@ text(cairo_t *cr, double x, double y, double size, int align, const char *s)
 {
 	cairo_text_extents_t te;
 
-	cairo_set_font_size(cr, size);
-	cairo_text_extents(cr, s, &te);
-	cairo_move_to(cr, align == 0 ? x - te.width / 2 - te.x_bearing : align > 0 ? x -
+	dl_cairo_set_font_size(cr, size);
+	dl_cairo_text_extents(cr, s, &te);
+	dl_cairo_move_to(cr, align == 0 ? x - te.width / 2 - te.x_bearing : align > 0 ? x -
 	    te.width - te.x_bearing : x, y);
-	cairo_show_text(cr, s);
+	dl_cairo_show_text(cr, s);
 }
 
 static void
 plot_begin(struct plot *p, const char *title, const char *subtitle)
 {
-	p->sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, REPORT_W, REPORT_H);
-	p->cr = cairo_create(p->sf);
-	cairo_set_source_rgb(p->cr, 1, 1, 1);
-	cairo_paint(p->cr);
-	cairo_select_font_face(p->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+	p->sf = dl_cairo_image_surface_create(CAIRO_FORMAT_RGB24, REPORT_W, REPORT_H);
+	p->cr = dl_cairo_create(p->sf);
+	dl_cairo_set_source_rgb(p->cr, 1, 1, 1);
+	dl_cairo_paint(p->cr);
+	dl_cairo_select_font_face(p->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
 	    CAIRO_FONT_WEIGHT_BOLD);
-	cairo_set_source_rgb(p->cr, 0, 0, 0);
+	dl_cairo_set_source_rgb(p->cr, 0, 0, 0);
 	text(p->cr, REPORT_W / 2.0, 32, 22, 0, title);
-	cairo_select_font_face(p->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+	dl_cairo_select_font_face(p->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
 	    CAIRO_FONT_WEIGHT_NORMAL);
 	if (subtitle != NULL)
 		text(p->cr, REPORT_W / 2.0, 56, 15, 0, subtitle);
@@ -136,15 +151,15 @@ plot_axes(struct plot *p, const char *xlabel, const char *ylabel, int time_x)
 	char buf[64];
 	double st, v;
 
-	cairo_set_line_width(cr, 1);
+	dl_cairo_set_line_width(cr, 1);
 	/* y grid and ticks */
 	st = nice_step(p->y1 - p->y0, 8);
 	for (v = ceil(p->y0 / st - 1e-9) * st; v <= p->y1 + st * 1e-9; v += st) {
-		cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-		cairo_move_to(cr, ML, py(p, v));
-		cairo_line_to(cr, REPORT_W - MR, py(p, v));
-		cairo_stroke(cr);
-		cairo_set_source_rgb(cr, 0, 0, 0);
+		dl_cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+		dl_cairo_move_to(cr, ML, py(p, v));
+		dl_cairo_line_to(cr, REPORT_W - MR, py(p, v));
+		dl_cairo_stroke(cr);
+		dl_cairo_set_source_rgb(cr, 0, 0, 0);
 		fmt_num(buf, sizeof(buf), v, st);
 		text(cr, ML - 8, py(p, v) + 5, 14, 1, buf);
 	}
@@ -169,11 +184,11 @@ plot_axes(struct plot *p, const char *xlabel, const char *ylabel, int time_x)
 				break;
 			if (v >= p->x0) {
 				strftime(buf, sizeof(buf), mstep > 0 ? "%Y-%m" : "%m-%d", &tm);
-				cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-				cairo_move_to(cr, px(p, v), MT);
-				cairo_line_to(cr, px(p, v), REPORT_H - MB);
-				cairo_stroke(cr);
-				cairo_set_source_rgb(cr, 0, 0, 0);
+				dl_cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+				dl_cairo_move_to(cr, px(p, v), MT);
+				dl_cairo_line_to(cr, px(p, v), REPORT_H - MB);
+				dl_cairo_stroke(cr);
+				dl_cairo_set_source_rgb(cr, 0, 0, 0);
 				text(cr, px(p, v), REPORT_H - MB + 22, 14, 0, buf);
 			}
 			if (mstep > 0)
@@ -186,25 +201,25 @@ plot_axes(struct plot *p, const char *xlabel, const char *ylabel, int time_x)
 	} else {
 		st = nice_step(p->x1 - p->x0, 10);
 		for (v = ceil(p->x0 / st - 1e-9) * st; v <= p->x1 + st * 1e-9; v += st) {
-			cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-			cairo_move_to(cr, px(p, v), MT);
-			cairo_line_to(cr, px(p, v), REPORT_H - MB);
-			cairo_stroke(cr);
-			cairo_set_source_rgb(cr, 0, 0, 0);
+			dl_cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+			dl_cairo_move_to(cr, px(p, v), MT);
+			dl_cairo_line_to(cr, px(p, v), REPORT_H - MB);
+			dl_cairo_stroke(cr);
+			dl_cairo_set_source_rgb(cr, 0, 0, 0);
 			fmt_num(buf, sizeof(buf), v, st);
 			text(cr, px(p, v), REPORT_H - MB + 22, 14, 0, buf);
 		}
 	}
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	cairo_set_line_width(cr, 1.5);
-	cairo_rectangle(cr, ML, MT, REPORT_W - ML - MR, REPORT_H - MT - MB);
-	cairo_stroke(cr);
+	dl_cairo_set_source_rgb(cr, 0, 0, 0);
+	dl_cairo_set_line_width(cr, 1.5);
+	dl_cairo_rectangle(cr, ML, MT, REPORT_W - ML - MR, REPORT_H - MT - MB);
+	dl_cairo_stroke(cr);
 	text(cr, ML + (REPORT_W - ML - MR) / 2.0, REPORT_H - MB + 55, 16, 0, xlabel);
-	cairo_save(cr);
-	cairo_translate(cr, 28, MT + (REPORT_H - MT - MB) / 2.0);
-	cairo_rotate(cr, -M_PI / 2);
+	dl_cairo_save(cr);
+	dl_cairo_translate(cr, 28, MT + (REPORT_H - MT - MB) / 2.0);
+	dl_cairo_rotate(cr, -M_PI / 2);
 	text(cr, 0, 0, 16, 0, ylabel);
-	cairo_restore(cr);
+	dl_cairo_restore(cr);
 }
 
 /* The legend, top left inside the plot area. */
@@ -216,26 +231,26 @@ plot_legend(struct plot *p, const struct report_series *s, size_t from, int dots
 	cairo_text_extents_t te;
 	size_t k;
 
-	cairo_set_font_size(cr, 14);
+	dl_cairo_set_font_size(cr, 14);
 	for (k = from; k < s->nmodels; k++) {
-		cairo_text_extents(cr, s->names[k], &te);
+		dl_cairo_text_extents(cr, s->names[k], &te);
 		w = fmax(w, te.width);
 	}
-	cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-	cairo_rectangle(cr, x - 8, y - 6, w + 56, 22.0 * (double)(s->nmodels - from) + 8);
-	cairo_fill(cr);
+	dl_cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+	dl_cairo_rectangle(cr, x - 8, y - 6, w + 56, 22.0 * (double)(s->nmodels - from) + 8);
+	dl_cairo_fill(cr);
 	for (k = from; k < s->nmodels; k++, y += 22) {
 		color(cr, k);
 		if (dots) {
-			cairo_arc(cr, x + 14, y + 6, 4, 0, 2 * M_PI);
-			cairo_fill(cr);
+			dl_cairo_arc(cr, x + 14, y + 6, 4, 0, 2 * M_PI);
+			dl_cairo_fill(cr);
 		} else {
-			cairo_set_line_width(cr, 3);
-			cairo_move_to(cr, x, y + 6);
-			cairo_line_to(cr, x + 28, y + 6);
-			cairo_stroke(cr);
+			dl_cairo_set_line_width(cr, 3);
+			dl_cairo_move_to(cr, x, y + 6);
+			dl_cairo_line_to(cr, x + 28, y + 6);
+			dl_cairo_stroke(cr);
 		}
-		cairo_set_source_rgb(cr, 0, 0, 0);
+		dl_cairo_set_source_rgb(cr, 0, 0, 0);
 		text(cr, x + 38, y + 11, 14, -1, s->names[k]);
 	}
 }
@@ -247,12 +262,12 @@ plot_end(struct plot *p, const char *dir, const char *name, json_t *pics, char *
 	char *path = xasprintf("%s/%s", dir, name);
 	cairo_status_t st;
 
-	cairo_destroy(p->cr);
-	cairo_surface_flush(p->sf);
-	st = cairo_surface_write_to_png(p->sf, path);
-	cairo_surface_destroy(p->sf);
+	dl_cairo_destroy(p->cr);
+	dl_cairo_surface_flush(p->sf);
+	st = dl_cairo_surface_write_to_png(p->sf, path);
+	dl_cairo_surface_destroy(p->sf);
 	if (st != CAIRO_STATUS_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", path, cairo_status_to_string(st));
+		snprintf(err, errlen, "%s: %s", path, dl_cairo_status_to_string(st));
 		free(path);
 		return -1;
 	}
@@ -285,6 +300,10 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 		snprintf(err, errlen, "no decision to draw");
 		return -1;
 	}
+	/* Debian's libcairo2 and libfontconfig1 (HACKING.md, "What each program links"). */
+	if (dynlib_load("libcairo.so.2", cairo_dynsyms, cairo_ndynsyms, err, errlen) == -1 ||
+	    dynlib_load("libfontconfig.so.1", fc_dynsyms, fc_ndynsyms, err, errlen) == -1)
+		return -1;
 	if (mkdir_p(dir, 0755) == -1) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
@@ -338,11 +357,11 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 	plot_axes(&p, "decision time (UTC)", loss_unit(s->loss), 1);
 	for (k = 0; k < s->nmodels; k++) {
 		color(p.cr, k);
-		cairo_set_line_width(p.cr, k == 0 ? 1.5 : 2.5);
+		dl_cairo_set_line_width(p.cr, k == 0 ? 1.5 : 2.5);
 		for (i = 0; i < s->n; i++)
-			(i == 0 ? cairo_move_to : cairo_line_to)(p.cr, px(&p, (double)s->time[i]),
+			(i == 0 ? dl_cairo_move_to : dl_cairo_line_to)(p.cr, px(&p, (double)s->time[i]),
 			    py(&p, c[k * s->n + i]));
-		cairo_stroke(p.cr);
+		dl_cairo_stroke(p.cr);
 	}
 	plot_legend(&p, s, 0, 0);
 	free(c);
@@ -368,23 +387,23 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 	p.y0 = sub_lo;
 	p.y1 = sub_hi;
 	plot_axes(&p, "predicted log return", "realised log return", 0);
-	cairo_save(p.cr);
-	cairo_rectangle(p.cr, ML, MT, REPORT_W - ML - MR, REPORT_H - MT - MB);
-	cairo_clip(p.cr);
-	cairo_set_source_rgb(p.cr, 0.6, 0.6, 0.6);
-	cairo_set_line_width(p.cr, 1);
-	cairo_move_to(p.cr, px(&p, fmax(lo, sub_lo)), py(&p, fmax(lo, sub_lo)));
-	cairo_line_to(p.cr, px(&p, fmin(hi, sub_hi)), py(&p, fmin(hi, sub_hi)));
-	cairo_stroke(p.cr);
+	dl_cairo_save(p.cr);
+	dl_cairo_rectangle(p.cr, ML, MT, REPORT_W - ML - MR, REPORT_H - MT - MB);
+	dl_cairo_clip(p.cr);
+	dl_cairo_set_source_rgb(p.cr, 0.6, 0.6, 0.6);
+	dl_cairo_set_line_width(p.cr, 1);
+	dl_cairo_move_to(p.cr, px(&p, fmax(lo, sub_lo)), py(&p, fmax(lo, sub_lo)));
+	dl_cairo_line_to(p.cr, px(&p, fmin(hi, sub_hi)), py(&p, fmin(hi, sub_hi)));
+	dl_cairo_stroke(p.cr);
 	for (k = 1; k < s->nmodels; k++) {
 		color(p.cr, k);
 		for (i = 0; i < s->n; i++) {
-			cairo_arc(p.cr, px(&p, s->pred[k][i]), py(&p, s->realized[i]), 2.5, 0,
+			dl_cairo_arc(p.cr, px(&p, s->pred[k][i]), py(&p, s->realized[i]), 2.5, 0,
 			    2 * M_PI);
-			cairo_fill(p.cr);
+			dl_cairo_fill(p.cr);
 		}
 	}
-	cairo_restore(p.cr);
+	dl_cairo_restore(p.cr);
 	if (s->nmodels > 1)
 		plot_legend(&p, s, 1, 1);
 	if (plot_end(&p, dir, "scatter.png", pics, err, errlen) == -1)
@@ -447,32 +466,32 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 		p.x1 = p.y1 = hi;
 		plot_axes(&p, "mean predicted log return (decile)", "mean realised log return",
 		    0);
-		cairo_set_source_rgb(p.cr, 0.6, 0.6, 0.6);
-		cairo_set_line_width(p.cr, 1);
-		cairo_move_to(p.cr, px(&p, lo), py(&p, lo));
-		cairo_line_to(p.cr, px(&p, hi), py(&p, hi));
-		cairo_stroke(p.cr);
-		cairo_move_to(p.cr, ML, py(&p, 0));
-		cairo_line_to(p.cr, REPORT_W - MR, py(&p, 0));
-		cairo_stroke(p.cr);
+		dl_cairo_set_source_rgb(p.cr, 0.6, 0.6, 0.6);
+		dl_cairo_set_line_width(p.cr, 1);
+		dl_cairo_move_to(p.cr, px(&p, lo), py(&p, lo));
+		dl_cairo_line_to(p.cr, px(&p, hi), py(&p, hi));
+		dl_cairo_stroke(p.cr);
+		dl_cairo_move_to(p.cr, ML, py(&p, 0));
+		dl_cairo_line_to(p.cr, REPORT_W - MR, py(&p, 0));
+		dl_cairo_stroke(p.cr);
 		for (k = 1; k < s->nmodels; k++) {
 			int first = 1;
 
 			color(p.cr, k);
-			cairo_set_line_width(p.cr, 2);
+			dl_cairo_set_line_width(p.cr, 2);
 			for (d = 0; d < 10; d++) {
 				if (cnt[k][d] == 0)
 					continue;
-				(first ? cairo_move_to : cairo_line_to)(p.cr, px(&p, mp[k][d]),
+				(first ? dl_cairo_move_to : dl_cairo_line_to)(p.cr, px(&p, mp[k][d]),
 				    py(&p, mr[k][d]));
 				first = 0;
 			}
-			cairo_stroke(p.cr);
+			dl_cairo_stroke(p.cr);
 			for (d = 0; d < 10; d++)
 				if (cnt[k][d] > 0) {
-					cairo_arc(p.cr, px(&p, mp[k][d]), py(&p, mr[k][d]), 5, 0,
+					dl_cairo_arc(p.cr, px(&p, mp[k][d]), py(&p, mr[k][d]), 5, 0,
 					    2 * M_PI);
-					cairo_fill(p.cr);
+					dl_cairo_fill(p.cr);
 				}
 		}
 		(void)v;
@@ -508,8 +527,8 @@ out:
 	json_decref(cum);
 	json_decref(j);
 	/* cairo's and fontconfig's caches: a report is drawn once per run. */
-	cairo_debug_reset_static_data();
-	FcFini();
+	dl_cairo_debug_reset_static_data();
+	dl_FcFini();
 	return rc;
 }
 

@@ -1,4 +1,9 @@
-/* Gradient boosting through the XGBoost C API (see model.h). */
+/*
+ * Gradient boosting through the XGBoost C API (see model.h).  libxgboost (and with it
+ * libstdc++, libgomp, libdmlc) is loaded at the first xgboost model this process trains or
+ * loads (common/dynlib.h): a trainer whose topics use ridge or an external predictor never
+ * maps it.
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,9 +12,31 @@
 
 #include <xgboost/c_api.h>
 
+#include "dynlib.h"
 #include "loss.h"
 #include "model.h"
 #include "util.h"
+
+#define XGB_SYMS(X)							\
+	X(XGBGetLastError) X(XGBSetGlobalConfig) X(XGBoosterBoostOneIter)	\
+	X(XGBoosterCreate) X(XGBoosterFree) X(XGBoosterGetNumFeature)	\
+	X(XGBoosterLoadModelFromBuffer) X(XGBoosterPredict)		\
+	X(XGBoosterSaveModelToBuffer) X(XGBoosterSetParam)			\
+	X(XGBoosterUpdateOneIter) X(XGDMatrixCreateFromMat) X(XGDMatrixFree)	\
+	X(XGDMatrixSetFloatInfo)
+DYNLIB_TABLE(xgb, XGB_SYMS)
+
+/* Debian's libxgboost0 (HACKING.md, "What each program links"). */
+static int
+xgb_lib(char *err, size_t errlen)
+{
+	char e[320];
+
+	if (dynlib_load("libxgboost.so.0", xgb_dynsyms, xgb_ndynsyms, e, sizeof(e)) == 0)
+		return 0;
+	snprintf(err, errlen, "xgboost: %s", e);
+	return -1;
+}
 
 struct xgb {
 	BoosterHandle	 bst;
@@ -64,7 +91,7 @@ xgb_params_gbr(struct xgb_params *p)
 static int
 xerr(char *err, size_t errlen, const char *what)
 {
-	snprintf(err, errlen, "xgboost: %s: %s", what, XGBGetLastError());
+	snprintf(err, errlen, "xgboost: %s: %s", what, dl_XGBGetLastError());
 	return -1;
 }
 
@@ -83,18 +110,18 @@ set_params(BoosterHandle b, const struct xgb_params *p, double base)
 	snprintf(v[5], sizeof(v[5]), "%.17g", p->lambda);
 	snprintf(v[6], sizeof(v[6]), "%ld", p->seed);
 	snprintf(v[7], sizeof(v[7]), "%.9g", base);
-	rc |= XGBoosterSetParam(b, "objective", "reg:squarederror");
-	rc |= XGBoosterSetParam(b, "tree_method", p->exact ? "exact" : "hist");
-	rc |= XGBoosterSetParam(b, "max_depth", v[0]);
-	rc |= XGBoosterSetParam(b, "eta", v[1]);
-	rc |= XGBoosterSetParam(b, "subsample", v[2]);
-	rc |= XGBoosterSetParam(b, "colsample_bytree", v[3]);
-	rc |= XGBoosterSetParam(b, "min_child_weight", v[4]);
-	rc |= XGBoosterSetParam(b, "lambda", v[5]);
-	rc |= XGBoosterSetParam(b, "base_score", v[7]);	/* 0.5 by default in 1.7 */
-	rc |= XGBoosterSetParam(b, "seed", v[6]);
-	rc |= XGBoosterSetParam(b, "nthread", "1");
-	rc |= XGBoosterSetParam(b, "verbosity", "0");
+	rc |= dl_XGBoosterSetParam(b, "objective", "reg:squarederror");
+	rc |= dl_XGBoosterSetParam(b, "tree_method", p->exact ? "exact" : "hist");
+	rc |= dl_XGBoosterSetParam(b, "max_depth", v[0]);
+	rc |= dl_XGBoosterSetParam(b, "eta", v[1]);
+	rc |= dl_XGBoosterSetParam(b, "subsample", v[2]);
+	rc |= dl_XGBoosterSetParam(b, "colsample_bytree", v[3]);
+	rc |= dl_XGBoosterSetParam(b, "min_child_weight", v[4]);
+	rc |= dl_XGBoosterSetParam(b, "lambda", v[5]);
+	rc |= dl_XGBoosterSetParam(b, "base_score", v[7]);	/* 0.5 by default in 1.7 */
+	rc |= dl_XGBoosterSetParam(b, "seed", v[6]);
+	rc |= dl_XGBoosterSetParam(b, "nthread", "1");
+	rc |= dl_XGBoosterSetParam(b, "verbosity", "0");
 	return rc == 0 ? 0 : -1;
 }
 
@@ -112,7 +139,7 @@ czar_round(BoosterHandle bst, DMatrixHandle d, const double *Y, const double *S,
 	double gr, he, floor_;
 	size_t i;
 
-	if (XGBoosterPredict(bst, d, 1, 0, 1, &n, &margin) != 0 || n != rows)
+	if (dl_XGBoosterPredict(bst, d, 1, 0, 1, &n, &margin) != 0 || n != rows)
 		return -1;
 	for (i = 0; i < rows; i++) {
 		loss_czar_grad_hess(Y[i], (double)margin[i], S[i], &cp, &gr, &he);
@@ -122,7 +149,7 @@ czar_round(BoosterHandle bst, DMatrixHandle d, const double *Y, const double *S,
 		g[i] = (float)gr;
 		h[i] = (float)(he > floor_ ? he : floor_);
 	}
-	return XGBoosterBoostOneIter(bst, d, g, h, (bst_ulong)rows) == 0 ? 0 : -1;
+	return dl_XGBoosterBoostOneIter(bst, d, g, h, (bst_ulong)rows) == 0 ? 0 : -1;
 }
 
 struct xgb *
@@ -158,6 +185,8 @@ xgb_train_s(const double *X, const double *Y, const double *S, size_t rows, int 
 			    i);
 			return NULL;
 		}
+	if (xgb_lib(err, errlen) == -1)
+		return NULL;
 	fx = xcalloc(rows * (size_t)ncol, sizeof(float));
 	fy = xcalloc(rows, sizeof(float));
 	for (i = 0; i < rows * (size_t)ncol; i++)
@@ -173,18 +202,18 @@ xgb_train_s(const double *X, const double *Y, const double *S, size_t rows, int 
 		free(fy);
 		return NULL;
 	}
-	XGBSetGlobalConfig("{\"verbosity\":0}");
+	dl_XGBSetGlobalConfig("{\"verbosity\":0}");
 	m = xcalloc(1, sizeof(*m));
 	m->ncol = ncol;
-	if (XGDMatrixCreateFromMat(fx, rows, (bst_ulong)ncol, NAN, &d) != 0) {
+	if (dl_XGDMatrixCreateFromMat(fx, rows, (bst_ulong)ncol, NAN, &d) != 0) {
 		xerr(err, errlen, "DMatrix");
 		goto fail;
 	}
-	if (XGDMatrixSetFloatInfo(d, "label", fy, rows) != 0) {
+	if (dl_XGDMatrixSetFloatInfo(d, "label", fy, rows) != 0) {
 		xerr(err, errlen, "labels");
 		goto fail;
 	}
-	if (XGBoosterCreate(&d, 1, &m->bst) != 0) {
+	if (dl_XGBoosterCreate(&d, 1, &m->bst) != 0) {
 		xerr(err, errlen, "create");
 		goto fail;
 	}
@@ -198,11 +227,11 @@ xgb_train_s(const double *X, const double *Y, const double *S, size_t rows, int 
 	}
 	for (it = 0; it < p->n_trees; it++)
 		if (p->czar ? czar_round(m->bst, d, Y, S, rows, p, g, h) != 0 :
-		    XGBoosterUpdateOneIter(m->bst, it, d) != 0) {
+		    dl_XGBoosterUpdateOneIter(m->bst, it, d) != 0) {
 			xerr(err, errlen, p->czar ? "training on CZAR" : "training");
 			goto fail;
 		}
-	XGDMatrixFree(d);
+	dl_XGDMatrixFree(d);
 	free(fx);
 	free(fy);
 	free(g);
@@ -210,7 +239,7 @@ xgb_train_s(const double *X, const double *Y, const double *S, size_t rows, int 
 	return m;
 fail:
 	if (d != NULL)
-		XGDMatrixFree(d);
+		dl_XGDMatrixFree(d);
 	free(fx);
 	free(fy);
 	free(g);
@@ -230,12 +259,12 @@ xgb_predict(const struct xgb *m, const double *x, double *out)
 
 	for (i = 0; i < m->ncol; i++)
 		fx[i] = (float)x[i];
-	if (XGDMatrixCreateFromMat(fx, 1, (bst_ulong)m->ncol, NAN, &d) != 0)
+	if (dl_XGDMatrixCreateFromMat(fx, 1, (bst_ulong)m->ncol, NAN, &d) != 0)
 		return -1;
-	rc = XGBoosterPredict(m->bst, d, 0, 0, 0, &n, &o);
+	rc = dl_XGBoosterPredict(m->bst, d, 0, 0, 0, &n, &o);
 	if (rc == 0 && n == 1)
 		*out = (double)o[0];
-	XGDMatrixFree(d);
+	dl_XGDMatrixFree(d);
 	return rc == 0 && n == 1 && isfinite(*out) ? 0 : -1;
 }
 
@@ -245,7 +274,7 @@ xgb_save(const struct xgb *m, const char *path, char *err, size_t errlen)
 	bst_ulong len;
 	const char *buf;
 
-	if (XGBoosterSaveModelToBuffer(m->bst, "{\"format\":\"ubj\"}", &len, &buf) != 0)
+	if (dl_XGBoosterSaveModelToBuffer(m->bst, "{\"format\":\"ubj\"}", &len, &buf) != 0)
 		return xerr(err, errlen, "save");
 	if (write_file_atomic(path, buf, (size_t)len, 0640) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -260,18 +289,21 @@ xgb_load(const char *path, int ncol, char *err, size_t errlen)
 	struct xgb *m;
 	bst_ulong nf = 0;
 	size_t len;
-	char *buf = read_file_nofollow(path, (size_t)256 << 20, &len);	/* in the cache */
+	char *buf;
 
+	if (xgb_lib(err, errlen) == -1)
+		return NULL;
+	buf = read_file_nofollow(path, (size_t)256 << 20, &len);	/* in the cache */
 	if (buf == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->ncol = ncol;
-	if (XGBoosterCreate(NULL, 0, &m->bst) != 0 ||
-	    XGBoosterLoadModelFromBuffer(m->bst, buf, (bst_ulong)len) != 0 ||
-	    XGBoosterSetParam(m->bst, "nthread", "1") != 0 ||
-	    XGBoosterGetNumFeature(m->bst, &nf) != 0) {
+	if (dl_XGBoosterCreate(NULL, 0, &m->bst) != 0 ||
+	    dl_XGBoosterLoadModelFromBuffer(m->bst, buf, (bst_ulong)len) != 0 ||
+	    dl_XGBoosterSetParam(m->bst, "nthread", "1") != 0 ||
+	    dl_XGBoosterGetNumFeature(m->bst, &nf) != 0) {
 		xerr(err, errlen, path);
 		free(buf);
 		xgb_free(m);
@@ -292,6 +324,6 @@ xgb_free(struct xgb *m)
 	if (m == NULL)
 		return;
 	if (m->bst != NULL)
-		XGBoosterFree(m->bst);
+		dl_XGBoosterFree(m->bst);
 	free(m);
 }

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Issue 23: every program links only what its role uses.  The NEEDED entries of the
 # production programs match HACKING.md's table ("What each program links") exactly, ldd's
-# closure keeps libxgboost/libstdc++ in the trainer and libsecp256k1 in the submitter and
-# alloractl, and no program defines a symbol of another role's library.
+# closure holds no libxgboost/libstdc++ (the trainer loads libxgboost at run time) and keeps
+# libsecp256k1 in the submitter and alloractl, the libraries loaded at run time are named
+# only by the programs HACKING.md says, and no program defines a symbol of another role's
+# library.
 source "$(dirname "$0")/lib.sh"
 P=${PROD_BUILD_DIR:-$BUILD_DIR}
 LX=$P/libexec/allora-workerd
@@ -44,14 +46,21 @@ for prog in allora-workerd alloractl allora-workerd-listener allora-workerd-trai
 	f=$(prog_path "$prog")
 	[ -x "$f" ] || continue
 	c=$(closure "$f")
-	if [ "$prog" != allora-workerd-trainer ]; then
-		check "$prog maps no libxgboost" eval '! echo "$c" | grep -q "^libxgboost"'
-		if [ "${SANITIZE:-}" = 1 ]; then
-			diag "SANITIZE=1: libubsan needs libstdc++, so its absence is not checked"
-		else
-			check "$prog maps no libstdc++" eval '! echo "$c" | grep -q "^libstdc++"'
-		fi
+	check "$prog maps no libxgboost, libcurl, cairo or fontconfig at start" \
+		eval '! echo "$c" | grep -qE "^lib(xgboost|curl|cairo|fontconfig)"'
+	if [ "${SANITIZE:-}" = 1 ]; then
+		diag "SANITIZE=1: libubsan needs libstdc++, so its absence is not checked"
+	else
+		check "$prog maps no libstdc++" eval '! echo "$c" | grep -q "^libstdc++"'
 	fi
+	# The names dlopen is given (common/dynlib.c): libcurl in every program (https://),
+	# libxgboost, cairo and fontconfig in the trainer alone.
+	case $prog in
+	allora-workerd-trainer) want="libcairo.so.2 libcurl.so.4 libfontconfig.so.1 libxgboost.so.0" ;;
+	*) want="libcurl.so.4" ;;
+	esac
+	got=$(strings -a "$f" | grep -xE 'lib(curl|xgboost|cairo|fontconfig)\.so\.[0-9]+' | sort -u | tr '\n' ' ')
+	check "$prog loads at run time only: $want" test "$got" = "$want "
 	case $prog in
 	allora-workerd-submitter | alloractl) ;;
 	*) check "$prog maps no libsecp256k1" eval '! echo "$c" | grep -q "^libsecp256k1"' ;;

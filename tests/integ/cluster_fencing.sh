@@ -5,6 +5,7 @@
 # old one's fencing transaction fails when it resumes; one etcd member down changes
 # nothing; two down and no host signs (both say why, alloractl check exits 1); back up and
 # service resumes.  The devnet's record must never hold a second transaction for a nonce.
+# Both hosts are ready by /readyz (issue 23: the standby with a reason naming its wallet).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../cluster/etcd_lib.sh"
 [ -x "$ETCD_BIN" ] || { ok "# SKIP etcd-server is not installed (scripts/deps.sh)"; finish; }
@@ -42,6 +43,27 @@ metric() {
 }
 check "metrics: allora_worker_leader is 1 on host-a, 0 on host-b" \
 	test "$(metric "$T/a/w.conf")/$(metric "$T/b/w.conf")" = "1/0"
+# Issue 23: a standby is ready (INTERFACES.md "Health endpoints"): /readyz is 200, "ok", with
+# a reason naming the wallet it stands by for; the leader's reasons are empty.
+readyz() {	# CONF STATUS WANT-REASON-REGEX ("" for none)
+	local addr out code
+	addr=$(status_json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics"])')
+	out=$(curl -s -w '\n%{http_code}' "http://$addr/readyz") || return 1
+	code=${out##*$'\n'}
+	[ "$code" = "$2" ] || { echo "# /readyz of $1: $out"; return 1; }
+	python3 - "${out%$'\n'*}" "$3" <<'PY'
+import json, re, sys
+d = json.loads(sys.argv[1])
+assert d["status"] == "ok", d
+if sys.argv[2]:
+    assert [r for r in d["reasons"] if re.search(sys.argv[2], r)], d
+else:
+    assert d["reasons"] == [], d
+PY
+}
+check "/readyz of the standby (host-b): 200 ok, standing by for wallet main (leader host-a)" \
+	readyz "$T/b/w.conf" 200 'standby for wallet main \(leader host-a\)'
+check "/readyz of the leader (host-a): 200 ok, no reason" readyz "$T/a/w.conf" 200 ""
 check "windows get accepted" wait_for 30 accepted_after "$REC" 3
 check "host-b signed nothing and wrote no missed" \
 	bash -c "! cat '$T'/b/state/audit/*.jsonl 2>/dev/null | grep -q . && ! grep -q missed '$T'/b/state/ledger/*.jsonl"
