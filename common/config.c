@@ -113,6 +113,7 @@ static const struct kdef keys[] = {
 	{ S_TOPIC, "objective", K_STR, T(objective), "mse", 0, 0, "mse|czar" },
 	{ S_TOPIC, "czar_alpha", K_DBL, T(czar_alpha), "-1", -1, 1, NULL },
 	{ S_TOPIC, "forecast", K_STR, T(forecast), "off", 0, 0, NULL },
+	{ S_TOPIC, "shadow", K_STR, T(shadow), "", 0, 0, NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -898,6 +899,17 @@ finish(struct parse *p, const struct config_overrides *ov)
 			perr(p, t->line, "[topic %u] forecast \"%s\" is not one of off, builtin, "
 			    "exec:/path/to/program, http(s)://URL", t->id, t->forecast);
 			return;
+		}
+		{
+			char why[300], **sh;
+			size_t nsh;
+
+			/* Each shadow model as `model` accepts it (common/shadowspec.c). */
+			if ((sh = config_shadow_split(t->shadow, &nsh, why, sizeof(why))) == NULL) {
+				perr(p, t->line, "[topic %u] shadow: %s", t->id, why);
+				return;
+			}
+			config_shadow_free(sh);
 		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||
 		    strcmp(ds, "binance") == 0)

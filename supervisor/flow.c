@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "scores.h"
+#include "shadow.h"
 #include "sup.h"
 #include "util.h"
 
@@ -1032,6 +1033,14 @@ flow_dispatch(struct child *c, struct frame *f)
 		if (c->role == ROLE_TRAINER)
 			on_prediction(f);
 		return;
+	case MSG_SHADOW:
+		if (c->role == ROLE_TRAINER)
+			shadow_frame(f);	/* the ledger only: never the submitter */
+		return;
+	case MSG_SHADOW_SCORES:
+		if (c->role == ROLE_TRAINER)
+			shadow_scores_frame(f);
+		return;
 	case MSG_SIGNED:
 		if (c->role == ROLE_SUBMITTER)
 			on_signed(f);
@@ -1395,6 +1404,7 @@ flow_free(void)
 
 	while ((w = TAILQ_FIRST(&works)) != NULL)
 		work_free(w);
+	shadow_free();
 	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
 		/* Never acknowledged: never broadcast. */
 		TAILQ_REMOVE(&pending_acks, p, entry);
@@ -1564,4 +1574,16 @@ flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields)
 	w.topic = topic;
 	w.nonce = nonce;
 	return record(&w, state, fields, 0);
+}
+
+int
+flow_note(uint32_t topic, int64_t nonce, const char *state, json_t *fields)
+{
+	struct ledger *l = ft_ledger(topic);
+
+	if (l == NULL) {
+		json_decref(fields);
+		return -1;
+	}
+	return ledger_append(l, nonce, state, fields, 0);
 }

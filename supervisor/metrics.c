@@ -220,7 +220,7 @@ strcmp_ptr(const void *a, const void *b)
 }
 
 /* A label value with \, " and newline escaped as the text format wants. */
-static void
+void
 label_escape(char *out, size_t outlen, const char *in)
 {
 	size_t o = 0;

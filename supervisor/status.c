@@ -5,6 +5,7 @@
 #include "cluster.h"
 #include "metrics.h"
 #include "scores.h"
+#include "shadow.h"
 #include "sup.h"
 #include "util.h"
 
@@ -86,6 +87,7 @@ status_json(void)
 		json_object_set_new(x, "model_resolved", str_or_null(t->model_resolved));
 		/* The score from the chain (and the chain's loss method once it said it). */
 		scores_status(t->id, x);
+		shadow_status(t->id, x);	/* issue 19: running losses of shadow models */
 		json_array_append_new(topics, x);
 	}
 	for (i = 0; i < sup->nwallets; i++) {

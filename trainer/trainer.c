@@ -387,8 +387,6 @@ bars_file(const struct config *c, const struct config_topic *t, const char *csv)
  * One computation of a topic's prediction, asynchronous: a built-in model trained in a
  * forked helper, a predictor program, or a model server.  done() is called exactly once.
  */
-struct compute;
-typedef void (*compute_fn)(struct compute *, const struct prediction *, void *arg);
 
 struct compute {
 	struct event_base	*base;
@@ -410,7 +408,7 @@ struct compute {
 
 static void	report_stderr(struct compute *);
 
-static void
+void
 compute_free(struct compute *k)
 {
 	report_stderr(k);
@@ -677,7 +675,7 @@ compute_defer_fail(struct compute *k, const char *why)
  * deadline_ms: how long an external predictor may take at most, <= 0 for its
  * predict_timeout_s).  builtin_inline: train in this process (alloractl predict).
  */
-static struct compute *
+struct compute *
 compute_start(struct event_base *base, struct http_client *http, const struct config *c,
     uint32_t topic, int64_t nonce, long deadline_ms, const char *csv, int use_cache,
     int builtin_inline, compute_fn done, void *arg)
@@ -819,6 +817,9 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 	if (p->train_ms > 0)
 		json_object_set_new(o, "train_ms", json_real(p->train_ms));
 	child_send(MSG_PREDICTION, topic, seq, o);
+	/* Then, never before, the topic's shadow models (trainer/shadow.c). */
+	shadow_window(TR.base, TR.http, TR.conf, topic, nonce, p->have_value ? p->value :
+	    NULL);
 }
 
 /*
@@ -1054,6 +1055,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 static void
 on_shutdown(void *arg)
 {
+	shadow_cancel_all();
 	job_cancel_all();
 	event_base_loopexit(TR.base, NULL);
 }
@@ -1071,6 +1073,7 @@ trainer_main(void)
 	hourly = evtimer_new(TR.base, on_hourly, event_self_cbarg());
 	evtimer_add(hourly, &tv);
 	event_base_dispatch(TR.base);
+	shadow_cancel_all();
 	job_cancel_all();
 	return 0;
 }
