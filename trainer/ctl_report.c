@@ -5,7 +5,7 @@
  * --history FILE DIR`, which turns it into a report series and calls report_write (cairo is
  * the trainer's only).  Models: zero, ours (the submitted values), the network's where the
  * ledger has its value, and each shadow model; a model without a value in a window is left
- * out of that window.
+ * out of that window, one without any value out of the pictures.
  */
 #include <math.h>
 #include <stdio.h>
@@ -114,6 +114,19 @@ ctl_report(const struct ctl_opts *o, int argc, char **argv)
 			pred[k][n] = dval(json_object_get(json_object_get(json_object_get(r,
 			    "shadow"), nm[k]), "value"));
 		n++;
+	}
+	/* A model with no value in any of these windows (one that always failed) is left out. */
+	for (k = 1; k < nmod; ) {
+		for (i = 0; i < n && isnan(pred[k][i]); i++)
+			;
+		if (i < n || k == 1) {
+			k++;
+			continue;
+		}
+		free(pred[k]);
+		memmove(pred + k, pred + k + 1, (nmod - k - 1) * sizeof(*pred));
+		memmove(nm + k, nm + k + 1, (nmod - k - 1) * sizeof(*nm));
+		nmod--;
 	}
 	memset(&s, 0, sizeof(s));
 	s.title = json_is_string(json_object_get(j, "title")) ?
