@@ -245,9 +245,16 @@ score_one(const struct truth *tr, json_t **rows, size_t n, const char *model)
 	json_object_set_new(o, "loss_minus_zero", num_or_null(k > 0 ? (sl - sz) / (double)k :
 	    NAN));
 	{
-		/* Blocks of 4 weeks of windows at the rate the windows came. */
+		/*
+		 * Blocks of 4 weeks of windows at the rate the windows came, but no longer
+		 * than the cube root of the windows: a block as long as the series would
+		 * resample nothing but shifts of it (an interval of width 0).
+		 */
 		double per = k > 1 ? (t1 - t0) / (double)(k - 1) : 0;
 		size_t L = per > 0 ? (size_t)fmax(1, round(TRUTH_BLOCK_S / per)) : 1;
+
+		if ((double)L > ceil(cbrt((double)k)))
+			L = (size_t)ceil(cbrt((double)k));
 
 		if (boot_ci(d, k, L, ci) == 0)
 			json_object_set_new(o, "ci", json_pack("[f, f]", ci[0], ci[1]));

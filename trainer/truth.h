@@ -50,8 +50,9 @@ double	 truth_loss(const struct truth *, double y, double v);
  * zero and the submitted value on the same windows: [{"model", "n", "loss", "zero_loss",
  * "submitted_loss", "loss_minus_zero", "ci": [lo, hi]|null}], ci the 95 % circular
  * block-bootstrap interval of the mean of loss - zero's loss (blocks of 4 weeks of
- * windows; null with fewer than 2 windows).  models: the configured shadow list (models
- * only in the ledger are added after it).  Means are null with n 0.
+ * windows, at most the cube root of the windows long; null with fewer than 2 windows).
+ * models: the configured shadow list (models only in the ledger are added after it).
+ * Means are null with n 0.
  */
 json_t	*truth_shadow_scores(const struct truth *, json_t **rows, size_t n,
 	    char *const *models);

@@ -169,8 +169,7 @@ for r in with_sh:
     assert isinstance(r["shadow"]["momentum"]["loss"], float), r
     ok = r["shadow"].get("exec:%s/ok.sh" % D)
     assert ok is not None and ok["value"] == "0.00123456" and isinstance(ok["loss"], float), r
-    assert r["value"] != "0.00123456" and r["state"] in ("accepted", "scored", "rewarded",
-        "included", "broadcast", "signed", "predicted"), r
+    assert r["value"] != "0.00123456" and isinstance(r["state"], str), r
 hung = [r["shadow"]["exec:%s/hang.sh" % D] for r in with_sh if "exec:%s/hang.sh" % D in r["shadow"]]
 assert len(hung) >= 2 and all(h["value"] is None and h["loss"] is None and
     "did not answer" in h["reason"] for h in hung), hung
