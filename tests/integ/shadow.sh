@@ -145,23 +145,40 @@ for r in txs:
     assert r["value"] not in shadow or r["value"] == pred[r["nonce"]], r
 assert "0.00123456" not in {r["value"] for r in txs}
 PY
-check "status after a restart of nothing: the ledger replay keeps the windows' states" \
-	python3 - "$L" <<'PY'
+# After a restart the replay gives each nonce its state and value, never a shadow's.
+cp "$L" "$T/ledger.before"
+sed -i 's/^shadow = .*/shadow = /' "$D/w.conf"
+check "restart (no shadow models now)" "$CTL" -c "$D/w.conf" start
+status_json "$D/w.conf" >"$T/s2.json"
+check "stop again" "$CTL" -c "$D/w.conf" stop
+check "status after the restart: the last nonce's state and value are its own, not a shadow's" \
+	python3 - "$T/ledger.before" "$T/s2.json" <<'PY'
 import json, sys
-last = {}
-for l in open(sys.argv[1]):
-    o = json.loads(l)
+recs = [json.loads(l) for l in open(sys.argv[1])]
+own = {}
+for o in recs:
     if o["state"] != "shadow":
-        last[o["nonce"]] = o["state"]
-assert any(s == "accepted" for s in last.values()), last
+        own.setdefault(o["nonce"], {}).update(o)
+t = json.load(open(sys.argv[2]))["topics"][0]
+assert t["last_state"] != "shadow", t
+assert t["shadow"] == [], t
+last = max(own)
+if t["last_nonce"] == last:
+    assert t["last_state"] == own[last]["state"], (t, own[last])
+    assert t["last_value"] == own[last].get("value"), (t, own[last])
 PY
 
 "$CTL" -c "$D/w.conf" history --topic 67 --shadow --json >"$T/h.json"
 check "history --shadow --json: each row's shadow values and losses of both working models" \
-	python3 - "$T/h.json" "$D" <<'PY'
+	python3 - "$T/h.json" "$D" "$T/ledger.before" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 D = sys.argv[2]
+pred = {}
+for l in open(sys.argv[3]):
+    o = json.loads(l)
+    if o["state"] == "predicted":
+        pred[o["nonce"]] = o["value"]
 with_sh = [r for r in rows if r["shadow"].get("momentum", {}).get("value") is not None]
 assert len(with_sh) >= 3, rows[-3:]
 for r in with_sh:
@@ -169,7 +186,7 @@ for r in with_sh:
     assert isinstance(r["shadow"]["momentum"]["loss"], float), r
     ok = r["shadow"].get("exec:%s/ok.sh" % D)
     assert ok is not None and ok["value"] == "0.00123456" and isinstance(ok["loss"], float), r
-    assert r["value"] != "0.00123456" and isinstance(r["state"], str), r
+    assert r["value"] == pred[r["nonce"]] and r["state"] != "shadow", (r, pred.get(r["nonce"]))
 hung = [r["shadow"]["exec:%s/hang.sh" % D] for r in with_sh if "exec:%s/hang.sh" % D in r["shadow"]]
 assert len(hung) >= 2 and all(h["value"] is None and h["loss"] is None and
     "did not answer" in h["reason"] for h in hung), hung
