@@ -409,9 +409,19 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 			size_t nf = 0;
 
 			/* The windows with a value of the model (all of them in a backtest). */
+			double pmin = INFINITY, pmax = -INFINITY;
+
 			for (i = 0; i < s->n; i++)
-				if (!isnan(pk[i]))
+				if (!isnan(pk[i])) {
 					ord[nf++] = i;
+					pmin = fmin(pmin, pk[i]);
+					pmax = fmax(pmax, pk[i]);
+				}
+			/* A constant prediction (0 every time) has no deciles to show. */
+			if (nf == 0 || pmin == pmax) {
+				json_decref(rows);
+				continue;
+			}
 			/* insertion sort by prediction: stable and n is at most a few thousand */
 			for (i = 1; i < nf; i++) {
 				size_t x = ord[i], m = i;
