@@ -2,7 +2,8 @@
  * The classification of broadcast answers and the re-signing rule (outcome.h).  The
  * answers' shapes are CometBFT's (PROTOCOL-NOTES.md, issue 13): a JSON-RPC error
  * -32603 "Internal error" with data "tx already exists in cache" when the node has the
- * bytes; a result with the CheckTx code otherwise.
+ * bytes; a result with the CheckTx code otherwise.  match_num() reads a number out of a
+ * chain answer's text ("expected N", "required: N") for this file and broadcast.c.
  */
 #include <regex.h>
 #include <stdlib.h>
@@ -10,19 +11,25 @@
 
 #include "outcome.h"
 
-static long long
-expected_seq(const char *log)
+long long
+match_num(const char *text, const char *re)
 {
 	regex_t rx;
 	regmatch_t m[2];
 	long long v = -1;
 
-	if (log == NULL || regcomp(&rx, "expected ([0-9]+)", REG_EXTENDED) != 0)
+	if (text == NULL || regcomp(&rx, re, REG_EXTENDED) != 0)
 		return -1;
-	if (regexec(&rx, log, 2, m, 0) == 0 && m[1].rm_so >= 0)
-		v = atoll(log + m[1].rm_so);
+	if (regexec(&rx, text, 2, m, 0) == 0 && m[1].rm_so >= 0)
+		v = atoll(text + m[1].rm_so);
 	regfree(&rx);
 	return v;
+}
+
+static long long
+expected_seq(const char *log)
+{
+	return match_num(log, "expected ([0-9]+)");
 }
 
 int

@@ -34,6 +34,10 @@ void	outcome_classify(enum rpc_status st, long code, const char *codespace, cons
 /* Is this JSON-RPC error CometBFT's mempool cache answer (the node has the bytes)? */
 int	outcome_is_cache_error(const char *error);
 
+/* The first group of regular expression re (extended) in text, as a number; -1 when
+ * it does not match (shared with the submitter's answers, broadcast.c). */
+long long	match_num(const char *text, const char *re);
+
 /* What a resolution round established about a maybe-included transaction. */
 struct resolve_facts {
 	uint64_t	 our_seq;

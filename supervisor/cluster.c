@@ -9,6 +9,10 @@
  * while our lease holds the key and nothing else is recorded.  A host that loses the
  * lease (keepalive refused, key gone, etcd silent for the TTL) stops signing at once.
  * The etcd wire format is common/etcd.c's.
+ *
+ * This file keeps the lease, the campaign and watch of each leader key, the windows kept
+ * for a takeover, the tick, start and stop, and the readiness and status side; the presign
+ * and fence transactions are cluster_fence.c's, and cluster_int.h is what the two share.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,60 +22,15 @@
 #include <event2/event.h>
 
 #include "cluster.h"
+#include "cluster_int.h"
 #include "etcd.h"
 #include "metrics.h"
 #include "sup.h"
 #include "util.h"
 
-#define STASH_MAX	256
 #define WARN_EVERY_MS	30000
 
-struct stash {
-	uint32_t	 topic;
-	json_t		*payload;	/* the WINDOW_OPEN payload */
-	int64_t		 seen_ms;
-};
-
-struct cwallet {
-	char		*name;
-	char		*address;	/* from the submitter; campaigns wait for it */
-	char		*key;		/* the leader key */
-	char		*nonce_prefix;	/* .../nonce/ */
-	int		 leader;	/* we hold the key and may sign */
-	int		 checking;	/* our lease may have lapsed: asking etcd */
-	char		*holder;	/* the leader's name, NULL = nobody / unknown */
-	int		 campaign_busy;
-	int64_t		 next_campaign_ms;
-	long		 watch_id;
-	int64_t		 watch_rev;
-	int64_t		 next_watch_ms;
-	int		 announced;	/* a leader event was written once */
-	int		 fresh;		/* leader since the last SUBMIT */
-};
-
-static struct {
-	int		 on;
-	struct etcd	*etcd;
-	struct event	*tick;
-	char		*name;
-	char		*prefix;
-	char		*chain_id;
-	json_t		*endpoints;	/* as started (a reload does not change them) */
-	long		 ttl_s;
-	int64_t		 lease;		/* 0 = none */
-	int64_t		 deadline_ms;	/* mono: the lease surely holds until then */
-	int		 granting;
-	int		 keepalive_busy;
-	int64_t		 next_keepalive_ms;
-	int		 etcd_ok;	/* last request answered */
-	char		*etcd_err;	/* why not */
-	int64_t		 next_warn_ms;
-	struct cwallet	*w;
-	size_t		 nw;
-	struct stash	 stash[STASH_MAX];
-	size_t		 nstash;
-	int		 stopping;
-} C;
+struct cluster_state C;
 
 int
 cluster_enabled(void)
@@ -79,7 +38,7 @@ cluster_enabled(void)
 	return C.on;
 }
 
-static struct cwallet *
+struct cwallet *
 wallet_of(const char *name)
 {
 	size_t i;
@@ -129,7 +88,7 @@ cluster_take_fresh(const char *wallet)
 
 /* ---- etcd reachability, said once per change (and every 30 s while down) ---- */
 
-static void
+void
 etcd_answered(void)
 {
 	if (!C.etcd_ok)
@@ -139,7 +98,7 @@ etcd_answered(void)
 	set_str(&C.etcd_err, NULL);
 }
 
-static void
+void
 etcd_failed(const char *err)
 {
 	int64_t now = mono_ms();
@@ -168,7 +127,7 @@ gauge(struct cwallet *w)
 static void	replay_windows(struct cwallet *);
 
 /* Records what we now know of the wallet's leader; an event for every change. */
-static void
+void
 leader_is(struct cwallet *w, const char *holder, int me, const char *why)
 {
 	int changed = w->announced == 0 || w->leader != me ||
@@ -273,21 +232,21 @@ keepalive_done(json_t *reply, const char *err, void *arg)
 
 /* ---- campaign and watch ---- */
 
-static json_t *
+json_t *
 cmp(const char *k64, const char *target, const char *field, json_t *v)
 {
 	return json_pack("{s:s, s:s, s:s, s:o}", "key", k64, "target", target, "result",
 	    "EQUAL", field, v);
 }
 
-static json_t *
+json_t *
 range_op(const char *k64)
 {
 	return json_pack("{s:{s:s}}", "request_range", "key", k64);
 }
 
 /* The first kv of the n-th response of a txn reply, or NULL. */
-static json_t *
+json_t *
 txn_kv(json_t *reply, size_t n)
 {
 	json_t *r = json_array_get(json_object_get(reply, "responses"), n);
@@ -295,13 +254,13 @@ txn_kv(json_t *reply, size_t n)
 	return json_array_get(json_object_get(json_object_get(r, "response_range"), "kvs"), 0);
 }
 
-static char *
+char *
 kv_value(json_t *kv)
 {
 	return etcd_unb64(json_string_value(json_object_get(kv, "value")));
 }
 
-static char *
+char *
 holder_name(json_t *kv)
 {
 	char *v = kv_value(kv), *n = NULL;
@@ -525,232 +484,6 @@ replay_windows(struct cwallet *w)
 		flow_window_replay(p);
 		json_decref(p);
 	}
-}
-
-/* ---- presign and fence ---- */
-
-struct fcall {
-	uint32_t	 topic;
-	int64_t		 nonce;
-	struct cwallet	*w;
-	char		*nkey;		/* the nonce key */
-	char		*txhash, *tx, *prev;
-	long long	 seq;
-	int		 second;	/* the replacement transaction */
-	cluster_cb	 cb;
-	void		*arg;
-};
-
-static void
-fcall_free(struct fcall *f)
-{
-	free(f->nkey);
-	free(f->txhash);
-	free(f->tx);
-	free(f->prev);
-	free(f);
-}
-
-static struct fcall *
-fcall_new(uint32_t topic, int64_t nonce, struct cwallet *w, cluster_cb cb, void *arg)
-{
-	struct fcall *f = xcalloc(1, sizeof(*f));
-
-	f->topic = topic;
-	f->nonce = nonce;
-	f->w = w;
-	f->nkey = xasprintf("%s%u/%lld", w->nonce_prefix, topic, (long long)nonce);
-	f->cb = cb;
-	f->arg = arg;
-	return f;
-}
-
-static json_t *
-rec_of(json_t *kv)
-{
-	char *v = kv_value(kv);
-	json_t *o = v != NULL ? json_loads(v, 0, NULL) : NULL;
-
-	free(v);
-	if (!json_is_string(json_object_get(o, "txhash")) ||
-	    !json_is_string(json_object_get(o, "tx"))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Not the leader: says so once, and answers the caller. */
-static void
-fenced(struct fcall *f, json_t *reply, size_t leader_resp, const char *what)
-{
-	json_t *kv = txn_kv(reply, leader_resp);
-	char *h = kv != NULL ? holder_name(kv) : NULL;
-	char why[256];
-
-	snprintf(why, sizeof(why), "fencing transaction failed before %s: our lease does not "
-	    "hold the leader key of wallet %s (%s%s)", what, f->w->name,
-	    h ? "held by " : "nobody holds it", h ? h : "");
-	log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:s?}", "topic",
-	    (json_int_t)f->topic, "nonce", (json_int_t)f->nonce, "reason", "fenced", "wallet",
-	    f->w->name, "leader", h), "topic %u nonce %lld: %s; signing nothing", f->topic,
-	    (long long)f->nonce, why);
-	if (f->w->leader)
-		leader_is(f->w, h, 0, "fencing transaction failed");
-	free(h);
-	f->cb(f->topic, f->nonce, CL_NOT_LEADER, NULL, why, f->arg);
-}
-
-static void
-presign_done(json_t *reply, const char *err, void *arg)
-{
-	struct fcall *f = arg;
-	json_t *kv, *rec;
-
-	if (reply == NULL) {
-		etcd_failed(err);
-		f->cb(f->topic, f->nonce, CL_UNAVAILABLE, NULL, err, f->arg);
-		fcall_free(f);
-		return;
-	}
-	etcd_answered();
-	if (!json_is_true(json_object_get(reply, "succeeded"))) {
-		fenced(f, reply, 0, "signing");
-		fcall_free(f);
-		return;
-	}
-	kv = txn_kv(reply, 0);
-	rec = kv != NULL ? rec_of(kv) : NULL;
-	if (rec != NULL) {
-		log_info("topic %u nonce %lld: transaction %s was recorded in etcd by %s; "
-		    "resolving it instead of signing", f->topic, (long long)f->nonce,
-		    json_string_value(json_object_get(rec, "txhash")),
-		    json_string_value(json_object_get(rec, "host")) ?
-		    json_string_value(json_object_get(rec, "host")) : "?");
-		f->cb(f->topic, f->nonce, CL_RESOLVE, rec, NULL, f->arg);
-		json_decref(rec);
-	} else
-		f->cb(f->topic, f->nonce, CL_GO, NULL, NULL, f->arg);
-	fcall_free(f);
-}
-
-void
-cluster_presign(uint32_t topic, int64_t nonce, const char *wallet, cluster_cb cb, void *arg)
-{
-	struct cwallet *w = wallet_of(wallet);
-	struct fcall *f;
-	char *k, *nk;
-
-	if (w == NULL || !cluster_serves(wallet)) {
-		cb(topic, nonce, C.etcd_ok ? CL_NOT_LEADER : CL_UNAVAILABLE, NULL, C.etcd_ok ?
-		    "this host is a standby for the wallet" : C.etcd_err, arg);
-		return;
-	}
-	f = fcall_new(topic, nonce, w, cb, arg);
-	k = etcd_b64(w->key);
-	nk = etcd_b64(f->nkey);
-	etcd_post(C.etcd, "/v3/kv/txn", json_pack("{s:[o], s:[o], s:[o]}", "compare",
-	    cmp(k, "LEASE", "lease", etcd_num(C.lease)), "success", range_op(nk), "failure",
-	    range_op(k)), presign_done, f);
-	free(k);
-	free(nk);
-}
-
-static void	fence_send(struct fcall *, int64_t mod_rev);
-
-static void
-fence_done(json_t *reply, const char *err, void *arg)
-{
-	struct fcall *f = arg;
-	json_t *kv, *rec;
-	const char *rh;
-
-	if (reply == NULL) {
-		etcd_failed(err);
-		f->cb(f->topic, f->nonce, CL_UNAVAILABLE, NULL, err, f->arg);
-		fcall_free(f);
-		return;
-	}
-	etcd_answered();
-	if (json_is_true(json_object_get(reply, "succeeded"))) {
-		f->cb(f->topic, f->nonce, CL_GO, NULL, NULL, f->arg);
-		fcall_free(f);
-		return;
-	}
-	/* failure: [range leader, range nonce] */
-	kv = txn_kv(reply, 0);
-	if (kv == NULL || C.lease == 0 || etcd_int(kv, "lease") != C.lease) {
-		fenced(f, reply, 0, "broadcasting");
-		fcall_free(f);
-		return;
-	}
-	kv = txn_kv(reply, 1);
-	rec = kv != NULL ? rec_of(kv) : NULL;
-	rh = rec != NULL ? json_string_value(json_object_get(rec, "txhash")) : NULL;
-	if (rh != NULL && strcmp(rh, f->txhash) == 0) {
-		f->cb(f->topic, f->nonce, CL_GO, NULL, NULL, f->arg);	/* recorded already */
-	} else if (rh != NULL && f->prev != NULL && strcmp(rh, f->prev) == 0 && !f->second) {
-		/* It replaces the one the chain refused at CheckTx: swap the record. */
-		f->second = 1;
-		fence_send(f, etcd_int(kv, "mod_revision"));
-		json_decref(rec);
-		return;
-	} else if (rec != NULL) {
-		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s}", "topic",
-		    (json_int_t)f->topic, "nonce", (json_int_t)f->nonce, "reason", "recorded",
-		    "txhash", rh), "topic %u nonce %lld: transaction %s is recorded in etcd for "
-		    "this nonce; not broadcasting %s but resolving that one", f->topic,
-		    (long long)f->nonce, rh, f->txhash);
-		f->cb(f->topic, f->nonce, CL_RESOLVE, rec, NULL, f->arg);
-	} else
-		f->cb(f->topic, f->nonce, CL_UNAVAILABLE, NULL, "the nonce key changed meanwhile",
-		    f->arg);
-	json_decref(rec);
-	fcall_free(f);
-}
-
-static void
-fence_send(struct fcall *f, int64_t mod_rev)
-{
-	char *k = etcd_b64(f->w->key), *nk = etcd_b64(f->nkey), *v, *v64;
-	json_t *rec;
-
-	rec = json_pack("{s:s, s:s, s:I, s:s, s:I}", "txhash", f->txhash, "tx", f->tx,
-	    "sequence", (json_int_t)f->seq, "host", C.name, "lease", (json_int_t)C.lease);
-	v = json_dumps(rec, JSON_COMPACT);
-	json_decref(rec);
-	v64 = etcd_b64(v);
-	etcd_post(C.etcd, "/v3/kv/txn", json_pack("{s:[o, o], s:[{s:{s:s, s:s}}], s:[o, o]}",
-	    "compare", cmp(k, "LEASE", "lease", etcd_num(C.lease)),
-	    mod_rev > 0 ? cmp(nk, "MOD", "mod_revision", etcd_num(mod_rev)) :
-	    cmp(nk, "CREATE", "create_revision", etcd_num(0)),
-	    "success", "request_put", "key", nk, "value", v64,
-	    "failure", range_op(k), range_op(nk)), fence_done, f);
-	free(k);
-	free(nk);
-	free(v);
-	free(v64);
-}
-
-void
-cluster_fence(uint32_t topic, int64_t nonce, const char *wallet, const char *txhash,
-    const char *tx, long long sequence, const char *prev_txhash, cluster_cb cb, void *arg)
-{
-	struct cwallet *w = wallet_of(wallet);
-	struct fcall *f;
-
-	if (w == NULL || C.lease == 0) {
-		cb(topic, nonce, C.etcd_ok ? CL_NOT_LEADER : CL_UNAVAILABLE, NULL,
-		    "no lease: this host is not the leader", arg);
-		return;
-	}
-	f = fcall_new(topic, nonce, w, cb, arg);
-	f->txhash = xstrdup(txhash);
-	f->tx = xstrdup(tx);
-	f->prev = prev_txhash != NULL && strcmp(prev_txhash, txhash) != 0 ?
-	    xstrdup(prev_txhash) : NULL;
-	f->seq = sequence;
-	fence_send(f, 0);
 }
 
 /* ---- the tick ---- */

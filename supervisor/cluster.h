@@ -1,6 +1,6 @@
 /*
- * Active/standby across hosts through etcd ([cluster]; supervisor/cluster.c).  Without
- * [cluster] every function here says "serve" and nothing changes.
+ * Active/standby across hosts through etcd ([cluster]; supervisor/cluster.c and
+ * cluster_fence.c).  Without [cluster] every function here says "serve" and nothing changes.
  */
 #ifndef AW_CLUSTER_H
 #define AW_CLUSTER_H

@@ -83,7 +83,7 @@ allowed(const char *e, enum child_role role)
 #ifdef AW_TEST_HOOKS
 	/*
 	 * Test hooks the children honour (AW_TEST_CRASH: proc.c, AW_TEST_CRASH_AFTER_SIGN:
-	 * submitter.c), passed on by the test build only (README, "Test builds").
+	 * submitter/broadcast.c), passed on by the test build only (README, "Test builds").
 	 */
 	static const char *const hooks[] = { "AW_TEST_CRASH", "AW_TEST_CRASH_AFTER_SIGN" };
 #endif

@@ -1,7 +1,7 @@
 /*
  * Shadow models of the trainer (issue 19): at each window, after the topic's PREDICTION has
  * been sent, the models of the topic's `shadow =` list are computed one after the other,
- * each exactly as `model =` would compute it (trainer.c's compute_start on a copy of the
+ * each exactly as `model =` would compute it (compute.c's compute_start on a copy of the
  * configuration whose topic names that model; no prediction.json cache is read or
  * written), and each answer goes to the supervisor as one SHADOW frame (common/frame.h).
  * A shadow never delays the submitted prediction: it starts after PREDICTION is out; a slow
@@ -30,7 +30,9 @@
 #include "frame.h"
 #include "log.h"
 #include "proc.h"
+#include "shadow.h"
 #include "trainer.h"
+#include "trainer_int.h"
 #include "truth.h"
 #include "util.h"
 

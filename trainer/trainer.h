@@ -48,25 +48,4 @@ void	 trainer_set_topic_loss(uint32_t topic, const char *method);
 void	 predict_topic(const struct config *, const struct config_topic *, const char *csv,
 	    int use_cache, struct prediction *);
 
-/*
- * One computation of a topic's prediction, asynchronous (trainer.c): a built-in model
- * trained in a forked helper, a predictor program, or a model server; done() is called
- * exactly once (then compute_free the computation; k is NULL when it never started).
- * Returns NULL when done() has already run.  deadline_ms <= 0: the topic's
- * predict_timeout_s; use_cache 0: no prediction.json read or written.
- */
-struct compute;
-struct event_base;
-struct http_client;
-typedef void (*compute_fn)(struct compute *, const struct prediction *, void *arg);
-struct compute *compute_start(struct event_base *, struct http_client *, const struct config *,
-	    uint32_t topic, int64_t nonce, long deadline_ms, const char *csv, int use_cache,
-	    int builtin_inline, compute_fn done, void *arg);
-void	 compute_free(struct compute *);
-
-/* trainer/shadow.c: the topic's shadow models for a window, after its PREDICTION. */
-void	 shadow_window(struct event_base *, struct http_client *, const struct config *,
-	    uint32_t topic, int64_t nonce, const char *submitted_value);
-void	 shadow_cancel_all(void);
-
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "devfees.h"
+#include "devhooks.h"
 #include "fees.pb-c.h"
 #include "submitter/fees.h"
 #include "util.h"
@@ -242,6 +243,7 @@ devfees_abci(const char *path, const uint8_t *data, size_t len, long *code, char
 	}
 	return -1;
 }
+DEVNET_QUERY(devfees_abci)	/* asked by abci_query (devquery.c) */
 
 int
 devfees_checktx(json_t *dec, const char *signer, int spike, char *payer, size_t payerlen,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devhooks.h"
 #include "devnext.h"
 #include "emissions.pb-c.h"
 #include "query.pb-c.h"
@@ -372,3 +373,12 @@ devnext_deliver(json_t *msg, long *code, char **log, const char **codespace)
 	*codespace = "sdk";
 	return 1;
 }
+
+/* The label rules as a delivery rule of devchain.c (DEVNET_DELIVER, devhooks.h). */
+static int
+devnext_deliver_rule(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
+    const char **codespace)
+{
+	return stage == DEVNET_VALIDATE && devnext_deliver(msg, code, log, codespace);
+}
+DEVNET_DELIVER(devnext_deliver_rule)

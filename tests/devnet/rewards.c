@@ -20,6 +20,7 @@
 #include "trainer/loss.h"
 #include "util.h"
 #include "rewards.h"
+#include "devhooks.h"
 
 #define INF_MAX		64
 #define REWARD_PER_WINDOW	1000000.0	/* uallo shared by a window's active inferers */
@@ -263,6 +264,22 @@ rewards_inference(uint32_t topic, int64_t nonce, const char *worker, const char 
 	snprintf(in->inf_value, sizeof(in->inf_value), "%s", value);
 	add_sub(topic, nonce, worker, v);
 }
+
+/* An inference the chain accepted at delivery (DEVNET_ACCEPTED, devhooks.h). */
+static int
+rewards_accepted(int stage, json_t *dec, json_t *msg, int simulate, long *code, char **log,
+    const char **codespace)
+{
+	json_t *b = json_object_get(msg, "worker_data_bundle");
+
+	if (stage == DEVNET_ACCEPTED)
+		rewards_inference((uint32_t)json_integer_value(json_object_get(b, "topic_id")),
+		    json_integer_value(json_object_get(b, "nonce")),
+		    json_string_value(json_object_get(b, "worker")),
+		    json_string_value(json_object_get(json_object_get(b, "inference"), "value")));
+	return 0;
+}
+DEVNET_DELIVER(rewards_accepted)
 
 /* A typed event attribute: the field's JSON as text. */
 static void

@@ -85,7 +85,7 @@ done
 defs "$P/alloractl" >"$T/ctl.prog"
 # alloractl check uses the trainer's market-data code; the models stay out (predict and
 # backtest run the trainer's program).
-for o in model xgb ctl_backtest trainer; do
+for o in model features modelspec xgb ctl_backtest trainer prediction compute; do
 	if [ -f "$P/obj/trainer/$o.o" ]; then
 		defs "$P/obj/trainer/$o.o" >"$T/$o.osyms"
 		check "alloractl holds none of trainer/$o.c" \
