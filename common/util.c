@@ -82,6 +82,19 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
+int
+errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 int64_t
 mono_ms(void)
 {

@@ -15,6 +15,8 @@ void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Formats into err (when not NULL) and returns -1: the "return errorf(err, errlen, ...)" idiom. */
+int	 errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Time: monotonic milliseconds / seconds for timers, wall clock only for logs. */
 int64_t	 mono_ms(void);

@@ -123,6 +123,9 @@ build(struct job *j, int for_simulation, struct tx_out *out, char *err, size_t e
 	p.value = j->labels != NULL ? NULL : j->value;
 	p.labels = j->labels;
 	p.nlabels = j->nlabels;
+	p.forecast = j->fc;
+	p.nforecast = j->nfc;
+	p.forecast_limit = (size_t)S.max_elements_per_forecast;
 	p.arity = chainnext_arity(j->topic);
 	p.no_bundle_signature = chainnext_no_bundle_signature();
 	p.gas_limit = j->gas;
@@ -350,12 +353,14 @@ sign_and_record(struct job *j)
 	j->in_mempool = 0;
 	audit(j->w, j);
 	j->st = J_WAIT_ACK;
-	child_send(MSG_SIGNED, j->topic, 0, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic",
-	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "sequence", (json_int_t)j->seq,
-	    "txhash", j->hash, "tx", j->b64, "wallet", j->w->name));
-	log_event(LOG_LVL_INFO, "submission", json_pack("{s:I, s:I, s:s, s:I, s:s, s:I}", "topic",
-	    (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value, "sequence",
-	    (json_int_t)j->seq, "txhash", j->hash, "fee", (json_int_t)j->fee),
+	child_send(MSG_SIGNED, j->topic, 0, forecast_signed(json_pack("{s:I, s:I, s:I, s:s, s:s, "
+	    "s:s}", "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "sequence",
+	    (json_int_t)j->seq, "txhash", j->hash, "tx", j->b64, "wallet", j->w->name), j->nfc,
+	    j->fc_dropped));
+	log_event(LOG_LVL_INFO, "submission", forecast_signed(json_pack("{s:I, s:I, s:s, s:I, s:s, "
+	    "s:I}", "topic", (json_int_t)j->topic, "nonce", (json_int_t)j->nonce, "value", j->value,
+	    "sequence", (json_int_t)j->seq, "txhash", j->hash, "fee", (json_int_t)j->fee), j->nfc,
+	    j->fc_dropped),
 	    "Submitting prediction %s for topic %u nonce %lld (sequence %" PRIu64 ", fee %" PRIu64
 	    " uallo, tx %s)", j->value, j->topic, (long long)j->nonce, j->seq, j->fee, j->hash);
 }

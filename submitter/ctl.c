@@ -193,7 +193,8 @@ tx_usage(FILE *fp)
 	    "                          [--arity single|multi] [--no-bundle-signature]\n"
 	    "                          [--gas N] [--fee AMOUNT[uallo]]\n"
 	    "                          [--timeout-height H] [--emissions v9|v10] [--memo M]\n"
-	    "                          [--fee-granter ADDR] [--hd-path P] [--json]\n"
+	    "                          [--fee-granter ADDR] [--forecast FILE.json]\n"
+	    "                          [--max-forecast-elements N] [--hd-path P] [--json]\n"
 	    "       alloractl tx decode [BASE64 | -] [--chain-id ID --account-number N]\n"
 	    "\n"
 	    "  build   sign an InsertWorkerPayload transaction offline; prints the base64 TxRaw\n"
@@ -238,6 +239,8 @@ tx_build_cmd(int argc, char **argv)
 		{ "memo", required_argument, NULL, 'M' },
 		{ "fee-granter", required_argument, NULL, 'G' },
 		{ "labels", required_argument, NULL, 'L' },
+		{ "forecast", required_argument, NULL, 'W' },
+		{ "max-forecast-elements", required_argument, NULL, 'X' },
 		{ "arity", required_argument, NULL, 'A' },
 		{ "no-bundle-signature", no_argument, NULL, 'B' },
 		{ "hd-path", required_argument, NULL, 'p' },
@@ -246,8 +249,11 @@ tx_build_cmd(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *path = DEFAULT_HD_PATH, *value = NULL, *lfile = NULL;
+	const char *ffile = NULL;
 	struct tx_label *labels = NULL;
-	size_t nlabels = 0;
+	struct tx_forecast_elem *fc = NULL;
+	size_t nlabels = 0, nfc = 0;
+	unsigned long long flimit = FORECAST_DEFAULT_LIMIT;
 	unsigned long long acct = 0, seq = 0, topic = 0, nonce = 0, gas = 300000, fee = 3000000;
 	uint32_t tid;
 	unsigned long long th = 0;
@@ -313,6 +319,16 @@ tx_build_cmd(int argc, char **argv)
 			break;
 		}
 		case 'L': lfile = optarg; break;
+		case 'W': ffile = optarg; break;
+		case 'X':
+			if (num_arg("--max-forecast-elements", optarg, 1, &flimit))
+				return 2;
+			if (flimit > FORECAST_MAX_ELEMENTS) {
+				fprintf(stderr, "alloractl tx build: --max-forecast-elements: at most "
+				    "%d\n", FORECAST_MAX_ELEMENTS);
+				return 2;
+			}
+			break;
 		case 'A':
 			if (strcmp(optarg, "single") == 0)
 				tp.arity = ARITY_SINGLE;
@@ -366,6 +382,31 @@ tx_build_cmd(int argc, char **argv)
 		labels_free(labels, nlabels);
 		return rc;
 	}
+	if (ffile != NULL) {
+		/* The element rules offline (not the configuration's policy, which needs -c). */
+		json_error_t je;
+		json_t *fj = json_load_file(ffile, 0, &je);
+		const char *rule;
+		char self[ADDR_MAX];
+
+		if (fj == NULL) {
+			fprintf(stderr, "alloractl tx build: --forecast %s:%d: %s\n", ffile, je.line,
+			    je.text);
+			rc = 2;
+		} else if (key_address(pub, self, sizeof(self)) == -1 ||
+		    forecast_from_json(fj, self, (size_t)flimit, &fc, &nfc, &rule, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "alloractl tx build: --forecast %s: %s [%s]\n", ffile, err,
+			    rule);
+			rc = 2;
+		}
+		json_decref(fj);
+		if (rc != 0) {
+			key_clear(priv, sizeof(priv));
+			labels_free(labels, nlabels);
+			return rc;
+		}
+	}
 	tp.account_number = acct;
 	tp.sequence = seq;
 	tp.topic = (uint32_t)topic;
@@ -373,12 +414,16 @@ tx_build_cmd(int argc, char **argv)
 	tp.value = value != NULL ? canon : NULL;
 	tp.labels = labels;
 	tp.nlabels = nlabels;
+	tp.forecast = fc;
+	tp.nforecast = nfc;
+	tp.forecast_limit = (size_t)flimit;
 	tp.gas_limit = gas;
 	tp.fee_uallo = fee;
 	tp.timeout_height = th;
 	rc = tx_build_payload(priv, &tp, 0, &out, err, sizeof(err));
 	key_clear(priv, sizeof(priv));
 	labels_free(labels, nlabels);
+	forecast_free(fc, nfc);
 	if (rc == -1) {
 		fprintf(stderr, "alloractl tx build: %s\n", err);
 		return 2;

@@ -14,6 +14,7 @@
 #include <secp256k1.h>
 
 #include "keys.h"
+#include "util.h"
 
 static secp256k1_context *
 ctx(void)
@@ -23,22 +24,6 @@ ctx(void)
 	if (c == NULL)
 		c = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
 	return c;
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 void
@@ -153,24 +138,24 @@ bech32_decode(const char *s, char *hrp, size_t hrplen, uint8_t *data, size_t *le
 	char c;
 
 	if (n < 8 || n > 90)
-		return fail(err, errlen, "bech32: length %zu out of range 8..90", n);
+		return errorf(err, errlen, "bech32: length %zu out of range 8..90", n);
 	for (i = 0; i < n; i++) {
 		c = s[i];
 		if (c < 33 || c > 126)
-			return fail(err, errlen, "bech32: character %zu is not printable ASCII", i + 1);
+			return errorf(err, errlen, "bech32: character %zu is not printable ASCII", i + 1);
 		if (islower((unsigned char)c))
 			lower = 1;
 		if (isupper((unsigned char)c))
 			upper = 1;
 	}
 	if (lower && upper)
-		return fail(err, errlen, "bech32: mixed case");
+		return errorf(err, errlen, "bech32: mixed case");
 	sep = (size_t)(strrchr(s, '1') - s);
 	if (strrchr(s, '1') == NULL || sep == 0 || sep + 7 > n)
-		return fail(err, errlen, "bech32: no separator or empty part");
+		return errorf(err, errlen, "bech32: no separator or empty part");
 	h = sep;
 	if (h + 1 > hrplen)
-		return fail(err, errlen, "bech32: prefix too long");
+		return errorf(err, errlen, "bech32: prefix too long");
 	for (i = 0; i < h; i++)
 		hrp[i] = (char)tolower((unsigned char)s[i]);
 	hrp[h] = '\0';
@@ -179,13 +164,13 @@ bech32_decode(const char *s, char *hrp, size_t hrplen, uint8_t *data, size_t *le
 		const char *p = strchr(charset, tolower((unsigned char)s[sep + 1 + i]));
 
 		if (p == NULL || *p == '\0')
-			return fail(err, errlen, "bech32: invalid character '%c'", s[sep + 1 + i]);
+			return errorf(err, errlen, "bech32: invalid character '%c'", s[sep + 1 + i]);
 		d5[i] = (uint8_t)(p - charset);
 	}
 	if (polymod(buf, expand(hrp, d5, n5, buf)) != 1)
-		return fail(err, errlen, "bech32: bad checksum");
+		return errorf(err, errlen, "bech32: bad checksum");
 	if (convert_bits(d5, n5 - 6, 5, 8, 0, data, len, 64) == -1)
-		return fail(err, errlen, "bech32: bad padding");
+		return errorf(err, errlen, "bech32: bad padding");
 	return 0;
 }
 
@@ -237,13 +222,13 @@ bip39_check(const char *m, char *err, size_t errlen)
 		idx[nw] = word_index(start, (size_t)(p - start));
 		if (idx[nw] < 0) {
 			key_clear(idx, sizeof(idx));
-			return fail(err, errlen, "word %d is not in the BIP39 English list", nw + 1);
+			return errorf(err, errlen, "word %d is not in the BIP39 English list", nw + 1);
 		}
 		nw++;
 	}
 	if (nw != 12 && nw != 15 && nw != 18 && nw != 21 && nw != 24) {
 		key_clear(idx, sizeof(idx));
-		return fail(err, errlen, "a mnemonic has 12, 15, 18, 21 or 24 words, not %d", nw);
+		return errorf(err, errlen, "a mnemonic has 12, 15, 18, 21 or 24 words, not %d", nw);
 	}
 	for (i = 0; i < nw; i++) {
 		int b;
@@ -266,7 +251,7 @@ bip39_check(const char *m, char *err, size_t errlen)
 		if (want != have) {
 			key_clear(bits, sizeof(bits));
 			key_clear(idx, sizeof(idx));
-			return fail(err, errlen, "the mnemonic's checksum is wrong (a word is "
+			return errorf(err, errlen, "the mnemonic's checksum is wrong (a word is "
 			    "mistyped or in the wrong order)");
 		}
 	}
@@ -328,11 +313,11 @@ bip39_generate(int words, char *out, size_t outlen, char *err, size_t errlen)
 	size_t off = 0;
 
 	if (words < 12 || words > 24 || words % 3 != 0)
-		return fail(err, errlen, "a mnemonic has 12, 15, 18, 21 or 24 words");
+		return errorf(err, errlen, "a mnemonic has 12, 15, 18, 21 or 24 words");
 	ent_bytes = words * 11 * 32 / 33 / 8;
 	memset(ent, 0, sizeof(ent));
 	if (getrandom(ent, (size_t)ent_bytes, 0) != ent_bytes)
-		return fail(err, errlen, "getrandom: %s", strerror(errno));
+		return errorf(err, errlen, "getrandom: %s", strerror(errno));
 	SHA256(ent, (size_t)ent_bytes, hash);
 	ent[ent_bytes] = hash[0];
 	for (i = 0; i < words; i++) {
@@ -347,7 +332,7 @@ bip39_generate(int words, char *out, size_t outlen, char *err, size_t errlen)
 		w = bip39_english[v];
 		if (off + strlen(w) + 2 > outlen) {
 			key_clear(ent, sizeof(ent));
-			return fail(err, errlen, "buffer too small");
+			return errorf(err, errlen, "buffer too small");
 		}
 		off += (size_t)snprintf(out + off, outlen - off, "%s%s", i ? " " : "", w);
 	}
@@ -380,15 +365,15 @@ bip32_derive(const uint8_t seed[64], const char *path, uint8_t priv[32], uint8_t
 	int rc = -1;
 
 	if (HMAC(EVP_sha512(), "Bitcoin seed", 12, seed, 64, I, &ilen) == NULL)
-		return fail(err, errlen, "HMAC failed");
+		return errorf(err, errlen, "HMAC failed");
 	memcpy(priv, I, 32);
 	memcpy(chain, I + 32, 32);
 	if (!secp256k1_ec_seckey_verify(ctx(), priv)) {
-		fail(err, errlen, "invalid master key (try another seed)");
+		errorf(err, errlen, "invalid master key (try another seed)");
 		goto out;
 	}
 	if (path[0] != 'm' || (path[1] != '\0' && path[1] != '/')) {
-		fail(err, errlen, "derivation path \"%s\" must start with m/", path);
+		errorf(err, errlen, "derivation path \"%s\" must start with m/", path);
 		goto out;
 	}
 	p = path + 1;
@@ -399,13 +384,13 @@ bip32_derive(const uint8_t seed[64], const char *path, uint8_t priv[32], uint8_t
 
 		p++;
 		if (!isdigit((unsigned char)*p)) {
-			fail(err, errlen, "derivation path \"%s\": expected a number", path);
+			errorf(err, errlen, "derivation path \"%s\": expected a number", path);
 			goto out;
 		}
 		errno = 0;
 		idx = strtoul(p, &end, 10);
 		if (errno != 0 || idx >= 0x80000000UL) {
-			fail(err, errlen, "derivation path \"%s\": index too large", path);
+			errorf(err, errlen, "derivation path \"%s\": index too large", path);
 			goto out;
 		}
 		p = end;
@@ -414,7 +399,7 @@ bip32_derive(const uint8_t seed[64], const char *path, uint8_t priv[32], uint8_t
 			p++;
 		}
 		if (*p != '/' && *p != '\0') {
-			fail(err, errlen, "derivation path \"%s\": unexpected '%c'", path, *p);
+			errorf(err, errlen, "derivation path \"%s\": unexpected '%c'", path, *p);
 			goto out;
 		}
 		if (hard) {
@@ -423,7 +408,7 @@ bip32_derive(const uint8_t seed[64], const char *path, uint8_t priv[32], uint8_t
 			memcpy(data + 1, priv, 32);
 		} else {
 			if (key_pubkey(priv, pub) == -1) {
-				fail(err, errlen, "invalid key");
+				errorf(err, errlen, "invalid key");
 				goto out;
 			}
 			memcpy(data, pub, 33);
@@ -433,17 +418,17 @@ bip32_derive(const uint8_t seed[64], const char *path, uint8_t priv[32], uint8_t
 		data[35] = (uint8_t)(idx >> 8);
 		data[36] = (uint8_t)idx;
 		if (HMAC(EVP_sha512(), chain, 32, data, 37, I, &ilen) == NULL) {
-			fail(err, errlen, "HMAC failed");
+			errorf(err, errlen, "HMAC failed");
 			goto out;
 		}
 		if (!secp256k1_ec_seckey_tweak_add(ctx(), priv, I)) {
-			fail(err, errlen, "derivation hit an invalid key (index %lu)", idx);
+			errorf(err, errlen, "derivation hit an invalid key (index %lu)", idx);
 			goto out;
 		}
 		memcpy(chain, I + 32, 32);
 	}
 	if (*p != '\0') {
-		fail(err, errlen, "derivation path \"%s\": unexpected '%c'", path, *p);
+		errorf(err, errlen, "derivation path \"%s\": unexpected '%c'", path, *p);
 		goto out;
 	}
 	rc = 0;
@@ -488,13 +473,13 @@ key_from_mnemonic(const char *mnemonic, const char *path, uint8_t priv[32], uint
 	if (bip39_check(mnemonic, err, errlen) == -1)
 		return -1;
 	if (bip39_seed(mnemonic, "", seed) == -1)
-		return fail(err, errlen, "PBKDF2 failed");
+		return errorf(err, errlen, "PBKDF2 failed");
 	rc = bip32_derive(seed, path ? path : DEFAULT_HD_PATH, priv, chain, err, errlen);
 	key_clear(seed, sizeof(seed));
 	key_clear(chain, sizeof(chain));
 	if (rc == 0 && key_pubkey(priv, pub) == -1) {
 		key_clear(priv, 32);
-		return fail(err, errlen, "invalid private key");
+		return errorf(err, errlen, "invalid private key");
 	}
 	return rc;
 }

@@ -144,6 +144,8 @@ params_done(enum rpc_status st, const struct abci_result *a, const char *error, 
 	    (r = awq__get_params_response__unpack(NULL, a->value_len, a->value)) != NULL) {
 		if (r->params != NULL && r->params->data_sending_fee != NULL)
 			S.data_sending_fee = strtoull(r->params->data_sending_fee, NULL, 10);
+		if (r->params != NULL)
+			S.max_elements_per_forecast = r->params->max_elements_per_forecast;
 		awq__get_params_response__free_unpacked(r, NULL);
 	}
 }

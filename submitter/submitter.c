@@ -124,6 +124,7 @@ job_finish(struct job *j, const char *outcome, long code, int64_t height, const 
 		w->active = NULL;
 	free(j->value);
 	labels_free(j->labels, j->nlabels);
+	forecast_free(j->fc, j->nfc);
 	free(j->raw);
 	free(j->b64);
 	free(j);
@@ -212,6 +213,13 @@ on_submit(struct frame *f)
 		return;
 	}
 	j->value = xstrdup(j->labels != NULL ? value : canon);
+	if (forecast_for_submit(json_object_get(f->payload, "forecast"), ct->forecast, w->address,
+	    (size_t)S.max_elements_per_forecast, &j->fc, &j->nfc, &j->fc_dropped, lerr,
+	    sizeof(lerr)) == -1)
+		log_event(LOG_LVL_WARNING, "warning", json_pack("{s:I, s:I, s:s, s:s, s:s}", "topic",
+		    (json_int_t)topic, "nonce", (json_int_t)nonce, "reason", "forecast_dropped",
+		    "rule", j->fc_dropped, "detail", lerr), "topic %u nonce %lld: the forecast is "
+		    "dropped, the inference goes alone: %s", topic, (long long)nonce, lerr);
 	if (json_is_object(res) && json_is_string(json_object_get(res, "tx")) &&
 	    json_is_string(json_object_get(res, "txhash"))) {
 		unsigned char *raw;

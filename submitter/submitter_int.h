@@ -54,6 +54,9 @@ struct job {
 	char		*value;
 	struct tx_label	*labels;	/* labelled values (chainnext.h), NULL = one value */
 	size_t		 nlabels;
+	struct tx_forecast_elem *fc;	/* the forecast signed with it (forecast.h), issue 22 */
+	size_t		 nfc;
+	const char	*fc_dropped;	/* the rule that dropped the SUBMIT's forecast, or NULL */
 	int64_t		 window_end;	/* -1 unknown */
 	enum jstate	 st;
 	int		 attempts;
@@ -122,6 +125,7 @@ struct submitter_state {
 	char			 emissions[8];	/* "" until known */
 	int			 detecting;
 	uint64_t		 data_sending_fee;
+	uint64_t		 max_elements_per_forecast;	/* GetParams; 0 = unknown */
 	uint64_t		*topic_gas;	/* per configured topic: last simulated gas, 0 = none */
 	int			*topic_wl;	/* per configured topic: CanSubmitWorkerPayload at
 						   start, 0 unknown, 1 yes, -1 no */

@@ -16,22 +16,6 @@
 
 #define PUBKEY_URL	"/cosmos.crypto.secp256k1.PubKey"
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 void
 tx_hash_hex(const uint8_t *raw, size_t len, char out[65])
 {
@@ -154,7 +138,7 @@ finish_tx(const uint8_t priv[32], const uint8_t pub[33], const char *type_url,
 			free(pkanyb);
 			free(aib);
 			free(sdb);
-			return fail(err, errlen, "signing the transaction failed");
+			return errorf(err, errlen, "signing the transaction failed");
 		}
 		sigs[0].data = sig;
 		sigs[0].len = 64;
@@ -212,39 +196,45 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	Awem__InsertWorkerPayloadRequest req = AWEM__INSERT_WORKER_PAYLOAD_REQUEST__INIT;
 	uint8_t pub[33], *infb, *bb, *wdbb, *reqb, sig[64], bh[32];
 	size_t infl, bl, wdbl, reql;
-	char addr[ADDR_MAX], canon[DEC_MAX_TEXT + 1], why[128], *pubhex, type_url[64];
+	char addr[ADDR_MAX], canon[DEC_MAX_TEXT + 1], why[320], *pubhex, type_url[64];
 	json_t *pl;
 	Awem__InputLabeledValue *lv = NULL, **lvp = NULL;
+	Awem__InputForecast fc = AWEM__INPUT_FORECAST__INIT;
+	Awem__InputForecastElement *fe = NULL, **fep = NULL;
+	const char *frule;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!valid_emissions(p->emissions))
-		return fail(err, errlen, "emissions version must be v9 or v10");
+		return errorf(err, errlen, "emissions version must be v9 or v10");
 	if (p->chain_id == NULL || *p->chain_id == '\0')
-		return fail(err, errlen, "chain id is empty");
+		return errorf(err, errlen, "chain id is empty");
 	if (p->nonce <= 0)
-		return fail(err, errlen, "nonce must be a positive block height");
+		return errorf(err, errlen, "nonce must be a positive block height");
 	if (p->topic == 0)
-		return fail(err, errlen, "topic must be positive");
+		return errorf(err, errlen, "topic must be positive");
 	if ((p->value == NULL) == (p->nlabels == 0))
-		return fail(err, errlen, "either a value or labelled values, not %s",
+		return errorf(err, errlen, "either a value or labelled values, not %s",
 		    p->value == NULL ? "neither" : "both");
 	if (p->nlabels > 0) {
 		if (strcmp(p->emissions, "v10") != 0)
-			return fail(err, errlen, "labelled values need emissions v10");
+			return errorf(err, errlen, "labelled values need emissions v10");
 		if (labels_check(p->labels, p->nlabels, p->arity, p->topic, why,
 		    sizeof(why)) == -1)
-			return fail(err, errlen, "%s", why);
+			return errorf(err, errlen, "%s", why);
 		canon[0] = '\0';
 	} else {
 		if (dec_value(p->value, canon, sizeof(canon), why, sizeof(why)) == -1)
-			return fail(err, errlen, "value \"%s\": %s", p->value, why);
+			return errorf(err, errlen, "value \"%s\": %s", p->value, why);
 		if (strcmp(canon, p->value) != 0)
-			return fail(err, errlen, "value \"%s\" is not in the chain's canonical form "
+			return errorf(err, errlen, "value \"%s\" is not in the chain's canonical form "
 			    "(\"%s\")", p->value, canon);
 	}
 	if (key_pubkey(priv, pub) == -1 || key_address(pub, addr, sizeof(addr)) == -1)
-		return fail(err, errlen, "invalid private key");
+		return errorf(err, errlen, "invalid private key");
+	if (p->nforecast > 0 && forecast_check(p->forecast, p->nforecast, addr,
+	    p->forecast_limit, &frule, why, sizeof(why)) == -1)
+		return errorf(err, errlen, "%s", why);
 	inf.topic_id = p->topic;
 	inf.block_height = p->nonce;
 	inf.inferer = addr;
@@ -264,6 +254,24 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 		inf.values = lvp;
 	}
 	bundle.inference = &inf;
+	if (p->nforecast > 0) {
+		size_t i;
+
+		fe = xcalloc(p->nforecast, sizeof(*fe));
+		fep = xcalloc(p->nforecast, sizeof(*fep));
+		for (i = 0; i < p->nforecast; i++) {
+			awem__input_forecast_element__init(&fe[i]);
+			fe[i].inferer = p->forecast[i].inferer;
+			fe[i].value = p->forecast[i].value;
+			fep[i] = &fe[i];
+		}
+		fc.topic_id = p->topic;
+		fc.block_height = p->nonce;
+		fc.forecaster = addr;
+		fc.n_forecast_elements = p->nforecast;
+		fc.forecast_elements = fep;
+		bundle.forecast = &fc;	/* inside the bytes the bundle signature covers */
+	}
 	infl = awem__input_inference__get_packed_size(&inf);
 	infb = xmalloc(infl);
 	awem__input_inference__pack(&inf, infb);
@@ -276,7 +284,9 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 		free(bb);
 		free(lv);
 		free(lvp);
-		return fail(err, errlen, "signing the bundle failed");
+		free(fe);
+		free(fep);
+		return errorf(err, errlen, "signing the bundle failed");
 	}
 	pubhex = hex_encode(pub, 33);
 	nonce.block_height = p->nonce;
@@ -313,6 +323,19 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 		json_object_set_new(pl, "values", vals);
 	}
 	put_hex(pl, "input_inference_hex", infb, infl);
+	if (p->nforecast > 0) {
+		size_t fl = awem__input_forecast__get_packed_size(&fc);
+		uint8_t *fb = xmalloc(fl);
+
+		awem__input_forecast__pack(&fc, fb);
+		put_hex(pl, "input_forecast_hex", fb, fl);
+		free(fb);
+		json_object_set_new(pl, "forecast", json_pack("{s:I, s:I, s:s, s:o, s:s}",
+		    "topic_id", (json_int_t)p->topic, "block_height", (json_int_t)p->nonce,
+		    "forecaster", addr, "forecast_elements", forecast_to_json(p->forecast,
+		    p->nforecast), "extra_data", ""));
+	} else
+		json_object_set_new(pl, "forecast", json_null());
 	put_hex(pl, "input_inference_forecast_bundle_hex", bb, bl);
 	put_hex(pl, "bundle_sha256_hex", bh, 32);
 	if (p->no_bundle_signature)
@@ -335,6 +358,8 @@ tx_build_payload(const uint8_t priv[32], const struct tx_params *p, int for_simu
 	free(pubhex);
 	free(lv);
 	free(lvp);
+	free(fe);
+	free(fep);
 	key_clear(sig, sizeof(sig));
 	if (rc == -1)
 		tx_out_free(out);
@@ -353,9 +378,9 @@ tx_build_register(const uint8_t priv[32], const struct tx_params *p, int for_sim
 
 	memset(out, 0, sizeof(*out));
 	if (!valid_emissions(p->emissions))
-		return fail(err, errlen, "emissions version must be v9 or v10");
+		return errorf(err, errlen, "emissions version must be v9 or v10");
 	if (key_pubkey(priv, pub) == -1 || key_address(pub, addr, sizeof(addr)) == -1)
-		return fail(err, errlen, "invalid private key");
+		return errorf(err, errlen, "invalid private key");
 	req.sender = addr;
 	req.topic_id = p->topic;
 	req.owner = addr;
@@ -392,6 +417,30 @@ jbytes_hex(const ProtobufCBinaryData *b)
 	return j;
 }
 
+/* INTERFACES.md: {"topic_id", "block_height", "forecaster", "forecast_elements": [{"inferer",
+ * "value"}], "extra_data"}, or null. */
+static json_t *
+decode_forecast(const Awem__InputForecast *f)
+{
+	json_t *o, *els;
+	size_t k;
+
+	if (f == NULL)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "topic_id", json_integer((json_int_t)f->topic_id));
+	json_object_set_new(o, "block_height", json_integer(f->block_height));
+	json_object_set_new(o, "forecaster", json_string(f->forecaster ? f->forecaster : ""));
+	els = json_array();
+	for (k = 0; k < f->n_forecast_elements; k++)
+		json_array_append_new(els, json_pack("{s:s, s:s}", "inferer",
+		    f->forecast_elements[k]->inferer ? f->forecast_elements[k]->inferer : "",
+		    "value", f->forecast_elements[k]->value ? f->forecast_elements[k]->value : ""));
+	json_object_set_new(o, "forecast_elements", els);
+	json_object_set_new(o, "extra_data", jbytes_hex(&f->extra_data));
+	return o;
+}
+
 static json_t *
 decode_payload_msg(const ProtobufCBinaryData *v, char *err, size_t errlen)
 {
@@ -404,7 +453,7 @@ decode_payload_msg(const ProtobufCBinaryData *v, char *err, size_t errlen)
 
 	r = awem__insert_worker_payload_request__unpack(NULL, v->len, v->data);
 	if (r == NULL) {
-		fail(err, errlen, "InsertWorkerPayloadRequest does not decode");
+		errorf(err, errlen, "InsertWorkerPayloadRequest does not decode");
 		return NULL;
 	}
 	b = r->worker_data_bundle;
@@ -455,8 +504,8 @@ decode_payload_msg(const ProtobufCBinaryData *v, char *err, size_t errlen)
 			    strcmp(canon, inf->value) == 0));
 	}
 	json_object_set_new(wdb, "inference", io);
-	json_object_set_new(wdb, "forecast", b->inference_forecasts_bundle &&
-	    b->inference_forecasts_bundle->forecast ? json_true() : json_null());
+	json_object_set_new(wdb, "forecast", b->inference_forecasts_bundle != NULL ?
+	    decode_forecast(b->inference_forecasts_bundle->forecast) : json_null());
 	json_object_set_new(wdb, "signature_hex",
 	    jbytes_hex(&b->inferences_forecasts_bundle_signature));
 	json_object_set_new(wdb, "pubkey", json_string(b->pubkey ? b->pubkey : ""));
@@ -505,13 +554,13 @@ tx_decode(const uint8_t *raw, size_t len, const char *chain_id, int64_t account_
 
 	tr = awtx__tx_raw__unpack(NULL, len, raw);
 	if (tr == NULL) {
-		fail(err, errlen, "not a transaction (TxRaw does not decode)");
+		errorf(err, errlen, "not a transaction (TxRaw does not decode)");
 		return NULL;
 	}
 	body = awtx__tx_body__unpack(NULL, tr->body_bytes.len, tr->body_bytes.data);
 	ai = awtx__auth_info__unpack(NULL, tr->auth_info_bytes.len, tr->auth_info_bytes.data);
 	if (body == NULL || ai == NULL) {
-		fail(err, errlen, "not a transaction (%s does not decode)",
+		errorf(err, errlen, "not a transaction (%s does not decode)",
 		    body == NULL ? "TxBody" : "AuthInfo");
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "forecast.h"
 #include "labels.h"
 
 struct tx_params {
@@ -28,6 +29,11 @@ struct tx_params {
 	const char	*emissions;	/* "v9" or "v10" */
 	const char	*memo;		/* may be NULL */
 	const char	*fee_granter;	/* Fee.granter (feegrant pays the fee), NULL = none */
+	/* Issue 22: the InputForecast of the bundle (forecaster = our address, block height =
+	 * nonce, extra_data empty); none when nforecast is 0.  Checked by forecast_check. */
+	const struct tx_forecast_elem *forecast;
+	size_t		 nforecast;
+	size_t		 forecast_limit;	/* max elements (0 = FORECAST_DEFAULT_LIMIT) */
 };
 
 struct tx_out {

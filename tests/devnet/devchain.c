@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "devfees.h"
+#include "devforecast.h"
 #include "devnet_int.h"
 #include "devnext.h"
 #include "faults.h"
@@ -104,7 +105,7 @@ record_tx(const char *stage, json_t *dec, const char *hash, long code, const cha
 	json_t *b = json_object_get(m, "worker_data_bundle");
 	json_t *inf = json_object_get(b, "inference");
 
-	record(json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:s}", "kind", "tx",
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:s}", "kind", "tx",
 	    "stage", stage, "height", strcmp(stage, "deliver") == 0 ? json_integer(D.height) :
 	    json_null(), "topic", b ? json_incref(json_object_get(b, "topic_id")) :
 	    json_object_get(m, "topic_id") ? json_incref(json_object_get(m, "topic_id")) :
@@ -112,7 +113,11 @@ record_tx(const char *stage, json_t *dec, const char *hash, long code, const cha
 	    "worker", b ? json_incref(json_object_get(b, "worker")) : json_null(), "value",
 	    inf ? json_incref(json_object_get(inf, "value")) : json_null(), "sequence",
 	    dec ? json_incref(json_object_get(json_object_get(dec, "auth_info"), "sequence")) :
-	    json_null(), "txhash", hash, "code", (int)code, "log", log ? log : ""));
+	    json_null(), "txhash", hash, "code", (int)code, "log", log ? log : "");
+
+	json_object_set_new(o, "forecast_elements", devforecast_elements(m) < 0 ? json_null() :
+	    json_integer(devforecast_elements(m)));
+	record(o);
 }
 
 

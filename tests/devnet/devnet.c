@@ -33,6 +33,7 @@
 #include "devnet_int.h"
 #include "faults.h"
 #include "devfees.h"
+#include "devforecast.h"
 #include "devnext.h"
 #include "rewards.h"
 #include "submitter/keys.h"
@@ -330,6 +331,7 @@ usage(FILE *fp)
 	    "                     [--ws-one-block]\n"
 	    "                     [--wallclock-windows SECONDS] [--arity single|multi]\n"
 	    "                     [--topic-arity TOPIC:single|multi]... [--no-bundle-signature]\n"
+	    "                     [--max-elements-per-forecast N]\n"
 	    "\n"
 	    "A local chain for tests and the demo: CometBFT JSON-RPC and /websocket on\n"
 	    "127.0.0.1:N (0 picks a free port, printed on the first line and written to\n"
@@ -384,6 +386,7 @@ main(int argc, char **argv)
 		{ "arity", required_argument, NULL, DEVNEXT_OPT_ARITY },
 		{ "topic-arity", required_argument, NULL, DEVNEXT_OPT_TOPIC_ARITY },
 		{ "no-bundle-signature", no_argument, NULL, DEVNEXT_OPT_NO_SIG },
+		{ "max-elements-per-forecast", required_argument, NULL, DEVFORECAST_OPT_MAX },
 		{ "peers", required_argument, NULL, 0x180 },
 		{ "truth", required_argument, NULL, 0x181 },
 		{ "truth-lag", required_argument, NULL, 0x182 },
@@ -528,6 +531,10 @@ main(int argc, char **argv)
 			if (devfees_option(ch, optarg) == -1)
 				return bad_arg(ch == DEVFEES_OPT_GRANT ? "--fee-grant" : "--gas-used",
 				    optarg);
+			break;
+		case DEVFORECAST_OPT_MAX:
+			if (devforecast_option(ch, optarg) == -1)
+				return bad_arg("--max-elements-per-forecast", optarg);
 			break;
 		case DEVNEXT_OPT_WALLCLOCK: case DEVNEXT_OPT_ARITY: case DEVNEXT_OPT_TOPIC_ARITY:
 		case DEVNEXT_OPT_NO_SIG:

@@ -293,6 +293,17 @@ payload_unknown(const ProtobufCBinaryData *v, const char *em)
 	for (i = 0; inf != NULL && i < inf->n_values; i++)
 		if ((e = first_unknown(&inf->values[i]->base, em, "InputLabeledValue")) != NULL)
 			goto out;
+	if (b != NULL && b->inference_forecasts_bundle != NULL &&
+	    b->inference_forecasts_bundle->forecast != NULL) {
+		Awem__InputForecast *fc = b->inference_forecasts_bundle->forecast;
+
+		if ((e = first_unknown(&fc->base, em, "InputForecast")) != NULL)
+			goto out;
+		for (i = 0; i < fc->n_forecast_elements; i++)
+			if ((e = first_unknown(&fc->forecast_elements[i]->base, em,
+			    "InputForecastElement")) != NULL)
+				goto out;
+	}
 	if (b != NULL && X.no_sig && b->inferences_forecasts_bundle_signature.len > 0)
 		e = unknown(em, "InputWorkerDataBundle", 5, "bytes");
 	else if (b != NULL && X.no_sig && b->pubkey != NULL && b->pubkey[0] != '\0')

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "devfees.h"
+#include "devforecast.h"
 #include "devnet_int.h"
 #include "devnext.h"
 #include "query.pb-c.h"
@@ -159,6 +160,7 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			p.data_sending_fee = f1;
 			p.registration_fee = f2;
 			p.max_serialized_msg_length = 1 << 20;
+			p.max_elements_per_forecast = devforecast_max_elements();
 			r.params = &p;
 			PACK(get_params_response, r);
 		} else if (strcmp(m, "GetTopic") == 0) {
