@@ -12,7 +12,8 @@
  * ({"nonce", "time", "value"} for the submitted prediction, {"nonce", "model", "value"}
  * per shadow answer), and after each round (and every SHADOW_SCORE_S) scores it with
  * trainer/truth.c, the code of `alloractl history --shadow` (which reads the ledger
- * instead), and sends the result as SHADOW_SCORES.
+ * instead), and sends the result as SHADOW_SCORES.  Past 32 MiB the journal keeps its
+ * newer half.
  * Owns: the order, the bounds, the SHADOW and SHADOW_SCORES frames and the journal.
  */
 #include <sys/queue.h>
@@ -40,6 +41,7 @@
 #define SHADOW_BUILTIN_MAX_S	300
 #define SHADOW_SCORE_S		600	/* rescored this often (new bars, new truths) */
 #define SHADOW_JOURNAL_MAX	((size_t)64 << 20)
+#define SHADOW_JOURNAL_TRIM	((off_t)32 << 20)	/* then its older half goes */
 
 struct sround {
 	uint32_t		 topic;
@@ -71,6 +73,23 @@ journal_path(const struct config *c, uint32_t topic)
 	return xasprintf("%s/cache/topic-%u/shadow.jsonl", c->state_dir, topic);
 }
 
+/* Past SHADOW_JOURNAL_TRIM bytes, the journal keeps its newer half (whole lines). */
+static void
+journal_trim(const char *path, off_t size, uint32_t topic)
+{
+	char *buf, *cut;
+	size_t len;
+
+	if (size < SHADOW_JOURNAL_TRIM || (buf = read_file(path, SHADOW_JOURNAL_MAX,
+	    &len)) == NULL)
+		return;
+	cut = memchr(buf + len / 2, '\n', len - len / 2);
+	if (cut != NULL && write_file_atomic(path, cut + 1, len - (size_t)(cut + 1 - buf),
+	    0640) == -1)
+		log_warn("topic %u: shadow journal %s", topic, path);
+	free(buf);
+}
+
 /* One line appended (one write: a torn last line is skipped when read). */
 static void
 journal_add(const struct config *c, uint32_t topic, json_t *o)
@@ -85,9 +104,13 @@ journal_add(const struct config *c, uint32_t topic, json_t *o)
 	    (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
 		log_warn("topic %u: shadow journal %s", topic, path);
 	else {
+		off_t end;
+
 		if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
 			log_warn("topic %u: shadow journal %s", topic, path);
+		end = lseek(fd, 0, SEEK_END);
 		close(fd);
+		journal_trim(path, end, topic);
 	}
 	free(line);
 	free(s);
