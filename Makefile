@@ -198,7 +198,7 @@ install-files: programs
 	install -m 0644 etc/allora-worker.conf etc/allora-worker.env.example \
 		etc/allora-workerd.service etc/allora-workerd@.service \
 		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/
-	install -m 0755 etc/examples/predictor.py etc/examples/model_server.py \
+	install -m 0755 etc/examples/predictor.py etc/examples/model_server.py etc/examples/forecaster.py \
 		$(DESTDIR)$(PREFIX)/share/doc/allora-workerd/examples/
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.

@@ -45,6 +45,12 @@ enum msg_type {
 	MSG_SCORE = 202,	/* listener -> sup: kind (query|ema|reward|active_set|gap),
 				 * topic, address, ... (listener/scores.h) */
 	MSG_SCORE_WATCH = 203,	/* sup -> listener: watch [{topic, address}] */
+	MSG_FORECAST_DATA = 204, /* listener -> sup -> trainer (issue 22, listener/forecasts.c):
+				 * topic, address (ours), height, epoch_length, allow_negative,
+				 * inferers [str] (the active set less us), losses [{nonce,
+				 * values: [{inferer, loss}]}] newest first, score {ema,
+				 * ema_height}; the trainer's builtin and external forecasters
+				 * read it, the supervisor keeps the score for status */
 
 	/* trainer: 300.. */
 	MSG_PREDICT = 300,	/* sup -> trainer: topic, nonce, deadline_ms */

@@ -15,6 +15,7 @@
 #include "epochs.h"
 #include "confirm.h"
 #include "events.h"
+#include "forecasts.h"
 #include "frame.h"
 #include "http.h"
 #include "log.h"
@@ -639,6 +640,7 @@ start_watching(void)
 	    rpc_endpoint(L.rpc), L.conf->polling_interval);
 	evtimer_add(L.poll_ev, &tv);
 	scores_init(L.base, &L.rpc, L.emissions);
+	forecasts_init(L.base, &L.rpc, L.emissions, &L.conf);	/* issue 22 */
 	poll_now();
 	ws_start();
 }
@@ -664,6 +666,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 	}
 	/* Reload: new topics, endpoints and interval take effect now. */
 	L.conf = c;
+	forecasts_reload();	/* issue 22: forecast turned on or off */
 	rpc_free(L.rpc);
 	L.rpc = rpc_new(L.http, c->rpc, c->nrpc, c->request_timeout_ms);
 	{

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "forecasts.h"
 #include "frame.h"
 #include "log.h"
 #include "proc.h"
@@ -247,6 +248,7 @@ scores_watch(const struct frame *f)
 	scorev_set_watched(addrs);
 	json_decref(addrs);
 	log_debug("score watch: %zu (topic, address) pair(s)", S.n);
+	forecasts_watch(f);		/* issue 22: the same pairs, forecast on */
 	for (i = 0; i < S.n; i++)
 		round_start(&S.p[i]);
 }
@@ -299,6 +301,7 @@ scores_poll(int64_t height)
 {
 	size_t i;
 
+	forecasts_poll(height);		/* issue 22 */
 	if (height > S.height)
 		S.height = height;
 	for (i = 0; i < S.n; i++) {

@@ -394,6 +394,17 @@ print_score(json_t *x)
 	    jstr(sc, "rewards_uallo", b1, 64), jstr(sc, "last_reward_uallo", b2, 64),
 	    jstr(sc, "network_value", b3, 64), jstr(sc, "network_nonce", b4, 64),
 	    jstr(x, "last_value", b5, 64));
+	sc = json_object_get(x, "forecast");	/* issue 22 */
+	if (json_is_object(sc) && json_is_string(json_object_get(sc, "mode")) &&
+	    strcmp(json_string_value(json_object_get(sc, "mode")), "off") != 0)
+		printf("        forecaster %s: %s elements submitted, last %s at nonce %s "
+		    "(%s elements%s%s); score %s (height %s)\n", jstr(sc, "mode", b1, 64),
+		    jstr(sc, "elements_submitted", b2, 64), jstr(sc, "last_outcome", b3, 64),
+		    jstr(sc, "last_nonce", b4, 64), jstr(sc, "last_elements", b5, 64),
+		    json_is_string(json_object_get(sc, "last_reason")) ? ", " : "",
+		    json_is_string(json_object_get(sc, "last_reason")) ?
+		    json_string_value(json_object_get(sc, "last_reason")) : "",
+		    jstr(sc, "score_ema", b6, 64), jstr(sc, "score_height", b7, 64));
 }
 
 static void

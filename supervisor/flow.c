@@ -22,6 +22,7 @@
 #include "dec.h"
 #include "flow.h"
 #include "flow_int.h"
+#include "forecast.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "proc.h"
@@ -229,6 +230,7 @@ send_submit(struct work *w)
 		json_object_set_new(o, "resolve", json_pack("{s:s, s:s, s:I, s:O}", "txhash",
 		    w->txhash, "tx", w->tx, "sequence", (json_int_t)w->sequence, "txhashes",
 		    w->txhashes != NULL ? w->txhashes : json_pack("[s]", w->txhash)));
+	supfc_fill_submit(w->topic, w->nonce, o);
 	sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SUBMIT, w->topic, 0, o);
 	w->submit_sent = 1;
 }
@@ -553,6 +555,7 @@ on_prediction(struct frame *f)
 		metrics_gauge("allora_worker_training_duration_seconds", lab,
 		    json_number_value(json_object_get(f->payload, "train_ms")) / 1000.0);
 	}
+	supfc_prediction(topic, nonce, f->payload);
 	have_value(w, value, source ? source : "fresh", model, reason);
 }
 
@@ -596,6 +599,10 @@ flow_dispatch(struct child *c, struct frame *f)
 		if (c->role == ROLE_LISTENER)
 			scores_dispatch(f);
 		return;
+	case MSG_FORECAST_DATA:		/* issue 22 (supervisor/forecast.c) */
+		if (c->role == ROLE_LISTENER)
+			supfc_data(f);
+		return;
 	default:
 		log_warnx("%s sent %s, which it may not; ignored", child_role_name(c->role),
 		    msg_type_name(f->type));
@@ -610,6 +617,8 @@ flow_child_ready(struct child *c)
 
 	if (c->role == ROLE_LISTENER)
 		scores_send_watch();
+	if (c->role == ROLE_TRAINER)
+		supfc_trainer_ready();
 	TAILQ_FOREACH(w, &works, entry) {
 		if (c->role == ROLE_LISTENER && w->confirm == 0) {
 			/* A new listener: the question about this window went with the old one. */

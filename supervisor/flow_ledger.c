@@ -18,6 +18,7 @@
 #include "cluster.h"
 #include "flow.h"
 #include "flow_int.h"
+#include "forecast.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "proc.h"
@@ -44,9 +45,11 @@ signed_commit(struct work *w, const char *txhash, const char *tx, long long seq,
 	uint32_t topic = w->topic;
 	int64_t nonce = w->nonce;
 	int rc;
+	json_t *fields = json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
+	    "txhash", txhash, "tx", tx, "value", w->value);
 
-	rc = record(w, "signed", json_pack("{s:I, s:s, s:s, s:s?}", "sequence", (json_int_t)seq,
-	    "txhash", txhash, "tx", tx, "value", w->value), 0);
+	supfc_fill_signed(topic, nonce, fields);	/* issue 22 */
+	rc = record(w, "signed", fields, 0);
 	if (rc != 0) {
 		signed_done(topic, nonce, fseq, txhash, tx, seq, 0);
 		return;

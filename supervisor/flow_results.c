@@ -15,6 +15,7 @@
 #include "cluster.h"
 #include "flow.h"
 #include "flow_int.h"
+#include "forecast.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "proc.h"
@@ -74,6 +75,7 @@ on_signed(struct frame *f)
 		    (long long)nonce);
 		return;
 	}
+	supfc_signed(f);	/* issue 22: forecast_elements, forecast_dropped */
 	if (w == NULL || ct == NULL) {
 		/* Not ours (any more): refuse so that it is never broadcast. */
 		sup_send_child(child_by_role(ROLE_SUBMITTER), MSG_SIGNED_ACK, topic, f->seq,

@@ -202,6 +202,15 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 		json_object_set_new(row, "state", sj(json_object_get(r, "state")));
 		if (shadow || report != NULL)
 			json_object_set_new(row, "shadow", history_shadow_row(&tr, r, y));
+		/* issue 22, forecast on: the forecast signed with it, the forecaster score then */
+		if (t->forecast != NULL && strcmp(t->forecast, "off") != 0) {
+			json_t *fe = json_object_get(r, "forecast_elements");
+
+			json_object_set_new(row, "forecast_elements", json_is_integer(fe) ?
+			    json_incref(fe) : json_null());
+			json_object_set_new(row, "forecaster_score_ema",
+			    sj(json_object_get(r, "forecaster_score_ema")));
+		}
 		json_array_append_new(out, row);
 	}
 	if (report != NULL) {

@@ -67,6 +67,8 @@ static const struct {
 	{ "allora_worker_score_ema", "The chain's EMA score of our inferences in the topic (GetInfererScoreEma / EventEMAScoresSet; higher is better)" },
 	{ "allora_worker_active", "1 while the worker is in the topic's active set of inferers, 0 when outside (absent while unknown, e.g. after an event gap)" },
 	{ "allora_worker_score_gap", "Our EMA score minus the lowest EMA score in the active set (negative: below the cut-off)" },
+	{ "allora_worker_forecasts_total", "Forecasts of the topic, by outcome (included, dropped) and the reason one was dropped (issue 22)" },
+	{ "allora_worker_forecaster_score_ema", "The chain's EMA score of our forecasts in the topic (GetForecasterScoreEma)" },
 	{ "allora_worker_rewards_uallo_total", "Rewards the chain settled for our inferences in the topic, in uallo, summed from the ledger" },
 	{ "allora_worker_network_inference", "The network's combined inference of the topic's newest nonce (GetLatestNetworkInferences)" },
 	{ "allora_worker_leader", "1 while this host holds the wallet's leader key in the cluster (and serves it)" },

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flow.h"
+#include "forecast.h"
 #include "metrics.h"
 #include "proc.h"
 #include "scoreq.h"
@@ -197,10 +198,13 @@ on_ema(struct sc *s, struct frame *f)
 		json_t *net = s->networks != NULL ? json_object_get(s->networks, key) : NULL;
 		json_int_t rank = frame_int(f, "rank", -1);
 
-		flow_record(s->topic, nonce, "scored", json_pack("{s:s, s:O, s:o, s:s?, s:O?}",
+		json_t *fields = json_pack("{s:s, s:O, s:o, s:s?, s:O?}",
 		    "score_ema", ema, "active", json_is_boolean(act) ? act : json_null(), "rank",
 		    rank > 0 ? json_integer(rank) : json_null(), "loss_method", s->loss_method,
-		    "network_value", net));
+		    "network_value", net);
+
+		supfc_fill_scored(s->topic, fields);	/* issue 22 */
+		flow_record(s->topic, nonce, "scored", fields);
 	}
 }
 

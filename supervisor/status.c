@@ -4,6 +4,7 @@
 
 #include "cluster.h"
 #include "metrics.h"
+#include "forecast.h"
 #include "scores.h"
 #include "shadow.h"
 #include "sup.h"
@@ -88,6 +89,7 @@ status_json(void)
 		/* The score from the chain (and the chain's loss method once it said it). */
 		scores_status(t->id, x);
 		shadow_status(t->id, x);	/* issue 19: running losses of shadow models */
+		supfc_status(t->id, x);	/* issue 22 */
 		json_array_append_new(topics, x);
 	}
 	for (i = 0; i < sup->nwallets; i++) {

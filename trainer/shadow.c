@@ -39,6 +39,7 @@
 
 /* A built-in shadow trains like the submitted model, but is given up after this long. */
 #define SHADOW_BUILTIN_MAX_S	300
+#define SHADOW_HELD_MAX_S	600	/* a PREDICTION held longer: the shadows go anyway */
 #define SHADOW_SCORE_S		600	/* rescored this often (new bars, new truths) */
 #define SHADOW_JOURNAL_MAX	((size_t)64 << 20)
 #define SHADOW_JOURNAL_TRIM	((off_t)32 << 20)	/* then its older half goes */
@@ -59,6 +60,7 @@ struct sround {
 	struct http_client	*http;
 	char			*state_dir;	/* of the journal */
 	int			 journal;
+	int			 held;		/* its PREDICTION is not out yet */
 	TAILQ_ENTRY(sround)	 entry;
 };
 /* One round at a time, first come first served: the head runs. */
@@ -351,13 +353,13 @@ round_next(struct sround *r)
 			config_free(cc);
 	}
 	round_free(r);
-	if (!TAILQ_EMPTY(&rounds))
+	if (!TAILQ_EMPTY(&rounds) && !TAILQ_FIRST(&rounds)->held)
 		round_next(TAILQ_FIRST(&rounds));
 }
 
 void
 shadow_window(struct event_base *base, struct http_client *http, const struct config *c,
-    uint32_t topic, int64_t nonce, const char *value)
+    uint32_t topic, int64_t nonce, const char *value, int held)
 {
 	const struct config_topic *t = config_topic(c, topic);
 	struct sround *r, *q;
@@ -416,9 +418,31 @@ shadow_window(struct event_base *base, struct http_client *http, const struct co
 	r->base = base;
 	r->http = http;
 	r->t0 = mono_s();
+	r->held = held;
 	TAILQ_INSERT_TAIL(&rounds, r, entry);
-	if (TAILQ_FIRST(&rounds) == r)
+	q = TAILQ_FIRST(&rounds);
+	/* A head held past any window's deadline (its release was lost): it goes now. */
+	if (q != r && q->held && q->k == NULL && mono_s() - q->t0 > SHADOW_HELD_MAX_S) {
+		q->held = 0;
+		round_next(q);
+		return;
+	}
+	if (q == r && !r->held)
 		round_next(r);
+}
+
+void
+shadow_released(uint32_t topic, int64_t nonce)
+{
+	struct sround *r;
+
+	TAILQ_FOREACH(r, &rounds, entry)
+		if (r->topic == topic && r->nonce == nonce && r->held) {
+			r->held = 0;
+			if (r == TAILQ_FIRST(&rounds) && r->k == NULL && r->next == 0)
+				round_next(r);
+			return;
+		}
 }
 void
 shadow_cancel_all(void)

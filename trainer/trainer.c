@@ -29,6 +29,7 @@
 #include "http.h"
 #include "job.h"
 #include "proc.h"
+#include "forecaster.h"
 #include "predrun.h"
 #include "roles.h"
 #include "util.h"
@@ -130,10 +131,17 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 	json_object_set_new(o, "nonce", json_integer(nonce));
 	if (p->train_ms > 0)
 		json_object_set_new(o, "train_ms", json_real(p->train_ms));
+	/* issue 22: one payload per nonce, the forecast with it (or why not) */
+	if (forecaster_attach(config_topic(TR.conf, topic), nonce, seq, o)) {
+		/* The forecaster sends it: the shadow models wait for that (shadow.c). */
+		shadow_window(TR.base, TR.http, TR.conf, topic, nonce, p->have_value ? p->value :
+		    NULL, 1);
+		return;
+	}
 	child_send(MSG_PREDICTION, topic, seq, o);
 	/* Then, never before, the topic's shadow models (trainer/shadow.c). */
 	shadow_window(TR.base, TR.http, TR.conf, topic, nonce, p->have_value ? p->value :
-	    NULL);
+	    NULL, 0);
 }
 
 /*
@@ -323,6 +331,7 @@ on_predict(struct frame *f)
 		return;
 	}
 	trainer_set_topic_loss(topic, frame_str(f, "loss_method"));
+	forecaster_start(TR.conf, t, nonce, deadline_ms);	/* issue 22 */
 	memset(&p, 0, sizeof(p));
 	if (from_cache(TR.conf, t, wall_s(), &p) == 0) {
 		send_prediction(topic, f->seq, nonce, &p);
@@ -352,6 +361,8 @@ dispatch(struct frame *f, void *arg)
 {
 	if (f->type == MSG_PREDICT)
 		on_predict(f);
+	else if (f->type == MSG_FORECAST_DATA)
+		forecaster_data(f);
 	else
 		log_warnx("unexpected %s from the supervisor", msg_type_name(f->type));
 }
@@ -370,6 +381,7 @@ static void
 on_shutdown(void *arg)
 {
 	shadow_cancel_all();
+	forecaster_cancel_all();
 	job_cancel_all();
 	event_base_loopexit(TR.base, NULL);
 }
@@ -383,6 +395,7 @@ trainer_main(void)
 
 	TR.base = event_base_new();
 	TR.http = http_client_new(TR.base);
+	forecaster_init(TR.base, TR.http);
 	child_start(TR.base, &ops);
 	hourly = evtimer_new(TR.base, on_hourly, event_self_cbarg());
 	evtimer_add(hourly, &tv);

@@ -180,6 +180,10 @@ abci_query(const char *path, const uint8_t *data, size_t dlen)
 			t.ground_truth_lag = rewards_ground_truth_lag();
 			t.worker_submission_window = D.window;
 			t.output_arity = devnext_arity(id);
+			/* issue 22: the last window's nonce, where loss bundles are counted from */
+			if (D.height >= D.start_height && D.epoch > 0)
+				t.epoch_last_ended = D.start_height + (D.height - D.start_height) /
+				    D.epoch * D.epoch;
 			r.topic = &t;
 			PACK(get_topic_response, r);
 		} else if (strcmp(m, "GetUnfulfilledWorkerNonces") == 0) {

@@ -21,6 +21,7 @@
 #include "util.h"
 #include "rewards.h"
 #include "devhooks.h"
+#include "devlosses.h"
 
 #define INF_MAX		64
 #define REWARD_PER_WINDOW	1000000.0	/* uallo shared by a window's active inferers */
@@ -376,6 +377,7 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 		in = inferer(t, json_string_value(json_array_get(x, 0)), 0);
 		if (in == NULL || !isfinite(loss))
 			continue;
+		devlosses_loss(t->id, nonce, in->addr, loss);	/* issue 22: the loss history */
 		if (!in->has_ema) {
 			/* A newcomer starts at the best active score (or its own first one). */
 			in->ema = have_active ? best : score;
@@ -448,6 +450,7 @@ score_window(struct rtopic *t, int64_t nonce, int64_t height, json_t *events)
 	tattr(x, "rewards", rw);
 	tattr(x, "block_height_tx", jnum(height));
 	json_array_append_new(events, event("EventRewardsSettled", x));
+	devlosses_scored(t->id, nonce, R.record);	/* issue 22: forecasts of the window */
 	json_object_del(R.subs, key);
 }
 
@@ -476,7 +479,7 @@ rewards_block(int64_t height, const uint32_t *topics, size_t ntopics, json_t *ev
 				struct inferer *in;
 				double v = y + gauss() * 0.5 * (double)p * R.sd;
 
-				snprintf(addr, sizeof(addr), "allo1devnetpeer%02ld", p);
+				devlosses_peer_address(p, addr, sizeof(addr));	/* issue 22 */
 				if ((in = inferer(t, addr, 1)) == NULL)
 					continue;
 				in->inf_nonce = height;
