@@ -104,6 +104,7 @@ const struct kdef config_keys[] = {
 	{ S_TOPIC, "objective", K_STR, T(objective), "mse", 0, 0, "mse|czar" },
 	{ S_TOPIC, "czar_alpha", K_DBL, T(czar_alpha), "-1", -1, 1, NULL },
 	{ S_TOPIC, "forecast", K_STR, T(forecast), "off", 0, 0, NULL },
+	{ S_TOPIC, "shadow", K_STR, T(shadow), "", 0, 0, NULL },
 };
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= CONFIG_MAXKEYS,

@@ -56,6 +56,7 @@ struct config_topic {
 	/* the network's loss (trainer/loss.h) */
 	char	*loss_method;		/* auto | mse | zptae | czar (auto: the chain's) */
 	char	*forecast;		/* off | builtin | exec:/path args | http(s)://URL (issue 22) */
+	char	*shadow;		/* "" | MODEL[, MODEL...]: computed beside, never submitted */
 	char	*objective;		/* mse | czar: what xgboost minimises */
 	double	 czar_alpha;		/* CZAR's α for scoring; < 0 = 0 (CZAR_ALPHA_EVAL) */
 	int	 line;			/* where the section starts */
@@ -137,6 +138,15 @@ const char *config_find(const char *path);
 struct config *config_load(const char *path, const struct config_overrides *,
 	    char *err, size_t errlen);
 void	 config_free(struct config *);
+/*
+ * A topic's `shadow` list (common/shadowspec.c): the models of "MODEL[, MODEL...]", each
+ * trimmed; *n gets how many (0 for "").  NULL with why when a spec is not a model spec
+ * (as `model` accepts), empty or repeated.  Free with config_shadow_free.
+ */
+char	**config_shadow_split(const char *list, size_t *n, char *why, size_t whylen);
+void	 config_shadow_free(char **);
+/* 1 when s is a model spec `model =` accepts. */
+int	 config_model_spec_ok(const char *s);
 
 json_t	*config_to_json(const struct config *);
 struct config *config_from_json(const json_t *, char *err, size_t errlen);

@@ -289,6 +289,17 @@ finish(struct parse *p, const struct config_overrides *ov)
 			    "exec:/path/to/program, http(s)://URL", t->id, t->forecast);
 			return;
 		}
+		{
+			char why[300], **sh;
+			size_t nsh;
+
+			/* Each shadow model as `model` accepts it (common/shadowspec.c). */
+			if ((sh = config_shadow_split(t->shadow, &nsh, why, sizeof(why))) == NULL) {
+				perr(p, t->line, "[topic %u] shadow: %s", t->id, why);
+				return;
+			}
+			config_shadow_free(sh);
+		}
 		if (strcmp(ds, "tiingo") == 0 || strcmp(ds, "coinbase") == 0 ||
 		    strcmp(ds, "binance") == 0)
 			;

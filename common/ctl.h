@@ -27,6 +27,7 @@ int	 ctl_network_guard(const struct config *);
  * ctl_via_trainer; loss needs no model and runs in alloractl) */
 int	 ctl_predict(const struct ctl_opts *, int argc, char **argv);
 int	 ctl_backtest(const struct ctl_opts *, int argc, char **argv);
+int	 ctl_report(const struct ctl_opts *, int argc, char **argv);	/* history --report (trainer) */
 int	 ctl_loss(const struct ctl_opts *, int argc, char **argv);	/* trainer/ctl_loss.c */
 /* supervisor/ctl_trainer.c: execs `allora-workerd-trainer ctl ...` with these arguments */
 int	 ctl_via_trainer(const struct ctl_opts *, int argc, char **argv);

@@ -58,6 +58,14 @@ enum msg_type {
 				 * trained_at, reason, ...; [forecast: [{inferer, value}]]
 				 * when the topic's forecaster was ready, else
 				 * [forecast_reason] (issue 22) */
+	MSG_SHADOW = 302,	/* trainer -> sup: topic, nonce, model, value|null, reason,
+				 * ms: one shadow model's answer for a window, sent after
+				 * that window's PREDICTION (issue 19); the supervisor puts it
+				 * in the ledger (state "shadow") and never forwards it */
+	MSG_SHADOW_SCORES = 303, /* trainer -> sup: topic, loss_method, scores: [{model, n,
+				 * loss, zero_loss, submitted_loss, loss_minus_zero,
+				 * ci: [lo, hi]|null}] (trainer/truth.h) for status and
+				 * metrics */
 
 	/* submitter: 400.. */
 	MSG_SUBMIT = 400,	/* sup -> submitter: topic, nonce, value, window_end, [resolve],

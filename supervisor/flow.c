@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "scores.h"
+#include "shadow.h"
 #include "sup.h"
 #include "util.h"
 
@@ -573,6 +574,14 @@ flow_dispatch(struct child *c, struct frame *f)
 	case MSG_PREDICTION:
 		if (c->role == ROLE_TRAINER)
 			on_prediction(f);
+		return;
+	case MSG_SHADOW:
+		if (c->role == ROLE_TRAINER)
+			shadow_frame(f);	/* the ledger only: never the submitter */
+		return;
+	case MSG_SHADOW_SCORES:
+		if (c->role == ROLE_TRAINER)
+			shadow_scores_frame(f);
 		return;
 	case MSG_SIGNED:
 		if (c->role == ROLE_SUBMITTER)

@@ -34,5 +34,7 @@ void	 submitter_restart(const char *why);
  * (fields stolen): for the score states after accepted (supervisor/scores.c). */
 const char *flow_nonce_state(uint32_t topic, int64_t nonce);
 int	 flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields);
+/* A record that is no state change (shadow: supervisor/shadow.c): the ledger only. */
+int	 flow_note(uint32_t topic, int64_t nonce, const char *state, json_t *fields);
 
 #endif

@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "scores.h"
+#include "shadow.h"
 #include "sup.h"
 #include "util.h"
 
@@ -351,6 +352,7 @@ flow_free(void)
 
 	while ((w = TAILQ_FIRST(&works)) != NULL)
 		work_free(w);
+	shadow_free();
 	while ((p = TAILQ_FIRST(&pending_acks)) != NULL) {
 		/* Never acknowledged: never broadcast. */
 		TAILQ_REMOVE(&pending_acks, p, entry);
@@ -390,4 +392,16 @@ flow_record(uint32_t topic, int64_t nonce, const char *state, json_t *fields)
 	w.topic = topic;
 	w.nonce = nonce;
 	return record(&w, state, fields, 0);
+}
+
+int
+flow_note(uint32_t topic, int64_t nonce, const char *state, json_t *fields)
+{
+	struct ledger *l = ft_ledger(topic);
+
+	if (l == NULL) {
+		json_decref(fields);
+		return -1;
+	}
+	return ledger_append(l, nonce, state, fields, 0);
 }

@@ -1,16 +1,20 @@
 /*
- * `alloractl history --topic N [--last K] [--json]` (INTERFACES.md, Scores): one row per
- * nonce of the topic's ledger, newest last: what we sent, what the network made of it
- * (network value, score, active, reward as the chain reported them into the ledger), and
- * the realised value and our loss once the ground truth is in the trainer's bars.  Reads
- * the files only; it works with the daemon stopped.
+ * `alloractl history --topic N [--last K] [--shadow] [--report DIR] [--json]`
+ * (INTERFACES.md, Scores): one row per nonce of the topic's ledger, newest last: what we
+ * sent, what the network made of it (network value, score, active, reward as the chain
+ * reported them into the ledger), and the realised value and our loss once the ground
+ * truth is in the trainer's bars; with --shadow each shadow model's value and loss and a
+ * summary per model (trainer/truth.h, as status shows it).  Reads the files only; it works
+ * with the daemon stopped.  --report DIR writes DIR/history.json and has the trainer's
+ * program draw report.json and the pictures from it (trainer/ctl_report.c: cairo is the
+ * trainer's).
  *
- * Realised value of a nonce: ln(close(T + H) / close(T)), T the hour of the nonce's first
- * ledger record, H the topic's target_hours, from the topic's bars (csv: file or the
- * trainer's bar cache); null while the bar T + H is not there.  Loss: trainer/loss.h under
- * the topic's loss method (the chain's, as the ledger's scored records name it; else the
- * configured loss_method; else zptae), with
- * sigma the standard deviation of the bars' H-hour log returns.
+ * Realised value of a nonce (trainer/truth.h): ln(close(T + H) / close(T)), T the hour of
+ * the nonce's first ledger record, H the topic's target_hours, from the topic's bars;
+ * null while the bar T + H is not there.  Loss: trainer/loss.h under the topic's loss
+ * method (the chain's, as the ledger's scored records name it; else the configured
+ * loss_method; else zptae), with sigma the standard deviation of the bars' H-hour log
+ * returns.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,55 +29,15 @@
 #include "trainer/fetch.h"
 #include "trainer/loss.h"
 #include "trainer/model.h"
+#include "trainer/truth.h"
 #include "util.h"
 
 int	 ctl_history(const struct ctl_opts *, int argc, char **argv);
-
-static int
-cmp_nonce(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	json_int_t p = json_integer_value(json_object_get(x, "nonce"));
-	json_int_t q = json_integer_value(json_object_get(y, "nonce"));
-
-	return p < q ? -1 : p > q;
-}
-
-/* The close of the bar starting at hour t (exact), or NAN. */
-static double
-close_at(const struct bars *b, int64_t t)
-{
-	size_t lo = 0, hi = b->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (b->t[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->n && b->t[lo] == t ? b->close[lo] : NAN;
-}
-
-static double
-horizon_sd(const struct bars *b, long h)
-{
-	double s = 0, s2 = 0, c;
-	size_t i, n = 0;
-
-	for (i = 0; i < b->n; i++) {
-		c = close_at(b, b->t[i] + h * 3600);
-		if (isnan(c))
-			continue;
-		s += log(c / b->close[i]);
-		s2 += log(c / b->close[i]) * log(c / b->close[i]);
-		n++;
-	}
-	if (n < 2)
-		return NAN;
-	return sqrt(fmax(s2 / (double)n - (s / (double)n) * (s / (double)n), 0));
-}
+/* supervisor/history_shadow.c */
+json_t	*history_shadow_row(const struct truth *, json_t *rec, double realized);
+void	 history_shadow_summary(json_t *scores, const char *loss);
+int	 history_report(const struct ctl_opts *, const char *dir,
+	    const struct config_topic *, const struct truth *, json_t *rows, json_t *scores);
 
 /* The time of each nonce's first record (replay keeps the last). */
 static void
@@ -117,25 +81,32 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 	struct config *c;
 	const struct config_topic *t;
 	struct ledger *l;
-	struct bars bars;
-	json_t *all, *rec, **rows, *out;
-	const char *k, *lm = NULL;
-	char err[2048], *bpath = NULL;
+	struct truth tr;
+	json_t *all, **rows, *out, *summary = NULL;
+	const char *lm = NULL, *report = NULL;
+	char err[2048], **models = NULL;
 	long topic = -1, last = 0, bad;
-	int json = 0, i, have_bars = 0;
-	size_t n = 0, j, from;
-	double sd = NAN;
+	int json = 0, i, shadow = 0, rc = 0;
+	size_t n = 0, j, from, nm;
 	enum loss_method m = LOSS_ZPTAE;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: alloractl [-c FILE] history --topic N [--last K] [--json]\n"
+			printf("usage: alloractl [-c FILE] history --topic N [--last K] [--shadow] "
+			    "[--report DIR] [--json]\n"
 			    "One row per nonce of the topic's ledger, newest last: our value and its "
 			    "source,\nthe network's value, the realised value and our loss once known, "
-			    "the score\nafter, the reward and the ledger state.\n");
+			    "the score\nafter, the reward and the ledger state.  --shadow: each shadow "
+			    "model's value and\nloss, and a summary per model (windows scored, mean "
+			    "loss minus zero's, 95 %%\ninterval).  --report DIR: report.json and "
+			    "pictures of the rows in DIR.\n");
 			return 0;
 		} else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--shadow") == 0)
+			shadow = 1;
+		else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc)
+			report = argv[++i];
 		else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc) {
 			if (parse_long(argv[++i], 1, UINT32_MAX, &topic) == -1) {
 				fprintf(stderr, "alloractl history: --topic: \"%s\" is not a topic id "
@@ -184,46 +155,32 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 		return 1;
 	}
 	seen_times(c->state_dir, (uint32_t)topic, all);
-	/* The bars: the csv: file, or the trainer's cache. */
-	bpath = strncmp(t->data_source, "csv:", 4) == 0 ? xstrdup(t->data_source + 4) :
-	    bar_cache_path(c, t);
-	memset(&bars, 0, sizeof(bars));
-	if (bpath != NULL && bars_read_csv(bpath, &bars, err, sizeof(err)) == 0) {
-		have_bars = 1;
-		sd = horizon_sd(&bars, t->target_hours);
-	}
-	rows = xcalloc(json_object_size(all) + 1, sizeof(json_t *));
-	json_object_foreach(all, k, rec) {
-		rows[n++] = rec;
-		if (json_is_string(json_object_get(rec, "loss_method")))
-			lm = json_string_value(json_object_get(rec, "loss_method"));
-	}
-	qsort(rows, n, sizeof(rows[0]), cmp_nonce);
+	rows = truth_rows(all, &n);
+	for (j = 0; j < n; j++)
+		if (json_is_string(json_object_get(rows[j], "loss_method")))
+			lm = json_string_value(json_object_get(rows[j], "loss_method"));
 	/* The chain's (as the scored records name it), else the configured one. */
 	if (lm == NULL && t->loss_method != NULL && strcmp(t->loss_method, "auto") != 0)
 		lm = t->loss_method;
 	if (lm != NULL)
 		loss_method_parse(lm, &m);
+	/* The bars: the csv: file, or the trainer's cache. */
+	truth_load(&tr, c, t, m);
+	if (shadow || report != NULL) {
+		models = config_shadow_split(t->shadow, &nm, err, sizeof(err));
+		summary = truth_shadow_scores(&tr, rows, n, models);
+	}
 	from = last > 0 && (size_t)last < n ? n - (size_t)last : 0;
 	out = json_array();
 	for (j = from; j < n; j++) {
 		json_t *r = rows[j], *row, *first_time = json_object_get(r, "seen_time");
-		double when = 0, y = NAN, v, c0, c1;
+		double y, v;
 		char txt[DEC_MAX_TEXT + 1], e2[80];
 		const char *val = json_string_value(json_object_get(r, "value"));
 
 		if (!json_is_string(first_time))
 			first_time = json_object_get(r, "time");
-		if (json_is_string(first_time))
-			parse_iso8601(json_string_value(first_time), &when);
-		if (have_bars && when > 0) {
-			int64_t h0 = (int64_t)when / 3600 * 3600;
-
-			c0 = close_at(&bars, h0);
-			c1 = close_at(&bars, h0 + t->target_hours * 3600);
-			if (!isnan(c0) && !isnan(c1))
-				y = log(c1 / c0);
-		}
+		y = truth_realized(&tr, truth_when(r));
 		row = json_object();
 		json_object_set_new(row, "nonce", json_incref(json_object_get(r, "nonce")));
 		json_object_set_new(row, "time", sj(first_time));
@@ -234,9 +191,8 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 			json_object_set_new(row, "realized", json_string(txt));
 		else
 			json_object_set_new(row, "realized", json_null());
-		if (!isnan(y) && val != NULL && parse_double(val, &v) == 0 &&
-		    isfinite(loss_value(m, y, v, sd, NULL)))
-			json_object_set_new(row, "loss", json_real(loss_value(m, y, v, sd, NULL)));
+		if (val != NULL && parse_double(val, &v) == 0 && !isnan(truth_loss(&tr, y, v)))
+			json_object_set_new(row, "loss", json_real(truth_loss(&tr, y, v)));
 		else
 			json_object_set_new(row, "loss", json_null());
 		json_object_set_new(row, "score_ema", sj(json_object_get(r, "score_ema")));
@@ -244,6 +200,8 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 		    json_incref(json_object_get(r, "active")) : json_null());
 		json_object_set_new(row, "reward_uallo", sj(json_object_get(r, "reward_uallo")));
 		json_object_set_new(row, "state", sj(json_object_get(r, "state")));
+		if (shadow || report != NULL)
+			json_object_set_new(row, "shadow", history_shadow_row(&tr, r, y));
 		/* issue 22, forecast on: the forecast signed with it, the forecaster score then */
 		if (t->forecast != NULL && strcmp(t->forecast, "off") != 0) {
 			json_t *fe = json_object_get(r, "forecast_elements");
@@ -254,6 +212,11 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 			    sj(json_object_get(r, "forecaster_score_ema")));
 		}
 		json_array_append_new(out, row);
+	}
+	if (report != NULL) {
+		/* Replaced by the trainer's program, which draws; back only on failure. */
+		rc = history_report(o, report, t, &tr, out, summary);
+		goto done;
 	}
 	if (json) {
 		char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -285,13 +248,16 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 			    S("reward_uallo"), S("state"));
 #undef S
 		}
+		if (shadow)
+			history_shadow_summary(summary, loss_method_name(m));
 	}
+done:
 	json_decref(out);
+	json_decref(summary);
+	config_shadow_free(models);
 	free(rows);
 	json_decref(all);
-	if (have_bars)
-		bars_free(&bars);
-	free(bpath);
+	truth_free(&tr);
 	config_free(c);
-	return 0;
+	return rc;
 }

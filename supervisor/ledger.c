@@ -450,6 +450,23 @@ struct replay {
 };
 
 static void
+shadow_take(json_t *cur, json_t *rec)
+{
+	const char *model = json_string_value(json_object_get(rec, "model"));
+	json_t *sh;
+
+	if (cur == NULL || model == NULL)	/* no record of the nonce before: dropped */
+		return;
+	if ((sh = json_object_get(cur, "shadow")) == NULL) {
+		sh = json_object();
+		json_object_set_new(cur, "shadow", sh);
+	}
+	json_object_set_new(sh, model, json_pack("{s:O?, s:O?, s:O?}", "value",
+	    json_object_get(rec, "value"), "reason", json_object_get(rec, "reason"), "time",
+	    json_object_get(rec, "time")));
+}
+
+static void
 take_line(struct replay *r)
 {
 	json_t *rec, *cur, *hashes, *nonce;
@@ -475,6 +492,13 @@ take_line(struct replay *r)
 	}
 	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(nonce));
 	cur = json_object_get(r->all, key);
+	if (strcmp(json_string_value(json_object_get(rec, "state")), "shadow") == 0) {
+		/* A shadow model's answer (issue 19) goes beside the nonce's records, under
+		 * "shadow": {"<model>": {value, reason, time}}; never into its state or value. */
+		shadow_take(cur, rec);
+		json_decref(rec);
+		return;
+	}
 	if (cur == NULL) {
 		cur = json_object();
 		json_object_set_new(cur, "txhashes", json_array());

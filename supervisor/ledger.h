@@ -3,8 +3,10 @@
  * of a (topic, nonce): {"time", "topic", "nonce", "state", ...}.  States: seen, predicted
  * (value, source), signed (sequence, txhash, tx), broadcast, included (height), accepted,
  * rejected (code, reason), missed (reason); after accepted, scored (score_ema, active) and
- * rewarded (reward, reward_uallo) when the chain reports them (supervisor/scores.c).  The
- * signed record is fsync'd before the submitter may broadcast.  Crash rules (torn tails,
+ * rewarded (reward, reward_uallo) when the chain reports them (supervisor/scores.c); shadow
+ * (model, value|null, reason) for each shadow model's answer (supervisor/shadow.c), which
+ * the replay keeps apart (see ledger_replay).  The signed record is fsync'd before the
+ * submitter may broadcast.  Crash rules (torn tails,
  * NUL runs, preallocated tails): see the opening comment of ledger.c.
  */
 #ifndef AW_LEDGER_H
@@ -50,8 +52,9 @@ long long ledger_cut_bytes(const struct ledger *);
 /*
  * Replays the file (streamed, any size): returns an object mapping each nonce (decimal
  * string) to the merge of its records (later fields win; "state" is the last state;
- * "txhashes" lists every signed hash).  NUL runs are skipped; lines that are not records
- * are skipped and counted in *bad.  NULL when the file cannot be read (err names it).
+ * "txhashes" lists every signed hash; "shadow" records are not merged but collected as
+ * "shadow": {"<model>": {"value", "reason", "time"}}, the last per model).  NUL runs are
+ * skipped; lines that are not records are skipped and counted in *bad.  NULL when the file cannot be read (err names it).
  */
 json_t	*ledger_replay(struct ledger *, long *bad, char *err, size_t errlen);
 /* 1 for accepted, rejected, missed, and scored / rewarded (which follow accepted). */

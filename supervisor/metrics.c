@@ -72,6 +72,8 @@ static const struct {
 	{ "allora_worker_rewards_uallo_total", "Rewards the chain settled for our inferences in the topic, in uallo, summed from the ledger" },
 	{ "allora_worker_network_inference", "The network's combined inference of the topic's newest nonce (GetLatestNetworkInferences)" },
 	{ "allora_worker_leader", "1 while this host holds the wallet's leader key in the cluster (and serves it)" },
+	{ "allora_worker_shadow_loss_minus_zero", "A shadow model's running mean loss minus zero's under the topic's loss method (below 0: better than predicting 0)" },
+	{ "allora_worker_shadow_windows", "Windows a shadow model was scored on (its value and the ground truth known)" },
 };
 
 static const char *
@@ -222,7 +224,7 @@ strcmp_ptr(const void *a, const void *b)
 }
 
 /* A label value with \, " and newline escaped as the text format wants. */
-static void
+void
 label_escape(char *out, size_t outlen, const char *in)
 {
 	size_t o = 0;

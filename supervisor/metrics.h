@@ -19,5 +19,7 @@ void	 metrics_gauge(const char *name, const char *labels, double value);
 void	 metrics_gauge_unset(const char *name, const char *labels);
 void	 metrics_observe(enum metrics_hist, const char *labels, double seconds);
 int	 strcmp_ptr(const void *, const void *);
+/* A label value with \, " and newline escaped (out always terminated). */
+void	 label_escape(char *out, size_t outlen, const char *in);
 
 #endif

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "forecast.h"
 #include "scores.h"
+#include "shadow.h"
 #include "sup.h"
 #include "util.h"
 
@@ -87,6 +88,7 @@ status_json(void)
 		json_object_set_new(x, "model_resolved", str_or_null(t->model_resolved));
 		/* The score from the chain (and the chain's loss method once it said it). */
 		scores_status(t->id, x);
+		shadow_status(t->id, x);	/* issue 19: running losses of shadow models */
 		supfc_status(t->id, x);	/* issue 22 */
 		json_array_append_new(topics, x);
 	}

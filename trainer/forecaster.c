@@ -26,6 +26,7 @@
 #include "log.h"
 #include "predrun.h"
 #include "proc.h"
+#include "shadow.h"
 #include "util.h"
 
 #define FC_TOPICS_MAX	64
@@ -125,12 +126,15 @@ static void
 release(struct fc *c, const char *late)
 {
 	json_t *o = c->held;
+	json_int_t nonce;
 
 	c->held = NULL;
 	if (o == NULL)
 		return;
 	fill(c, o, late);
+	nonce = json_integer_value(json_object_get(o, "nonce"));
 	child_send(MSG_PREDICTION, c->topic, c->held_seq, o);
+	shadow_released(c->topic, nonce);	/* issue 19: the shadows come after it */
 }
 
 static void

@@ -35,6 +35,8 @@ ctl_main(int argc, char **argv)
 		return ctl_predict(&o, argc - i, argv + i);
 	if (i < argc && strcmp(argv[i], "backtest") == 0)
 		return ctl_backtest(&o, argc - i, argv + i);
+	if (i < argc && strcmp(argv[i], "report") == 0)	/* alloractl history --report */
+		return ctl_report(&o, argc - i, argv + i);
 	fprintf(stderr, "allora-workerd-trainer ctl: expected predict or backtest (this mode is "
 	    "alloractl's: use `alloractl predict` or `alloractl backtest`)\n");
 	return 2;

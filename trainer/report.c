@@ -335,7 +335,9 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 		double acc = 0;
 
 		for (i = 0; i < s->n; i++) {
-			if (isfinite(s->sigma[i]) || s->loss == LOSS_MSE)
+			/* A window without the model's value (history) adds nothing. */
+			if ((isfinite(s->sigma[i]) || s->loss == LOSS_MSE) &&
+			    !isnan(s->pred[k][i]))
 				acc += loss_value(s->loss, s->realized[i], s->pred[k][i], s->sigma[i],
 				    &s->czar) - loss_value(s->loss, s->realized[i], 0, s->sigma[i],
 				    &s->czar);
@@ -398,6 +400,8 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 	for (k = 1; k < s->nmodels; k++) {
 		color(p.cr, k);
 		for (i = 0; i < s->n; i++) {
+			if (isnan(s->pred[k][i]))
+				continue;
 			dl_cairo_arc(p.cr, px(&p, s->pred[k][i]), py(&p, s->realized[i]), 2.5, 0,
 			    2 * M_PI);
 			dl_cairo_fill(p.cr);
@@ -421,11 +425,24 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 		for (k = 1; k < s->nmodels; k++) {
 			json_t *rows = json_array();
 			const double *pk = s->pred[k];
+			size_t nf = 0;
+
+			/* The windows with a value of the model (all of them in a backtest). */
+			double pmin = INFINITY, pmax = -INFINITY;
 
 			for (i = 0; i < s->n; i++)
-				ord[i] = i;
+				if (!isnan(pk[i])) {
+					ord[nf++] = i;
+					pmin = fmin(pmin, pk[i]);
+					pmax = fmax(pmax, pk[i]);
+				}
+			/* A constant prediction (0 every time) has no deciles to show. */
+			if (nf == 0 || pmin == pmax) {
+				json_decref(rows);
+				continue;
+			}
 			/* insertion sort by prediction: stable and n is at most a few thousand */
-			for (i = 1; i < s->n; i++) {
+			for (i = 1; i < nf; i++) {
 				size_t x = ord[i], m = i;
 
 				while (m > 0 && pk[ord[m - 1]] > pk[x]) {
@@ -434,8 +451,8 @@ report_write(const char *dir, const struct report_series *s, json_t *extra, char
 				}
 				ord[m] = x;
 			}
-			for (i = 0; i < s->n; i++) {
-				d = i * 10 / s->n;
+			for (i = 0; i < nf; i++) {
+				d = i * 10 / nf;
 				mp[k][d] += pk[ord[i]];
 				mr[k][d] += s->realized[ord[i]];
 				cnt[k][d]++;

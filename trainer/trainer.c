@@ -23,6 +23,7 @@
 #include "model.h"
 #include "trainer.h"
 #include "trainer_int.h"
+#include "shadow.h"
 #include "extpred.h"
 #include "fetch.h"
 #include "http.h"
@@ -131,9 +132,16 @@ send_prediction(uint32_t topic, uint32_t seq, int64_t nonce, const struct predic
 	if (p->train_ms > 0)
 		json_object_set_new(o, "train_ms", json_real(p->train_ms));
 	/* issue 22: one payload per nonce, the forecast with it (or why not) */
-	if (forecaster_attach(config_topic(TR.conf, topic), nonce, seq, o))
+	if (forecaster_attach(config_topic(TR.conf, topic), nonce, seq, o)) {
+		/* The forecaster sends it: the shadow models wait for that (shadow.c). */
+		shadow_window(TR.base, TR.http, TR.conf, topic, nonce, p->have_value ? p->value :
+		    NULL, 1);
 		return;
+	}
 	child_send(MSG_PREDICTION, topic, seq, o);
+	/* Then, never before, the topic's shadow models (trainer/shadow.c). */
+	shadow_window(TR.base, TR.http, TR.conf, topic, nonce, p->have_value ? p->value :
+	    NULL, 0);
 }
 
 /*
@@ -372,6 +380,7 @@ on_config(const struct config *c, json_t *raw, void *arg)
 static void
 on_shutdown(void *arg)
 {
+	shadow_cancel_all();
 	forecaster_cancel_all();
 	job_cancel_all();
 	event_base_loopexit(TR.base, NULL);
@@ -391,6 +400,7 @@ trainer_main(void)
 	hourly = evtimer_new(TR.base, on_hourly, event_self_cbarg());
 	evtimer_add(hourly, &tv);
 	event_base_dispatch(TR.base);
+	shadow_cancel_all();
 	job_cancel_all();
 	return 0;
 }

@@ -90,6 +90,48 @@ T_TEST(append_and_replay)
 }
 
 /*
+ * Shadow records (issue 19) go beside the nonce's records: the state and the value stay the
+ * submitted ones, each model's last answer is under "shadow"; a shadow of a nonce with no
+ * record before is dropped (never a nonce without a state).
+ */
+T_TEST(shadow_records)
+{
+	char err[256];
+	struct ledger *l = ledger_open(dir, 90, err, sizeof(err));
+	json_t *all, *r, *sh;
+	long bad;
+
+	T_ASSERT(l != NULL);
+	T_EQ_INT(ledger_append(l, 5, "seen", NULL, 0), 0);
+	T_EQ_INT(ledger_append(l, 5, "predicted", json_pack("{s:s, s:s}", "value", "0.01",
+	    "source", "fresh"), 0), 0);
+	T_EQ_INT(ledger_append(l, 5, "shadow", json_pack("{s:s, s:s}", "model", "momentum",
+	    "value", "0.02"), 0), 0);
+	T_EQ_INT(ledger_append(l, 5, "accepted", NULL, 0), 0);
+	T_EQ_INT(ledger_append(l, 5, "shadow", json_pack("{s:s, s:n, s:s}", "model",
+	    "exec:/x", "value", "reason", "predictor exited with status 1"), 0), 0);
+	T_EQ_INT(ledger_append(l, 6, "shadow", json_pack("{s:s, s:s}", "model", "momentum",
+	    "value", "0.03"), 0), 0);
+	all = ledger_replay(l, &bad, err, sizeof(err));
+	T_ASSERT(all != NULL);
+	T_EQ_INT(bad, 0);
+	r = json_object_get(all, "5");
+	T_EQ_STR(json_string_value(json_object_get(r, "state")), "accepted");
+	T_EQ_STR(json_string_value(json_object_get(r, "value")), "0.01");
+	T_ASSERT(json_object_get(r, "model") == NULL && json_object_get(r, "reason") == NULL);
+	sh = json_object_get(r, "shadow");
+	T_EQ_INT(json_object_size(sh), 2);
+	T_EQ_STR(json_string_value(json_object_get(json_object_get(sh, "momentum"), "value")),
+	    "0.02");
+	T_ASSERT(json_is_null(json_object_get(json_object_get(sh, "exec:/x"), "value")));
+	T_EQ_STR(json_string_value(json_object_get(json_object_get(sh, "exec:/x"), "reason")),
+	    "predictor exited with status 1");
+	T_ASSERT(json_object_get(all, "6") == NULL);
+	json_decref(all);
+	ledger_close(l);
+}
+
+/*
  * A crash (or ENOSPC) cut the write of a signed record after k bytes, for every k: the
  * open cuts exactly those k bytes, the earlier records replay with no bad line, and the
  * next record is readable (not glued to the torn one).
@@ -393,6 +435,7 @@ main(void)
 	if (mkdtemp(dir) == NULL || mkdtemp(mnt) == NULL)
 		return 1;
 	T_RUN(append_and_replay);
+	T_RUN(shadow_records);
 	T_RUN(torn_at_every_offset);
 	T_RUN(nul_runs);
 	T_RUN(sparse_1_1_gib);
