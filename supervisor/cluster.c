@@ -461,6 +461,35 @@ cluster_window(uint32_t topic, const char *wallet, json_t *payload)
 	return cluster_serves(wallet);
 }
 
+void
+cluster_window_status(uint32_t topic, int64_t nonce, const char *state)
+{
+	size_t i;
+
+	if (!C.on || state == NULL)
+		return;
+	for (i = 0; i < C.nstash; i++) {
+		json_t *p = C.stash[i].payload;
+		const char *was;
+
+		if (C.stash[i].topic != topic ||
+		    json_integer_value(json_object_get(p, "nonce")) != nonce)
+			continue;
+		if (strcmp(state, "not_open") == 0) {
+			json_decref(p);
+			memmove(&C.stash[i], &C.stash[i + 1], (C.nstash - i - 1) *
+			    sizeof(C.stash[0]));
+			C.nstash--;
+			return;
+		}
+		/* "open" stays; "no_answer" after "open" says nothing new. */
+		was = json_string_value(json_object_get(p, "confirm"));
+		if (strcmp(state, "open") == 0 || was == NULL || strcmp(was, "pending") == 0)
+			json_object_set_new(p, "confirm", json_string(state));
+		return;
+	}
+}
+
 static void
 replay_windows(struct cwallet *w)
 {

@@ -30,6 +30,13 @@ int	 cluster_serves(const char *wallet);
  * the leader serves it.  Returns cluster_serves(wallet).
  */
 int	 cluster_window(uint32_t topic, const char *wallet, json_t *payload);
+/*
+ * The chain's answer (WINDOW_STATUS state: open, no_answer, not_open) about a websocket
+ * window kept above while this host stood by: the kept payload's "confirm" takes it, so
+ * that a takeover does not wait for a confirmation that came already (not_open: the
+ * window is forgotten).
+ */
+void	 cluster_window_status(uint32_t topic, int64_t nonce, const char *state);
 /* Before signing: still the leader, and is a transaction recorded for the nonce? */
 void	 cluster_presign(uint32_t topic, int64_t nonce, const char *wallet, cluster_cb,
 	    void *arg);

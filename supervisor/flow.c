@@ -296,6 +296,9 @@ on_window_status(struct frame *f)
 	struct work *w = work_find(topic, nonce);
 	char lab[96];
 
+	if (w == NULL && state != NULL)
+		/* A standby's window (or one not taken yet): kept for a takeover by cluster.c. */
+		cluster_window_status(topic, nonce, state);
 	if (w == NULL || state == NULL || w->confirm == 1)
 		return;
 	if (strcmp(state, "open") == 0) {
@@ -416,8 +419,10 @@ on_window_open(struct frame *f)
 	w->st = W_PREDICTING;
 	w->seen_ms = mono_ms();
 	w->sequence = -1;
+	/* "no_answer": kept by cluster.c for a takeover, the chain did not say (goes ahead). */
 	w->confirm = frame_str(f, "confirm") != NULL && strcmp(frame_str(f, "confirm"),
-	    "pending") == 0 ? 0 : 1;
+	    "pending") == 0 ? 0 : frame_str(f, "confirm") != NULL && strcmp(frame_str(f,
+	    "confirm"), "no_answer") == 0 ? -1 : 1;
 	w->close_ms = flow_close_estimate(w->seen_ms, w->window_end, frame_int(f, "height", 0),
 	    frame_int(f, "block_ms", 0));
 	w->predict_deadline_ms = w->seen_ms + (ct != NULL ? ct->predict_timeout_s : 30) * 1000;
