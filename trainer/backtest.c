@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backtest.h"
+#include "resample.h"
 #include "util.h"
 
 double
@@ -98,23 +99,6 @@ rel_loss(enum loss_method m, const struct czar_params *cp, const double *p, cons
 	return k > 0 && lz > 0 ? lm / lz : NAN;
 }
 
-static uint64_t
-rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
-
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The 2.5 and 97.5 % points of the finite values of v (sorted in place). */
 static void
 percentiles(double *v, size_t n, double ci[2])
@@ -128,7 +112,7 @@ percentiles(double *v, size_t n, double ci[2])
 		ci[0] = ci[1] = NAN;
 		return;
 	}
-	qsort(v, k, sizeof(double), cmp_dbl);
+	qsort(v, k, sizeof(double), resample_cmp_dbl);
 	ci[0] = v[(size_t)floor(0.025 * (double)(k - 1))];
 	ci[1] = v[(size_t)ceil(0.975 * (double)(k - 1))];
 }
@@ -159,7 +143,7 @@ bootstrap(struct bt_result *r, double *const *pred, const double *y, double *con
 	for (b = 0; b < (size_t)nboot; b++) {
 		memset(s, 0, nm * sizeof(*s));
 		for (i = 0; i < n; ) {
-			start = (size_t)(rng_next(&st) % n);
+			start = (size_t)(resample_rng(&st) % n);
 			for (j = 0; j < L && i < n; j++, i++) {
 				size_t d = (start + j) % n;
 

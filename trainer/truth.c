@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "truth.h"
+#include "resample.h"
 #include "fetch.h"
 #include "util.h"
 
@@ -146,23 +147,6 @@ truth_loss(const struct truth *tr, double y, double v)
 
 /* ---- shadow scores ---- */
 
-static uint64_t
-rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
-
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The 95 % circular moving-block bootstrap interval of the mean of d[0..n): blocks of L
  * consecutive windows started at random until n are drawn (as the backtest resamples).
@@ -185,14 +169,14 @@ boot_ci(const double *d, size_t n, size_t L, double ci[2])
 		double s = 0;
 
 		for (i = 0; i < n; ) {
-			size_t start = (size_t)(rng_next(&st) % n);
+			size_t start = (size_t)(resample_rng(&st) % n);
 
 			for (j = 0; j < L && i < n; j++, i++)
 				s += d[(start + j) % n];
 		}
 		m[b] = s / (double)n;
 	}
-	qsort(m, TRUTH_BOOT, sizeof(double), cmp_dbl);
+	qsort(m, TRUTH_BOOT, sizeof(double), resample_cmp_dbl);
 	ci[0] = m[(size_t)floor(0.025 * (TRUTH_BOOT - 1))];
 	ci[1] = m[(size_t)ceil(0.975 * (TRUTH_BOOT - 1))];
 	free(m);

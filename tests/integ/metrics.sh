@@ -23,7 +23,11 @@ at_least() { [ "$(accepted)" -ge "$1" ]; }
 check "windows accepted for topic 67" wait_for 60 at_least 2
 check "scrape 1 (HTTP 200, text format 0.0.4)" sh -c "curl -sf -D '$T/h1' -o '$T/m1' '$URL' && grep -qi '^content-type: text/plain; version=0.0.4' '$T/h1'"
 n1=$(accepted)
-check "three more windows accepted" wait_for 60 at_least $((n1 + 3))
+# Windows seen before scrape 1 may be accepted after it: wait for three more seen as well.
+seen67() { curl -sf "$URL" | awk '/^allora_worker_windows_seen_total\{/ && /topic="67"/ {n += $NF} END {print n + 0}'; }
+s1=$(seen67)
+more() { at_least $((n1 + 3)) && [ "$(seen67)" -ge $((s1 + 3)) ]; }
+check "three more windows seen and accepted" wait_for 60 more
 check "scrape 2" curl -sf -o "$T/m2" "$URL"
 check "another path is 404" sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' 'http://$M/other') = 404 ]"
 status_json "$D/w.conf" >"$T/s.json"
