@@ -91,15 +91,28 @@ check "alloractl check: the etcd endpoint answers" grep -q "^ok *etcd *$ETCD_URL
 # by through the window's open and the chain's confirmation of the websocket's window, and
 # serves it when it takes over (it once waited for a confirmation that had come already).
 TPID=$(status_json "$T/a/w.conf" | json - "[c['pid'] for c in d['children'] if c['role']=='trainer'][0]")
-kill -STOP "$TPID"
-# One poller (few processes under load): the first window opened from now on, once host-a
-# took it (its ledger says seen) and host-b heard the chain confirm it; its nonce.
-HELD=$(python3 - "$REC" "$(height)" "$T/a/state/ledger/topic-67.jsonl" \
+# One poller (few processes under load): once the last window opened is accepted, the
+# trainer frozen (so no window is caught half made), then the next window, once host-a took
+# it (its ledger says seen) and host-b heard the chain confirm it; its nonce.
+HELD=$(python3 - "$REC" "$TPID" "$T/a/state/ledger/topic-67.jsonl" \
     "$T/b/state/logs/worker_output.log" <<'PY'
-import json, sys, time
-rec, h0, led, blog = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-end = time.time() + 15
-while time.time() < end:
+import json, os, signal, sys, time
+rec, tpid, led, blog = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+end = time.time() + 20
+h0 = None
+while h0 is None and time.time() < end:
+    rs = [r for r in map(json.loads, open(rec))]
+    ws = [r for r in rs if r.get("kind") == "window"]
+    if ws and any(r.get("kind") == "tx" and r.get("nonce") == ws[-1]["nonce"] and
+            r["stage"] == "deliver" and r["code"] == 0 for r in rs):
+        os.kill(tpid, signal.SIGSTOP)
+        if [r for r in map(json.loads, open(rec)) if r.get("kind") == "window"][-1] == ws[-1]:
+            h0 = ws[-1]["height"]
+        else:	# one opened meanwhile: not that one
+            os.kill(tpid, signal.SIGCONT)
+    else:
+        time.sleep(0.05)
+while h0 is not None and time.time() < end:
     ws = [r for r in map(json.loads, open(rec)) if r.get("kind") == "window" and
         r["height"] > h0]
     if ws:
