@@ -103,7 +103,7 @@ etcd_kill 1
 etcd_down() { status_json "$1" | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["cluster"]["etcd_ok"])'; }
 check "host-b says etcd is unreachable" wait_for $((LEASE_TTL + 8)) etcd_down "$T/b/w.conf"
 check "host-a says etcd is unreachable" wait_for $((LEASE_TTL + 8)) etcd_down "$T/a/w.conf"
-check "neither host serves without a quorum" wait_for $((LEASE_TTL + 4)) bash -c \
+check "neither host serves without a quorum" wait_for $((LEASE_TTL + 8)) bash -c \
 	"$(declare -f leader_of not_leader status_json); CTL='$CTL'; not_leader '$T/a/w.conf' && not_leader '$T/b/w.conf'"
 sleep 0.5
 TX=$(tx_count "$REC")
