@@ -216,13 +216,22 @@ cosmjs_setup() {
 		ok "# SKIP node or npm is not installed: cosmjs cross-check not run"
 		return 1
 	fi
-	if ! [ -d "$NPM_DIR/node_modules/@cosmjs/proto-signing" ] || ! [ -d "$NPM_DIR/node_modules/cosmjs-types" ]; then
-		mkdir -p "$NPM_DIR"
-		if ! timeout 180 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
-			@cosmjs/proto-signing@0.32.4 cosmjs-types@0.9.0 >"$T/npm.log" 2>&1; then
-			ok "# SKIP npm cannot install @cosmjs/proto-signing and cosmjs-types: $(tail -1 "$T/npm.log")"
-			return 1
+	mkdir -p "$NPM_DIR"
+	# Tests run three at a time: one installs while the others wait on the lock, and a
+	# marker written after a complete install (not the folders, which appear part-way
+	# through one) says the cache is ready.
+	(
+		flock 9
+		if ! [ -f "$NPM_DIR/.installed" ] || ! [ -d "$NPM_DIR/node_modules/@cosmjs/proto-signing" ] ||
+			! [ -d "$NPM_DIR/node_modules/cosmjs-types" ]; then
+			timeout 180 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
+				@cosmjs/proto-signing@0.32.4 cosmjs-types@0.9.0 >"$T/npm.log" 2>&1 &&
+				touch "$NPM_DIR/.installed"
 		fi
+	) 9>"$NPM_DIR.lock"
+	if ! [ -f "$NPM_DIR/.installed" ]; then
+		ok "# SKIP npm cannot install @cosmjs/proto-signing and cosmjs-types: $(tail -1 "$T/npm.log" 2>/dev/null)"
+		return 1
 	fi
 	export NODE_PATH="$NPM_DIR/node_modules"
 }
