@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "rolechild.h"
 #include "t.h"
 
 #include "config.h"
@@ -380,7 +381,7 @@ T_TEST(process_drops_bad_forecasts_and_signs_good_ones)
 	struct peer *sup;
 	json_t *s67, *s68, *s69, *u;
 	FILE *fp;
-	int sv[2], st, i, port;
+	int supfd, st, i, port;
 	long long code = -1;
 	pid_t pid, dpid;
 
@@ -405,18 +406,10 @@ T_TEST(process_drops_bad_forecasts_and_signs_good_ones)
 	if (conf == NULL)
 		T_FAIL("%s", err);
 	T_ASSERT(conf != NULL);
-	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	pid = fork();
+	pid = rolechild_start(submitter_main, &supfd);
 	T_ASSERT(pid != -1);
-	if (pid == 0) {
-		close(sv[0]);
-		if (dup2(sv[1], 3) == -1)
-			_exit(99);
-		_exit(submitter_main());
-	}
-	close(sv[1]);
 	base = event_base_new();
-	sup = peer_new(base, sv[0], on_msg, on_close, NULL);
+	sup = peer_new(base, supfd, on_msg, on_close, NULL);
 	event_base_loopexit(base, &tmo);
 	event_base_dispatch(base);
 	peer_send(sup, MSG_SHUTDOWN, 0, 0, NULL);

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "rolechild.h"
 #include "t.h"
 
 #include "config.h"
@@ -99,7 +100,7 @@ T_TEST(concurrent_predicts_train_once)
 	json_t *a, *b, *c, *d;
 	FILE *fp;
 	long long hour = ((long long)time(NULL) / 3600) * 3600;
-	int sv[2], st, i;
+	int supfd, st, i;
 	pid_t pid;
 
 	snprintf(dir, sizeof(dir), "%s/a", top);
@@ -129,18 +130,10 @@ T_TEST(concurrent_predicts_train_once)
 	if (conf == NULL)
 		T_FAIL("%s", err);
 	T_ASSERT(conf != NULL);
-	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	pid = fork();
+	pid = rolechild_start(trainer_main, &supfd);
 	T_ASSERT(pid != -1);
-	if (pid == 0) {
-		close(sv[0]);
-		if (dup2(sv[1], 3) == -1)
-			_exit(99);
-		_exit(trainer_main());
-	}
-	close(sv[1]);
 	base = event_base_new();
-	sup = peer_new(base, sv[0], on_msg, on_close, NULL);
+	sup = peer_new(base, supfd, on_msg, on_close, NULL);
 	want = 4;
 	event_base_loopexit(base, &tmo);
 	event_base_dispatch(base);
