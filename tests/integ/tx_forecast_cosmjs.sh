@@ -71,50 +71,13 @@ refused "an element with another key is refused" "unknown key.*\[bad_element\]" 
 refused "a file that is not JSON is refused with file:line" "bad.json:[0-9]" "[{"
 
 cosmjs_setup || finish
+cp "$REPO/tests/integ/payload_enc.js" "$T/"
 cat >"$T/forecast.js" <<'JS'
 const fs = require("fs");
-const { BinaryWriter } = require("cosmjs-types/binary");
 const { TxRaw, TxBody } = require("cosmjs-types/cosmos/tx/v1beta1/tx");
 const ps = require("@cosmjs/proto-signing");
 const { Secp256k1, Secp256k1Signature, sha256 } = require("@cosmjs/crypto");
-const hex = (u) => Buffer.from(u).toString("hex");
-const unhex = (h) => Uint8Array.from(Buffer.from(h, "hex"));
-function eq(what, a, b) { if (a !== b) { console.error(what + " differs:\n ours   " + a + "\n cosmjs " + b); process.exit(1); } }
-// allora-chain x/emissions/proto/emissions/v9/inputworker.proto (916e751): gogoproto field
-// order, proto3 defaults omitted.
-function inputInference(topic, height, inferer, value) {
-  const w = new BinaryWriter();
-  w.uint32(8).uint64(BigInt(topic));
-  w.uint32(16).int64(BigInt(height));
-  w.uint32(26).string(inferer);
-  w.uint32(34).string(value);
-  return w.finish();
-}
-function inputForecast(topic, height, forecaster, elements) {
-  const w = new BinaryWriter();
-  w.uint32(8).uint64(BigInt(topic));
-  w.uint32(16).int64(BigInt(height));
-  w.uint32(26).string(forecaster);
-  for (const e of elements) {
-    w.uint32(34).fork();
-    w.uint32(10).string(e.inferer);
-    w.uint32(18).string(e.value);
-    w.ldelim();
-  }
-  return w.finish();
-}
-function bundle(inf, fc) { const w = new BinaryWriter(); w.uint32(10).bytes(inf); if (fc) w.uint32(18).bytes(fc); return w.finish(); }
-function workerDataBundle(worker, height, topic, b, sig, pubhex) {
-  const w = new BinaryWriter();
-  w.uint32(10).string(worker);
-  w.uint32(18).fork().uint32(8).int64(BigInt(height)).ldelim();
-  w.uint32(24).uint64(BigInt(topic));
-  w.uint32(34).bytes(b);
-  if (sig) w.uint32(42).bytes(sig);
-  if (pubhex) w.uint32(50).string(pubhex);
-  return w.finish();
-}
-function request(sender, wdb) { const w = new BinaryWriter(); w.uint32(10).string(sender); w.uint32(18).bytes(wdb); return w.finish(); }
+const { hex, unhex, eq, inputInference, inputForecast, bundle, workerDataBundle, request } = require("./payload_enc.js");
 (async () => {
   const [mnemonic, ...files] = process.argv.slice(2);
   const wallet = await ps.DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "allo" });

@@ -25,14 +25,13 @@ assert json.load(open('$T/none.json'))['fee_granter'] is None"
 check "a memo over 256 bytes is refused before signing" sh -c "! '$CTL' tx build --mnemonic-file '$T/key' --chain-id c --account-number 1 --sequence 1 --topic 67 --nonce 5 --value 1 --memo $(printf 'x%.0s' $(seq 257)) 2>'$T/memo.err' && grep -q 'at most 256' '$T/memo.err'"
 check "a granter that is not an address is refused" sh -c "! '$CTL' tx build --mnemonic-file '$T/key' --chain-id c --account-number 1 --sequence 1 --topic 67 --nonce 5 --value 1 --fee-granter allo1xyz 2>/dev/null"
 
+cp "$REPO/tests/integ/payload_enc.js" "$T/"
 cat >"$T/cross.js" <<'JS'
 const fs = require("fs");
 const { TxRaw, TxBody, AuthInfo } = require("cosmjs-types/cosmos/tx/v1beta1/tx");
 const { SignMode } = require("cosmjs-types/cosmos/tx/signing/v1beta1/signing");
 const ps = require("@cosmjs/proto-signing");
-const hex = (u) => Buffer.from(u).toString("hex");
-const unhex = (h) => Uint8Array.from(Buffer.from(h, "hex"));
-function eq(what, a, b) { if (a !== b) { console.error(what + " differs:\n ours   " + a + "\n cosmjs " + b); process.exit(1); } }
+const { hex, unhex, eq } = require("./payload_enc.js");
 (async () => {
   const [mnemonic, ...files] = process.argv.slice(2);
   const wallet = await ps.DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "allo" });

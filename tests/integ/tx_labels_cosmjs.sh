@@ -42,43 +42,13 @@ refused "labels on emissions v9 are refused" "v10" '{"a": "1"}' --arity multi --
 check "--value and --labels together are refused" sh -c "! '$CTL' tx build --mnemonic-file '$T/key' --chain-id c --account-number 1 --sequence 1 --topic 68 --nonce 5 --value 1 --labels '$T/lab_one.json' 2>/dev/null"
 
 cosmjs_setup || finish
+cp "$REPO/tests/integ/payload_enc.js" "$T/"
 cat >"$T/labels.js" <<'JS'
 const fs = require("fs");
-const { BinaryWriter } = require("cosmjs-types/binary");
 const { TxRaw, TxBody } = require("cosmjs-types/cosmos/tx/v1beta1/tx");
 const ps = require("@cosmjs/proto-signing");
 const { Secp256k1, Secp256k1Signature, sha256 } = require("@cosmjs/crypto");
-const hex = (u) => Buffer.from(u).toString("hex");
-const unhex = (h) => Uint8Array.from(Buffer.from(h, "hex"));
-function eq(what, a, b) { if (a !== b) { console.error(what + " differs:\n ours   " + a + "\n cosmjs " + b); process.exit(1); } }
-// allora-chain x/emissions/proto/emissions/v10/inputworker.proto (ba91cd4, 28e8862), gogoproto
-// field order, proto3 defaults omitted.
-function inputInference(topic, height, inferer, value, values) {
-  const w = new BinaryWriter();
-  w.uint32(8).uint64(BigInt(topic));
-  w.uint32(16).int64(BigInt(height));
-  w.uint32(26).string(inferer);
-  if (value) w.uint32(34).string(value);
-  for (const lv of values) {
-    w.uint32(58).fork();
-    w.uint32(10).string(lv.label);
-    w.uint32(18).string(lv.value);
-    w.ldelim();
-  }
-  return w.finish();
-}
-function bundle(inf) { const w = new BinaryWriter(); w.uint32(10).bytes(inf); return w.finish(); }
-function workerDataBundle(worker, height, topic, b, sig, pubhex) {
-  const w = new BinaryWriter();
-  w.uint32(10).string(worker);
-  w.uint32(18).fork().uint32(8).int64(BigInt(height)).ldelim();
-  w.uint32(24).uint64(BigInt(topic));
-  w.uint32(34).bytes(b);
-  if (sig) w.uint32(42).bytes(sig);
-  if (pubhex) w.uint32(50).string(pubhex);
-  return w.finish();
-}
-function request(sender, wdb) { const w = new BinaryWriter(); w.uint32(10).string(sender); w.uint32(18).bytes(wdb); return w.finish(); }
+const { hex, unhex, eq, inputInference, bundle, workerDataBundle, request } = require("./payload_enc.js");
 (async () => {
   const [mnemonic, ...files] = process.argv.slice(2);
   const wallet = await ps.DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "allo" });
